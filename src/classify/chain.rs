@@ -1,0 +1,83 @@
+//! Walking an error's causes, including the payloads `source()` skips.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+
+/// Causes nest a handful of levels deep in practice; the bound stops a
+/// malicious or buggy cycle of `source()` calls.
+const MAX_DEPTH: usize = 32;
+
+/// Iterates over `error` and everything that caused it.
+///
+/// Unlike following [`Error::source`] alone, this also descends into the
+/// payload of every [`io::Error`] ([`io::Error::get_ref`]) — `io::Error`'s own
+/// `source()` skips it — and, with the `h2` feature, into the I/O error an
+/// `h2::Error` wraps. Custom rules can use it to look for their own types.
+///
+/// ```
+/// use std::io;
+/// use tower_gateway_error::error_chain;
+///
+/// #[derive(Debug)]
+/// struct Refused;
+/// impl std::fmt::Display for Refused {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("refused")
+///     }
+/// }
+/// impl std::error::Error for Refused {}
+///
+/// let error = io::Error::new(io::ErrorKind::Other, Refused);
+/// assert!(error_chain(&error).any(|level| level.is::<Refused>()));
+/// ```
+pub fn error_chain<'a>(error: &'a (dyn Error + 'static)) -> ErrorChain<'a> {
+    ErrorChain {
+        next: Some(error),
+        depth: 0,
+    }
+}
+
+/// The iterator returned by [`error_chain`].
+pub struct ErrorChain<'a> {
+    next: Option<&'a (dyn Error + 'static)>,
+    depth: usize,
+}
+
+impl fmt::Debug for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorChain")
+            .field("next", &self.next)
+            .field("depth", &self.depth)
+            .finish()
+    }
+}
+
+impl<'a> Iterator for ErrorChain<'a> {
+    type Item = &'a (dyn Error + 'static);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = self.next.take()?;
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        self.next = cause_of(current);
+        Some(current)
+    }
+}
+
+fn cause_of<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'static)> {
+    if let Some(io) = error.downcast_ref::<io::Error>() {
+        if let Some(payload) = io.get_ref() {
+            return Some(payload as &(dyn Error + 'static));
+        }
+    }
+    #[cfg(feature = "h2")]
+    if let Some(h2) = error.downcast_ref::<h2::Error>() {
+        if let Some(io) = h2.get_io() {
+            return Some(io as &(dyn Error + 'static));
+        }
+    }
+    error.source()
+}

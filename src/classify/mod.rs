@@ -1,0 +1,238 @@
+//! Turning an arbitrary error into an [`UpstreamErrorKind`].
+//!
+//! The default rules walk the whole cause chain ([`error_chain`]) and decide
+//! by types and predicates, never by message text — with one exception,
+//! documented in `hyper.rs`, where hyper-util offers nothing else. The
+//! library-specific rules sit behind the `hyper`, `h2` and `rustls` features;
+//! when a downcast fails (a feature is off, or the error came from another
+//! major version of the library) the walk goes on and the `io::ErrorKind`
+//! rules still decide.
+
+mod chain;
+#[cfg(feature = "h2")]
+mod h2;
+#[cfg(feature = "hyper")]
+mod hyper;
+mod io;
+#[cfg(feature = "rustls")]
+mod rustls;
+mod tower;
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+pub use self::chain::{error_chain, ErrorChain};
+use crate::{BoxError, UpstreamError, UpstreamErrorKind};
+
+/// A classification rule of your own.
+///
+/// Rules are asked before the default ones, in the order they were added, with
+/// the error as the inner service returned it; the first `Some` wins. Use
+/// [`error_chain`] to look deeper. Closures of the right shape are rules:
+///
+/// ```
+/// use std::error::Error;
+/// use tower_gateway_error::{error_chain, GatewayErrorLayer, UpstreamErrorKind};
+///
+/// #[derive(Debug)]
+/// struct PoolExhausted;
+/// impl std::fmt::Display for PoolExhausted {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("no free connection")
+///     }
+/// }
+/// impl Error for PoolExhausted {}
+///
+/// let layer = GatewayErrorLayer::builder()
+///     .classify_rule(|error: &(dyn Error + 'static)| {
+///         error_chain(error)
+///             .any(|level| level.is::<PoolExhausted>())
+///             .then_some(UpstreamErrorKind::ConnectionLimitReached)
+///     })
+///     .build()
+///     .unwrap();
+/// # let _ = layer;
+/// ```
+pub trait ClassifyError: Send + Sync + 'static {
+    /// The kind of `error`, or `None` to leave it to the next rule.
+    fn classify(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind>;
+}
+
+impl<F> ClassifyError for F
+where
+    F: Fn(&(dyn Error + 'static)) -> Option<UpstreamErrorKind> + Send + Sync + 'static,
+{
+    fn classify(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind> {
+        self(error)
+    }
+}
+
+/// Classifies `error` with the default rules, without any layer.
+///
+/// This is the same decision the layer makes, for use in a hand-written proxy
+/// (or pingora, or a handler) that calls the upstream itself.
+///
+/// ```
+/// use std::io;
+/// use tower_gateway_error::{classify, UpstreamErrorKind};
+///
+/// let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+/// assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
+/// ```
+pub fn classify(error: &(dyn Error + 'static)) -> UpstreamErrorKind {
+    classify_default(error).kind
+}
+
+/// The outcome of the default rules: a kind, and whether the walk saw proof
+/// that the request was never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Classification {
+    pub(crate) kind: UpstreamErrorKind,
+    pub(crate) request_not_sent: bool,
+}
+
+/// What one rule says about one level of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// This level settles it.
+    Decided(UpstreamErrorKind),
+    /// This level has a kind, but a deeper level may know better.
+    Fallback(UpstreamErrorKind),
+    /// This level says nothing about the kind.
+    Continue,
+}
+
+/// What the walk has learnt from the levels above the current one.
+#[derive(Debug, Default, Clone, Copy)]
+struct Walk {
+    /// hyper-util reported a failure while connecting, so no byte of the
+    /// request reached the upstream.
+    connect_phase: bool,
+    /// The failure happened while resolving the upstream's name.
+    dns_phase: bool,
+    /// A level proved the request was never processed.
+    request_not_sent: bool,
+    /// The level just above this one was hyper-util's connect error.
+    parent_was_connect: bool,
+}
+
+pub(crate) fn classify_default(error: &(dyn Error + 'static)) -> Classification {
+    let mut walk = Walk::default();
+    let mut fallback = None;
+    let mut decided = None;
+
+    for level in error_chain(error) {
+        let step = classify_level(level, &mut walk);
+        match step {
+            Step::Decided(kind) => {
+                decided = Some(kind);
+                break;
+            }
+            Step::Fallback(kind) => {
+                fallback = fallback.or(Some(kind));
+            }
+            Step::Continue => {}
+        }
+    }
+
+    let mut kind = decided
+        .or(fallback)
+        .unwrap_or(UpstreamErrorKind::Unclassified);
+    if walk.dns_phase {
+        kind = if kind.is_timeout() {
+            UpstreamErrorKind::DnsTimeout
+        } else {
+            UpstreamErrorKind::DnsError
+        };
+    }
+    Classification {
+        kind,
+        request_not_sent: walk.request_not_sent || walk.connect_phase,
+    }
+}
+
+fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
+    let parent_was_connect = std::mem::take(&mut walk.parent_was_connect);
+
+    if let Some(ours) = level.downcast_ref::<UpstreamError>() {
+        walk.request_not_sent |= ours.is_retry_safe();
+        return Step::Decided(ours.kind());
+    }
+    if level.is::<crate::ResponseTimeout>() {
+        return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
+    }
+
+    let step = tower::classify(level, walk);
+    if step != Step::Continue {
+        return step;
+    }
+
+    #[cfg(feature = "hyper")]
+    {
+        let step = hyper::classify(level, walk, parent_was_connect);
+        if step != Step::Continue {
+            return step;
+        }
+    }
+    #[cfg(not(feature = "hyper"))]
+    let _ = parent_was_connect;
+
+    #[cfg(feature = "h2")]
+    {
+        let step = h2::classify(level, walk);
+        if step != Step::Continue {
+            return step;
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    {
+        let step = rustls::classify(level);
+        if step != Step::Continue {
+            return step;
+        }
+    }
+
+    io::classify(level, walk)
+}
+
+/// The classification settings of one layer: the user's rules, then
+/// (unless turned off) the default ones.
+#[derive(Clone)]
+pub(crate) struct Classifier {
+    pub(crate) rules: Vec<Arc<dyn ClassifyError>>,
+    pub(crate) default_rules: bool,
+}
+
+impl Classifier {
+    pub(crate) fn upstream_error(&self, error: BoxError) -> UpstreamError {
+        let error = match error.downcast::<UpstreamError>() {
+            Ok(already) => return *already,
+            Err(error) => error,
+        };
+        for rule in &self.rules {
+            if let Some(kind) = rule.classify(&*error) {
+                return UpstreamError::from_parts(kind, false, Some(error));
+            }
+        }
+        if self.default_rules {
+            let Classification {
+                kind,
+                request_not_sent,
+            } = classify_default(&*error);
+            UpstreamError::from_parts(kind, request_not_sent, Some(error))
+        } else {
+            UpstreamError::from_parts(UpstreamErrorKind::Unclassified, false, Some(error))
+        }
+    }
+}
+
+impl fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.rules.len())
+            .field("default_rules", &self.default_rules)
+            .finish()
+    }
+}

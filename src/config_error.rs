@@ -1,0 +1,52 @@
+//! [`ConfigError`]: settings the layer cannot work with, reported by
+//! [`GatewayErrorLayerBuilder::build`](crate::GatewayErrorLayerBuilder::build).
+
+use http::{HeaderName, StatusCode};
+
+use crate::{BodyFormat, TemplateError, UpstreamErrorKind};
+
+/// Why the layer could not be built. Each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A status set for a kind is not 4xx or 5xx.
+    #[error("status {status} for `{kind}` is not an error status; use a 4xx or 5xx code such as 502")]
+    NotAnErrorStatus {
+        /// The kind the status was set for.
+        kind: UpstreamErrorKind,
+        /// The rejected status.
+        status: StatusCode,
+    },
+    /// The proxy name is empty.
+    #[error("the proxy name is empty; give the name this gateway should show in Proxy-Status, such as \"edge-1\"")]
+    EmptyProxyName,
+    /// The proxy name has a character `Proxy-Status` cannot carry.
+    #[error("the proxy name {name:?} contains {character:?}; use printable ASCII only")]
+    InvalidProxyName {
+        /// The rejected name.
+        name: String,
+        /// The first character that is not printable ASCII.
+        character: char,
+    },
+    /// A `Retry-After` date an HTTP-date cannot carry.
+    #[error("the Retry-After date is before 1970 or after the year 9999, which an HTTP-date cannot carry; use RetryAfter::seconds instead")]
+    RetryAfterDateOutOfRange,
+    /// A template is invalid.
+    #[error("the {format:?} template is invalid: {source}")]
+    Template {
+        /// Which template.
+        format: BodyFormat,
+        /// What is wrong with it.
+        #[source]
+        source: TemplateError,
+    },
+    /// A response timeout of zero.
+    #[error("a response timeout of zero would fail every request; use a positive duration, or leave it unset for none")]
+    ZeroResponseTimeout,
+    /// An extra header the layer must set itself.
+    #[error("the extra header `{name}` would break the response's framing; the layer sets it itself, so remove it")]
+    ReservedHeader {
+        /// The rejected header.
+        name: HeaderName,
+    },
+}

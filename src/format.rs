@@ -1,0 +1,261 @@
+//! [`BodyFormat`] and choosing one from the request's `Accept` header.
+
+use http::HeaderValue;
+
+/// The format of a generated error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BodyFormat {
+    /// A small HTML page, `text/html; charset=utf-8`.
+    Html,
+    /// RFC 9457 problem details, `application/problem+json`.
+    Json,
+    /// Plain text, `text/plain; charset=utf-8`.
+    Text,
+}
+
+impl BodyFormat {
+    pub(crate) const ALL: [BodyFormat; 3] = [Self::Html, Self::Json, Self::Text];
+
+    /// The `Content-Type` the default renderer sends for this format.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html; charset=utf-8",
+            Self::Json => "application/problem+json",
+            Self::Text => "text/plain; charset=utf-8",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Picks the format the request's `Accept` header prefers, by q-value and
+/// specificity (RFC 9110 §12.5.1).
+///
+/// `application/json` and `application/problem+json` both select
+/// [`BodyFormat::Json`]. `fallback` is used when there is no `Accept`, when
+/// the best match is only a wildcard that ties between formats, and when
+/// nothing acceptable is offered (an error response is better than a 406
+/// here).
+///
+/// The parser works on bytes, never fails, and is linear in the header's
+/// length; malformed media ranges and malformed q-values are skipped.
+///
+/// ```
+/// use http::HeaderValue;
+/// use tower_gateway_error::{negotiate, BodyFormat};
+///
+/// let accept = HeaderValue::from_static("application/json;q=0.9, text/html;q=0.1");
+/// assert_eq!(negotiate(Some(&accept), BodyFormat::Text), BodyFormat::Json);
+/// assert_eq!(negotiate(None, BodyFormat::Text), BodyFormat::Text);
+/// ```
+pub fn negotiate(accept: Option<&HeaderValue>, fallback: BodyFormat) -> BodyFormat {
+    let Some(accept) = accept else {
+        return fallback;
+    };
+    // For each format: (q in thousandths, specificity of the range that set it).
+    let mut best = [(0u16, 0u8); 3];
+    let mut seen_any = false;
+    for range in accept.as_bytes().split(|&b| b == b',') {
+        let Some((matches, q)) = parse_range(range) else {
+            continue;
+        };
+        seen_any = true;
+        for format in BodyFormat::ALL {
+            let specificity = matches[format.index()];
+            let slot = &mut best[format.index()];
+            // The most specific matching range decides a format's q.
+            if specificity > slot.1 {
+                *slot = (q, specificity);
+            }
+        }
+    }
+    if !seen_any {
+        return fallback;
+    }
+    let top = best.iter().map(|(q, _)| *q).max().unwrap_or(0);
+    if top == 0 {
+        return fallback;
+    }
+    // Among the formats at the top q, the ones named most specifically win
+    // (`application/json` beats the `*/*` next to it); if that still ties,
+    // the fallback if it is one of them, else the first in BodyFormat::ALL.
+    let specificity = BodyFormat::ALL
+        .iter()
+        .filter(|f| best[f.index()].0 == top)
+        .map(|f| best[f.index()].1)
+        .max()
+        .unwrap_or(0);
+    let tied = |f: BodyFormat| best[f.index()] == (top, specificity);
+    if tied(fallback) {
+        return fallback;
+    }
+    BodyFormat::ALL
+        .into_iter()
+        .find(|&f| tied(f))
+        .unwrap_or(fallback)
+}
+
+/// Parses one media range: for each format, the specificity with which the
+/// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = exact), and
+/// the range's q-value in thousandths. `None` for a malformed range.
+fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
+    let mut parts = range.split(|&b| b == b';');
+    let media = trim(parts.next()?);
+    let slash = media.iter().position(|&b| b == b'/')?;
+    let (kind, subtype) = (trim(&media[..slash]), trim(&media[slash + 1..]));
+    if kind.is_empty() || subtype.is_empty() {
+        return None;
+    }
+
+    let mut q = 1000;
+    for param in parts {
+        let param = trim(param);
+        if param.len() >= 2 && param[0].eq_ignore_ascii_case(&b'q') && param[1] == b'=' {
+            q = parse_q(trim(&param[2..]))?;
+        }
+    }
+
+    let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
+    let mut matches = [0u8; 3];
+    if is(kind, "*") {
+        if !is(subtype, "*") {
+            return None;
+        }
+        matches = [1; 3];
+    } else if is(kind, "text") {
+        if is(subtype, "*") {
+            matches[BodyFormat::Html.index()] = 2;
+            matches[BodyFormat::Text.index()] = 2;
+        } else if is(subtype, "html") {
+            matches[BodyFormat::Html.index()] = 3;
+        } else if is(subtype, "plain") {
+            matches[BodyFormat::Text.index()] = 3;
+        }
+    } else if is(kind, "application") {
+        if is(subtype, "*") {
+            matches[BodyFormat::Json.index()] = 2;
+        } else if is(subtype, "json") || is(subtype, "problem+json") {
+            matches[BodyFormat::Json.index()] = 3;
+        }
+    }
+    Some((matches, q))
+}
+
+/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
+fn parse_q(value: &[u8]) -> Option<u16> {
+    let (&first, rest) = value.split_first()?;
+    let whole: u16 = match first {
+        b'0' => 0,
+        b'1' => 1,
+        _ => return None,
+    };
+    let fraction = match rest {
+        [] => &[][..],
+        [b'.', digits @ ..] if digits.len() <= 3 => digits,
+        _ => return None,
+    };
+    let mut thousandths = 0u16;
+    let mut scale = 100;
+    for &digit in fraction {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        thousandths += u16::from(digit - b'0') * scale;
+        scale /= 10;
+    }
+    if whole == 1 && thousandths != 0 {
+        return None;
+    }
+    Some(whole * 1000 + thousandths)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BodyFormat::{Html, Json, Text};
+
+    fn pick(accept: &str, fallback: BodyFormat) -> BodyFormat {
+        negotiate(Some(&HeaderValue::from_str(accept).unwrap()), fallback)
+    }
+
+    #[test]
+    fn q_values_decide() {
+        assert_eq!(pick("application/json;q=0.9, text/html;q=0.1", Text), Json);
+        assert_eq!(pick("application/json;q=0.1, text/html;q=0.9", Text), Html);
+        assert_eq!(pick("text/plain;q=0.5, application/json;q=0.4", Html), Text);
+    }
+
+    #[test]
+    fn browser_accept_gets_html() {
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+        assert_eq!(pick(browser, Text), Html);
+        assert_eq!(pick(browser, Json), Html);
+    }
+
+    #[test]
+    fn wildcards_fall_back() {
+        assert_eq!(pick("*/*", Json), Json);
+        assert_eq!(pick("*/*", Html), Html);
+        assert_eq!(negotiate(None, Html), Html);
+        assert_eq!(pick("image/png", Json), Json);
+        assert_eq!(pick("text/*", Html), Html);
+        assert_eq!(pick("text/*", Json), Html);
+        assert_eq!(pick("text/*", Text), Text);
+    }
+
+    #[test]
+    fn a_named_type_beats_a_wildcard_at_the_same_q() {
+        // axios and fetch wrappers send this.
+        assert_eq!(pick("application/json, text/plain, */*", Html), Json);
+        assert_eq!(pick("application/json, text/plain, */*", Text), Text);
+        assert_eq!(pick("application/json, */*", Html), Json);
+        assert_eq!(pick("application/json, */*", Text), Json);
+    }
+
+    #[test]
+    fn the_most_specific_range_sets_q() {
+        // text/html is refused even though text/* is welcome.
+        assert_eq!(pick("text/*;q=0.8, text/html;q=0", Json), Text);
+        assert_eq!(pick("*/*;q=0.1, application/problem+json", Html), Json);
+    }
+
+    #[test]
+    fn malformed_ranges_and_q_values_are_skipped() {
+        assert_eq!(pick("text/html;q=2, application/json", Html), Json);
+        assert_eq!(pick("text/html;q=abc, text/plain;q=0.5", Json), Text);
+        assert_eq!(pick(",,, ;; /, text/plain", Json), Text);
+        assert_eq!(pick("text/html;q=1.5", Json), Json);
+    }
+
+    #[test]
+    fn q_parsing() {
+        assert_eq!(parse_q(b"1"), Some(1000));
+        assert_eq!(parse_q(b"1.000"), Some(1000));
+        assert_eq!(parse_q(b"0.5"), Some(500));
+        assert_eq!(parse_q(b"0.123"), Some(123));
+        assert_eq!(parse_q(b"0.1234"), None);
+        assert_eq!(parse_q(b"1.001"), None);
+        assert_eq!(parse_q(b""), None);
+    }
+
+    #[test]
+    fn non_utf8_bytes_do_not_break_it() {
+        let value = HeaderValue::from_bytes(b"text/html;q=0.2, \xff\xfe/\x80, application/json").unwrap();
+        assert_eq!(negotiate(Some(&value), Html), Json);
+    }
+}

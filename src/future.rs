@@ -1,0 +1,135 @@
+//! [`ResponseFuture`]: waits for the inner service and turns its failure (or
+//! the response timeout) into an error response.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use http::Response;
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+
+use crate::settings::Settings;
+use crate::{response, BoxError, FailedRequest, ResponseBody, ResponseTimeout, UpstreamError};
+
+pin_project! {
+    /// The future of [`GatewayErrorService`](crate::GatewayErrorService).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Calling {
+            #[pin]
+            inner: F,
+            #[pin]
+            deadline: Option<Sleep>,
+            failure: Option<Failure>,
+        },
+        Failed {
+            failure: Option<(BoxError, Failure)>,
+        },
+        Done,
+    }
+}
+
+/// What answering a failure needs; only used if the call fails.
+struct Failure {
+    settings: Arc<Settings>,
+    request: FailedRequest,
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, settings: Arc<Settings>, request: FailedRequest) -> Self {
+        let deadline = settings.response_timeout.map(tokio::time::sleep);
+        Self {
+            state: State::Calling {
+                inner,
+                deadline,
+                failure: Some(Failure { settings, request }),
+            },
+        }
+    }
+
+    pub(crate) fn failed(error: BoxError, settings: Arc<Settings>, request: FailedRequest) -> Self {
+        Self {
+            state: State::Failed {
+                failure: Some((error, Failure { settings, request })),
+            },
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody<B>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        let (error, failure) = match state.as_mut().project() {
+            StateProj::Calling {
+                inner,
+                deadline,
+                failure,
+            } => match inner.poll(cx) {
+                Poll::Ready(Ok(response)) => {
+                    state.set(State::Done);
+                    return Poll::Ready(Ok(response.map(ResponseBody::upstream)));
+                }
+                Poll::Ready(Err(error)) => {
+                    let failure = failure.take().expect("a pending call keeps its failure context");
+                    let error = failure.settings.classifier.upstream_error(error.into());
+                    (error, failure)
+                }
+                Poll::Pending => {
+                    let Some(deadline) = deadline.as_pin_mut() else {
+                        return Poll::Pending;
+                    };
+                    ready!(deadline.poll(cx));
+                    let failure = failure.take().expect("a pending call keeps its failure context");
+                    let after = failure.settings.response_timeout.unwrap_or_default();
+                    let error = UpstreamError::new(
+                        crate::UpstreamErrorKind::HttpResponseTimeout,
+                        ResponseTimeout { after },
+                    );
+                    (error, failure)
+                }
+            },
+            StateProj::Failed { failure } => {
+                let (error, failure) = failure.take().expect("ResponseFuture polled after completion");
+                let error = failure.settings.classifier.upstream_error(error);
+                (error, failure)
+            }
+            StateProj::Done => panic!("ResponseFuture polled after completion"),
+        };
+        // Dropping the inner future now also cancels the upstream call when
+        // the deadline fired.
+        state.set(State::Done);
+        Poll::Ready(Ok(response::error_response(
+            &failure.settings,
+            error,
+            &failure.request,
+        )))
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Calling { .. } => "calling",
+            State::Failed { .. } => "failed",
+            State::Done => "done",
+        };
+        f.debug_struct("ResponseFuture").field("state", &state).finish()
+    }
+}

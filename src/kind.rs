@@ -1,0 +1,250 @@
+//! [`UpstreamErrorKind`]: what went wrong, named by RFC 9209's proxy error types.
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// How a call to the upstream failed.
+///
+/// The variants follow the proxy error types of
+/// [RFC 9209 §2.3](https://www.rfc-editor.org/rfc/rfc9209#section-2.3) that an
+/// upstream call can produce. Each kind knows its token for the `Proxy-Status`
+/// header ([`as_str`](Self::as_str)), the status the RFC recommends
+/// ([`default_status`](Self::default_status)), whether it is a timeout, and
+/// whether the request certainly never reached the upstream.
+///
+/// ```
+/// use http::StatusCode;
+/// use tower_gateway_error::UpstreamErrorKind;
+///
+/// let kind = UpstreamErrorKind::ConnectionTimeout;
+/// assert_eq!(kind.as_str(), "connection_timeout");
+/// assert_eq!(kind.default_status(), StatusCode::GATEWAY_TIMEOUT);
+/// assert!(kind.is_timeout());
+/// assert!(kind.is_retry_safe());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UpstreamErrorKind {
+    /// The upstream's name did not resolve (`dns_error`, 502).
+    DnsError,
+    /// Resolving the upstream's name took too long (`dns_timeout`, 504).
+    DnsTimeout,
+    /// No route to the upstream's address (`destination_ip_unroutable`, 502).
+    DestinationIpUnroutable,
+    /// The upstream is known to be unavailable, e.g. the service in front of
+    /// it has shut down (`destination_unavailable`, 503).
+    DestinationUnavailable,
+    /// The upstream refused the connection or the HTTP/2 stream
+    /// (`connection_refused`, 502).
+    ConnectionRefused,
+    /// The connection closed or was reset before a response arrived
+    /// (`connection_terminated`, 502).
+    ConnectionTerminated,
+    /// Connecting to the upstream took too long (`connection_timeout`, 504).
+    ConnectionTimeout,
+    /// Reading from an open connection took too long
+    /// (`connection_read_timeout`, 504).
+    ConnectionReadTimeout,
+    /// Writing the request took too long (`connection_write_timeout`, 504).
+    ConnectionWriteTimeout,
+    /// The gateway is at its limit of concurrent requests or connections
+    /// (`connection_limit_reached`, 503).
+    ConnectionLimitReached,
+    /// The TLS handshake with the upstream failed (`tls_protocol_error`, 502).
+    TlsProtocolError,
+    /// The upstream's certificate was not accepted
+    /// (`tls_certificate_error`, 502).
+    TlsCertificateError,
+    /// The upstream sent a TLS alert (`tls_alert_received`, 502).
+    TlsAlertReceived,
+    /// The response ended before it was complete
+    /// (`http_response_incomplete`, 502).
+    HttpResponseIncomplete,
+    /// The response head was larger than the client accepts
+    /// (`http_response_header_section_size`, 502).
+    HttpResponseHeaderSectionSize,
+    /// The upstream's answer was not valid HTTP (`http_protocol_error`, 502).
+    HttpProtocolError,
+    /// No response head arrived in time (`http_response_timeout`, 504).
+    HttpResponseTimeout,
+    /// A protocol upgrade with the upstream failed (`http_upgrade_failed`, 502).
+    HttpUpgradeFailed,
+    /// No rule recognised the error. Sent as `proxy_internal_error`, the
+    /// RFC's type for a failure the intermediary cannot attribute, with 502
+    /// rather than the RFC's 500 because it came from the call to the upstream.
+    Unclassified,
+}
+
+impl UpstreamErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [UpstreamErrorKind; 19] = [
+        Self::DnsError,
+        Self::DnsTimeout,
+        Self::DestinationIpUnroutable,
+        Self::DestinationUnavailable,
+        Self::ConnectionRefused,
+        Self::ConnectionTerminated,
+        Self::ConnectionTimeout,
+        Self::ConnectionReadTimeout,
+        Self::ConnectionWriteTimeout,
+        Self::ConnectionLimitReached,
+        Self::TlsProtocolError,
+        Self::TlsCertificateError,
+        Self::TlsAlertReceived,
+        Self::HttpResponseIncomplete,
+        Self::HttpResponseHeaderSectionSize,
+        Self::HttpProtocolError,
+        Self::HttpResponseTimeout,
+        Self::HttpUpgradeFailed,
+        Self::Unclassified,
+    ];
+
+    pub(crate) const COUNT: usize = Self::ALL.len();
+
+    /// The RFC 9209 error type token, as sent in `Proxy-Status: name; error=<token>`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DnsError => "dns_error",
+            Self::DnsTimeout => "dns_timeout",
+            Self::DestinationIpUnroutable => "destination_ip_unroutable",
+            Self::DestinationUnavailable => "destination_unavailable",
+            Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionTerminated => "connection_terminated",
+            Self::ConnectionTimeout => "connection_timeout",
+            Self::ConnectionReadTimeout => "connection_read_timeout",
+            Self::ConnectionWriteTimeout => "connection_write_timeout",
+            Self::ConnectionLimitReached => "connection_limit_reached",
+            Self::TlsProtocolError => "tls_protocol_error",
+            Self::TlsCertificateError => "tls_certificate_error",
+            Self::TlsAlertReceived => "tls_alert_received",
+            Self::HttpResponseIncomplete => "http_response_incomplete",
+            Self::HttpResponseHeaderSectionSize => "http_response_header_section_size",
+            Self::HttpProtocolError => "http_protocol_error",
+            Self::HttpResponseTimeout => "http_response_timeout",
+            Self::HttpUpgradeFailed => "http_upgrade_failed",
+            Self::Unclassified => "proxy_internal_error",
+        }
+    }
+
+    /// The status RFC 9209 recommends for this kind (502 for [`Unclassified`](Self::Unclassified)).
+    pub const fn default_status(self) -> StatusCode {
+        match self {
+            Self::DnsTimeout
+            | Self::ConnectionTimeout
+            | Self::ConnectionReadTimeout
+            | Self::ConnectionWriteTimeout
+            | Self::HttpResponseTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::DestinationUnavailable | Self::ConnectionLimitReached => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// Whether the upstream (or the resolver) took too long.
+    pub const fn is_timeout(self) -> bool {
+        matches!(
+            self,
+            Self::DnsTimeout
+                | Self::ConnectionTimeout
+                | Self::ConnectionReadTimeout
+                | Self::ConnectionWriteTimeout
+                | Self::HttpResponseTimeout
+        )
+    }
+
+    /// Whether a failure of this kind means the request certainly never
+    /// reached the upstream, so retrying it is safe for any method.
+    ///
+    /// A particular error may be retry-safe even when its kind is not (an
+    /// HTTP/2 GOAWAY for a stream the upstream never processed); ask
+    /// [`UpstreamError::is_retry_safe`](crate::UpstreamError::is_retry_safe)
+    /// for the answer about one error.
+    pub const fn is_retry_safe(self) -> bool {
+        matches!(
+            self,
+            Self::DnsError
+                | Self::DnsTimeout
+                | Self::DestinationIpUnroutable
+                | Self::DestinationUnavailable
+                | Self::ConnectionRefused
+                | Self::ConnectionTimeout
+                | Self::ConnectionLimitReached
+                | Self::TlsProtocolError
+                | Self::TlsCertificateError
+                | Self::TlsAlertReceived
+        )
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A sentence a client may see, free of addresses and error text.
+    pub(crate) const fn description(self) -> &'static str {
+        match self {
+            Self::DnsError => "The gateway could not resolve the upstream server's name.",
+            Self::DnsTimeout => "The gateway timed out resolving the upstream server's name.",
+            Self::DestinationIpUnroutable => "The gateway has no route to the upstream server.",
+            Self::DestinationUnavailable => "The upstream service is unavailable.",
+            Self::ConnectionRefused => "The upstream server refused the connection.",
+            Self::ConnectionTerminated => {
+                "The connection to the upstream server closed before a response arrived."
+            }
+            Self::ConnectionTimeout => "The gateway timed out connecting to the upstream server.",
+            Self::ConnectionReadTimeout => {
+                "The gateway timed out reading from the upstream server."
+            }
+            Self::ConnectionWriteTimeout => {
+                "The gateway timed out sending the request to the upstream server."
+            }
+            Self::ConnectionLimitReached => {
+                "The gateway is handling too many requests. Try again later."
+            }
+            Self::TlsProtocolError => "The secure connection to the upstream server failed.",
+            Self::TlsCertificateError => {
+                "The upstream server's TLS certificate was not accepted."
+            }
+            Self::TlsAlertReceived => "The upstream server rejected the secure connection.",
+            Self::HttpResponseIncomplete => "The upstream server sent an incomplete response.",
+            Self::HttpResponseHeaderSectionSize => {
+                "The upstream server's response headers were too large."
+            }
+            Self::HttpProtocolError => "The upstream server sent an invalid response.",
+            Self::HttpResponseTimeout => "The upstream server did not respond in time.",
+            Self::HttpUpgradeFailed => "The protocol upgrade with the upstream server failed.",
+            Self::Unclassified => {
+                "The gateway could not get a valid response from the upstream server."
+            }
+        }
+    }
+}
+
+impl fmt::Display for UpstreamErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_declaration_order() {
+        for (i, kind) in UpstreamErrorKind::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), i, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_unique_rfc9209_tokens() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in UpstreamErrorKind::ALL {
+            let token = kind.as_str();
+            assert!(seen.insert(token), "duplicate token {token}");
+            assert!(token.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! [`GatewayErrorLayer`] and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{header, HeaderName, HeaderValue, StatusCode};
+use tower_layer::Layer;
+
+use crate::classify::Classifier;
+use crate::render::{Bodies, Template};
+use crate::settings::{FormatChoice, Settings};
+use crate::{
+    proxy_status, BodyFormat, ClassifyError, ConfigError, GatewayErrorService, OnUpstreamError,
+    RenderBody, RetryAfter, UpstreamErrorKind,
+};
+
+/// Wraps a service that calls an upstream so that every failure becomes a
+/// 502, 503 or 504 response with a useful body and `Proxy-Status`.
+///
+/// `GatewayErrorLayer::new()` has sensible defaults; use
+/// [`builder()`](Self::builder) to change them. Settings are checked, and
+/// every body that does not depend on the request is rendered, once, when
+/// the layer is built.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::io;
+/// use http::{Request, Response, StatusCode};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_gateway_error::GatewayErrorLayer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let upstream = service_fn(|_req: Request<String>| async {
+///     Err::<Response<String>, _>(io::Error::from(io::ErrorKind::ConnectionRefused))
+/// });
+/// let gateway = ServiceBuilder::new()
+///     .layer(GatewayErrorLayer::new())
+///     .service(upstream);
+///
+/// let response = gateway.oneshot(Request::new(String::new())).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+/// assert_eq!(response.headers()["proxy-status"], "gateway; error=connection_refused");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct GatewayErrorLayer {
+    settings: Arc<Settings>,
+}
+
+impl GatewayErrorLayer {
+    /// A layer with the default settings (see [`GatewayErrorLayerBuilder`]).
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default settings are valid")
+    }
+
+    /// Starts from the default settings.
+    pub fn builder() -> GatewayErrorLayerBuilder {
+        GatewayErrorLayerBuilder::default()
+    }
+
+    pub(crate) fn settings(&self) -> &Arc<Settings> {
+        &self.settings
+    }
+}
+
+impl Default for GatewayErrorLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for GatewayErrorLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayErrorLayer")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for GatewayErrorLayer {
+    type Service = GatewayErrorService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GatewayErrorService::new(inner, self)
+    }
+}
+
+/// Settings for a [`GatewayErrorLayer`]; [`build`](Self::build) checks them.
+///
+/// Defaults: each kind's RFC 9209 status; the body format negotiated by
+/// `Accept`, plain text when the client does not say; `Proxy-Status:
+/// gateway; error=<type>`; no error details in responses; no `Retry-After`;
+/// no response timeout; request ids read from `x-request-id`.
+///
+/// ```
+/// use std::time::Duration;
+/// use http::{HeaderName, HeaderValue, StatusCode};
+/// use tower_gateway_error::{BodyFormat, GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
+///
+/// let layer = GatewayErrorLayer::builder()
+///     .proxy_name("edge-1")
+///     .default_format(BodyFormat::Json)
+///     .response_timeout(Duration::from_secs(30))
+///     .retry_after_for(UpstreamErrorKind::ConnectionLimitReached, RetryAfter::seconds(5))
+///     .status(UpstreamErrorKind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
+///     .header(HeaderName::from_static("x-served-by"), HeaderValue::from_static("edge-1"))
+///     .build()
+///     .expect("valid settings");
+/// # let _ = layer;
+///
+/// let error = GatewayErrorLayer::builder()
+///     .status(UpstreamErrorKind::ConnectionRefused, StatusCode::OK)
+///     .build()
+///     .unwrap_err();
+/// assert!(error.to_string().contains("use a 4xx or 5xx code"));
+/// ```
+pub struct GatewayErrorLayerBuilder {
+    statuses: Vec<(UpstreamErrorKind, StatusCode)>,
+    format: Option<BodyFormat>,
+    default_format: BodyFormat,
+    retry_after: Option<RetryAfter>,
+    retry_after_for: Vec<(UpstreamErrorKind, RetryAfter)>,
+    proxy_name: String,
+    proxy_status: bool,
+    show_details: bool,
+    response_timeout: Option<Duration>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    hook: Option<Arc<dyn OnUpstreamError>>,
+    renderer: Option<Arc<dyn RenderBody>>,
+    rules: Vec<Arc<dyn ClassifyError>>,
+    default_rules: bool,
+    request_id_header: HeaderName,
+    html_template: Option<String>,
+    json_template: Option<String>,
+}
+
+impl Default for GatewayErrorLayerBuilder {
+    fn default() -> Self {
+        Self {
+            statuses: Vec::new(),
+            format: None,
+            default_format: BodyFormat::Text,
+            retry_after: None,
+            retry_after_for: Vec::new(),
+            proxy_name: "gateway".to_owned(),
+            proxy_status: true,
+            show_details: false,
+            response_timeout: None,
+            headers: Vec::new(),
+            hook: None,
+            renderer: None,
+            rules: Vec::new(),
+            default_rules: true,
+            request_id_header: HeaderName::from_static("x-request-id"),
+            html_template: None,
+            json_template: None,
+        }
+    }
+}
+
+impl GatewayErrorLayerBuilder {
+    /// Answers failures of `kind` with `status` instead of the RFC 9209
+    /// recommendation. Only 4xx and 5xx are accepted.
+    pub fn status(mut self, kind: UpstreamErrorKind, status: StatusCode) -> Self {
+        self.statuses.push((kind, status));
+        self
+    }
+
+    /// Always uses `format`, whatever the request's `Accept` says (no
+    /// `Vary: Accept` is sent then).
+    pub fn format(mut self, format: BodyFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// The format used when `Accept` is missing, is `*/*`, or names nothing
+    /// the layer can write. Plain text unless set.
+    pub fn default_format(mut self, format: BodyFormat) -> Self {
+        self.default_format = format;
+        self
+    }
+
+    /// Sends `Retry-After` with every error response.
+    pub fn retry_after(mut self, retry_after: RetryAfter) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
+    /// Sends `Retry-After` with error responses of `kind`, overriding
+    /// [`retry_after`](Self::retry_after) for that kind.
+    pub fn retry_after_for(mut self, kind: UpstreamErrorKind, retry_after: RetryAfter) -> Self {
+        self.retry_after_for.push((kind, retry_after));
+        self
+    }
+
+    /// The name this gateway has in `Proxy-Status` (`gateway` unless set).
+    /// Printable ASCII; a name that is not an sf-token is sent quoted.
+    pub fn proxy_name(mut self, name: impl Into<String>) -> Self {
+        self.proxy_name = name.into();
+        self
+    }
+
+    /// Whether to send `Proxy-Status` (on unless turned off).
+    pub fn proxy_status(mut self, enabled: bool) -> Self {
+        self.proxy_status = enabled;
+        self
+    }
+
+    /// Whether responses may show the error chain (off unless turned on).
+    ///
+    /// The chain can reveal upstream addresses, ports and library messages;
+    /// turn this on only where the clients are your own operators. When on,
+    /// bodies show it escaped for their format and `Proxy-Status` carries it
+    /// as `details`.
+    pub fn show_details(mut self, enabled: bool) -> Self {
+        self.show_details = enabled;
+        self
+    }
+
+    /// Answers 504 (`http_response_timeout`) when the inner service has not
+    /// produced a response head within `timeout`. Needs a tokio runtime with
+    /// the time driver.
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a header to every error response, replacing the layer's own
+    /// header of that name (e.g. `Cache-Control`). `Content-Length` and
+    /// `Transfer-Encoding` are refused by [`build`](Self::build).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Calls `hook` for every failure, e.g. to count them.
+    pub fn on_error(mut self, hook: impl OnUpstreamError) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Writes bodies with `renderer` instead of the built-in ones.
+    pub fn renderer(mut self, renderer: impl RenderBody) -> Self {
+        self.renderer = Some(Arc::new(renderer));
+        self
+    }
+
+    /// Adds a classification rule. Your rules are asked in the order added,
+    /// all before the default rules; the first that returns a kind decides.
+    pub fn classify_rule(mut self, rule: impl ClassifyError) -> Self {
+        self.rules.push(Arc::new(rule));
+        self
+    }
+
+    /// Whether the default rules run after yours (on unless turned off).
+    /// With them off, an error no rule of yours recognises is
+    /// [`Unclassified`](UpstreamErrorKind::Unclassified).
+    pub fn default_rules(mut self, enabled: bool) -> Self {
+        self.default_rules = enabled;
+        self
+    }
+
+    /// The request header whose value bodies show as the request id
+    /// (`x-request-id` unless set).
+    pub fn request_id_header(mut self, name: HeaderName) -> Self {
+        self.request_id_header = name;
+        self
+    }
+
+    /// An HTML page with `{{field}}` placeholders, filled HTML-escaped.
+    ///
+    /// Fields: `status`, `title`, `detail`, `error` (the `Proxy-Status`
+    /// error type), `request_id`, `details` (empty unless
+    /// [`show_details`](Self::show_details)), `proxy`.
+    pub fn html_template(mut self, template: impl Into<String>) -> Self {
+        self.html_template = Some(template.into());
+        self
+    }
+
+    /// A JSON body with `{{field}}` placeholders (fields as for
+    /// [`html_template`](Self::html_template)). Each field expands to a
+    /// complete JSON value — `status` to a number, the others to strings or
+    /// `null` — so placeholders go where values go:
+    /// `{"code": {{status}}, "id": {{request_id}}}`.
+    pub fn json_template(mut self, template: impl Into<String>) -> Self {
+        self.json_template = Some(template.into());
+        self
+    }
+
+    /// Checks the settings and builds the layer.
+    pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
+        let mut statuses = UpstreamErrorKind::ALL.map(UpstreamErrorKind::default_status);
+        for (kind, status) in self.statuses {
+            if !(status.is_client_error() || status.is_server_error()) {
+                return Err(ConfigError::NotAnErrorStatus { kind, status });
+            }
+            statuses[kind.index()] = status;
+        }
+
+        let everywhere = self.retry_after.map(|r| r.header_value()).transpose()?;
+        let mut retry_after = std::array::from_fn(|_| everywhere.clone());
+        for (kind, value) in self.retry_after_for {
+            retry_after[kind.index()] = Some(value.header_value()?);
+        }
+
+        let proxy_member = proxy_status::render_name(&self.proxy_name)?;
+        let proxy_status_values = self.proxy_status.then(|| {
+            UpstreamErrorKind::ALL.map(|kind| proxy_status::header_value(&proxy_member, kind))
+        });
+
+        if self.response_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroResponseTimeout);
+        }
+        for (name, _) in &self.headers {
+            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+                return Err(ConfigError::ReservedHeader { name: name.clone() });
+            }
+        }
+
+        let template = |format, source: Option<String>| {
+            source
+                .map(|source| Template::parse(format, &source))
+                .transpose()
+                .map_err(|source| ConfigError::Template { format, source })
+        };
+        let bodies = Bodies {
+            html: template(BodyFormat::Html, self.html_template)?,
+            json: template(BodyFormat::Json, self.json_template)?,
+        };
+
+        let format = match self.format {
+            Some(format) => FormatChoice::Fixed(format),
+            None => FormatChoice::Negotiate {
+                fallback: self.default_format,
+            },
+        };
+
+        let capture_uri = self.hook.is_some() || self.renderer.is_some();
+        let mut settings = Settings {
+            statuses,
+            retry_after,
+            proxy_name: self.proxy_name,
+            proxy_member,
+            proxy_status: proxy_status_values,
+            show_details: self.show_details,
+            format,
+            response_timeout: self.response_timeout,
+            extra_headers: self.headers,
+            hook: self.hook,
+            renderer: self.renderer,
+            classifier: Classifier {
+                rules: self.rules,
+                default_rules: self.default_rules,
+            },
+            request_id_header: self.request_id_header,
+            bodies,
+            prerendered: Vec::new(),
+            capture_uri,
+        };
+        settings.prerender();
+        Ok(GatewayErrorLayer {
+            settings: Arc::new(settings),
+        })
+    }
+}
+
+impl fmt::Debug for GatewayErrorLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayErrorLayerBuilder")
+            .field("statuses", &self.statuses)
+            .field("format", &self.format)
+            .field("default_format", &self.default_format)
+            .field("retry_after", &self.retry_after)
+            .field("retry_after_for", &self.retry_after_for)
+            .field("proxy_name", &self.proxy_name)
+            .field("proxy_status", &self.proxy_status)
+            .field("show_details", &self.show_details)
+            .field("response_timeout", &self.response_timeout)
+            .field("headers", &self.headers)
+            .field("hook", &self.hook.as_ref().map(|_| ".."))
+            .field("renderer", &self.renderer.as_ref().map(|_| ".."))
+            .field("rules", &self.rules.len())
+            .field("default_rules", &self.default_rules)
+            .field("request_id_header", &self.request_id_header)
+            .field("html_template", &self.html_template)
+            .field("json_template", &self.json_template)
+            .finish()
+    }
+}

@@ -1,0 +1,114 @@
+//! A tower [`Layer`](tower_layer::Layer) for services that call an upstream
+//! (a hyper-util `Client`, a reqwest-backed service, a load balancer, a proxy
+//! handler). It turns every way that call can fail into a typed
+//! [`UpstreamError`] and answers it with the right response:
+//!
+//! - **502 Bad Gateway**, **504 Gateway Timeout**, or **503** for overload,
+//!   chosen by the failure's [`UpstreamErrorKind`] as RFC 9209 recommends;
+//! - a body in HTML, RFC 9457 `application/problem+json` or plain text,
+//!   negotiated by `Accept` (or fixed), from built-in pages or your templates;
+//! - `Proxy-Status: <name>; error=<type>` (RFC 9209), `Cache-Control:
+//!   no-store`, an optional `Retry-After`, and no body for `HEAD`.
+//!
+//! Valid responses from the upstream, a 500 or a 503 with `Retry-After`
+//! included, pass through untouched: only a failure to get a valid response
+//! becomes an error response. No error text, address or port reaches the
+//! client unless you turn on [`show_details`](GatewayErrorLayerBuilder::show_details);
+//! the full chain goes to a `tracing` event instead.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io;
+//! use http::{header, Request, Response, StatusCode};
+//! use http_body_util::BodyExt;
+//! use tower::{service_fn, ServiceBuilder, ServiceExt};
+//! use tower_gateway_error::{GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // Stands in for a hyper-util Client whose upstream is down.
+//! let upstream = service_fn(|_req: Request<String>| async {
+//!     Err::<Response<String>, _>(io::Error::from(io::ErrorKind::ConnectionRefused))
+//! });
+//! let gateway = ServiceBuilder::new()
+//!     .layer(GatewayErrorLayer::new())
+//!     .service(upstream);
+//!
+//! let request = Request::builder()
+//!     .header(header::ACCEPT, "application/json")
+//!     .body(String::new())
+//!     .unwrap();
+//! let response = gateway.oneshot(request).await.unwrap();
+//!
+//! assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+//! assert_eq!(response.headers()["content-type"], "application/problem+json");
+//! let error = response.extensions().get::<UpstreamError>().unwrap();
+//! assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
+//! let body = response.into_body().collect().await.unwrap().to_bytes();
+//! assert!(body.starts_with(br#"{"type":"about:blank","title":"Bad Gateway","status":502"#));
+//! # }
+//! ```
+//!
+//! # Classification
+//!
+//! [`classify`] walks the error's whole cause chain ([`error_chain`]) and
+//! recognises `io::ErrorKind`s, hyper and hyper-util predicates, h2 reasons,
+//! rustls errors and tower's timeout, load-shed and buffer errors. It is a
+//! plain function, usable without the layer. Add rules of your own with
+//! [`GatewayErrorLayerBuilder::classify_rule`].
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `hyper` | yes | rules for `hyper::Error` and hyper-util's legacy `Client` error |
+//! | `h2` | yes | rules for `h2::Error` (REFUSED_STREAM, GOAWAY, protocol errors) |
+//! | `rustls` | yes | rules for `rustls::Error` (certificate, alert, other TLS) |
+//! | `tracing` | yes | a `tracing` event with the full error chain for every failure |
+//!
+//! With a feature off, or when the error comes from another major version
+//! of that library, the walk still reaches the `io::Error`s underneath and
+//! classifies by their kind.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+mod body;
+mod classify;
+mod config_error;
+mod error;
+mod format;
+mod future;
+mod hook;
+mod kind;
+mod layer;
+mod proxy_status;
+mod render;
+mod request;
+mod response;
+mod retry_after;
+mod service;
+mod settings;
+
+pub use crate::body::ResponseBody;
+pub use crate::classify::{classify, error_chain, ClassifyError, ErrorChain};
+pub use crate::config_error::ConfigError;
+pub use crate::error::{DisplayChain, ResponseTimeout, UpstreamError};
+pub use crate::format::{negotiate, BodyFormat};
+pub use crate::future::ResponseFuture;
+pub use crate::hook::OnUpstreamError;
+pub use crate::kind::UpstreamErrorKind;
+pub use crate::layer::{GatewayErrorLayer, GatewayErrorLayerBuilder};
+pub use crate::render::{ErrorContext, RenderBody, RenderedBody, TemplateError};
+pub use crate::request::FailedRequest;
+pub use crate::retry_after::RetryAfter;
+pub use crate::service::GatewayErrorService;
+
+/// The boxed error type the inner service's errors are converted into.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

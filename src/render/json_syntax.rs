@@ -1,0 +1,224 @@
+//! A JSON syntax check for user templates, so a broken JSON template is
+//! rejected when the layer is built instead of sending invalid bodies.
+
+/// Nesting deeper than this is refused; no error body needs it.
+const MAX_DEPTH: usize = 64;
+
+/// `Ok` if `text` is one complete JSON value; else the byte offset and what
+/// was wrong there.
+pub(crate) fn check(text: &str) -> std::result::Result<(), (usize, &'static str)> {
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    parser.value(0)?;
+    parser.whitespace();
+    if parser.at != parser.bytes.len() {
+        return Err((parser.at, "text after the JSON value"));
+    }
+    Ok(())
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+type Result<T = ()> = std::result::Result<T, (usize, &'static str)>;
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn fail<T>(&self, what: &'static str) -> Result<T> {
+        Err((self.at, what))
+    }
+
+    fn whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result {
+        if depth > MAX_DEPTH {
+            return self.fail("nesting too deep");
+        }
+        self.whitespace();
+        match self.peek() {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string(),
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => self.fail("expected a JSON value"),
+            None => self.fail("unexpected end, expected a JSON value"),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result {
+        self.at += 1;
+        self.whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            self.whitespace();
+            if self.peek() != Some(b'"') {
+                return self.fail("expected a string key");
+            }
+            self.string()?;
+            self.whitespace();
+            if self.peek() != Some(b':') {
+                return self.fail("expected `:` after a key");
+            }
+            self.at += 1;
+            self.value(depth + 1)?;
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return self.fail("expected `,` or `}`"),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result {
+        self.at += 1;
+        self.whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return self.fail("expected `,` or `]`"),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result {
+        self.at += 1;
+        loop {
+            match self.peek() {
+                None => return self.fail("unterminated string"),
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.at += 1
+                        }
+                        Some(b'u') => {
+                            self.at += 1;
+                            for _ in 0..4 {
+                                if !matches!(self.peek(), Some(b) if b.is_ascii_hexdigit()) {
+                                    return self.fail("bad \\u escape");
+                                }
+                                self.at += 1;
+                            }
+                        }
+                        _ => return self.fail("bad escape"),
+                    }
+                }
+                Some(0..=0x1f) => return self.fail("control character in a string"),
+                Some(_) => self.at += 1,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &'static str) -> Result {
+        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            self.fail("expected true, false or null")
+        }
+    }
+
+    fn number(&mut self) -> Result {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return self.fail("expected a digit"),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return self.fail("expected a digit after `.`");
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return self.fail("expected an exponent");
+            }
+            self.digits();
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn accepts_json() {
+        for ok in [
+            r#"{"a":1,"b":[true,false,null,-1.5e3],"c":{"d":"\u00e9\n"}}"#,
+            " [ ] ",
+            "0",
+            r#""x""#,
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_broken_json() {
+        for bad in [
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            "[1 2]",
+            "01",
+            r#""unterminated"#,
+            "{} {}",
+            "",
+            r#"{"a":"x"y"}"#,
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+        assert!(check(&"[".repeat(100)).is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! [`FailedRequest`]: what the layer keeps of a request in case it fails.
+
+use http::{header, HeaderValue, Method, Request, Uri, Version};
+
+use crate::settings::Settings;
+
+/// The parts of a request the layer keeps while the inner service runs, so a
+/// failure can still be answered in the right format and reported.
+///
+/// Only what a failure needs is kept, and cheaply: the method and version,
+/// the `Accept` header when the format is negotiated, and the request-id
+/// header. The URI is kept only when a hook or a custom renderer is
+/// installed, so requests pay for it only then.
+#[derive(Debug, Clone)]
+pub struct FailedRequest {
+    method: Method,
+    version: Version,
+    uri: Option<Uri>,
+    accept: Option<HeaderValue>,
+    request_id: Option<HeaderValue>,
+}
+
+impl FailedRequest {
+    /// Keeps everything a failure response or a hook could use from `request`,
+    /// for code that answers failures without the layer.
+    pub fn from_request<B>(request: &Request<B>) -> Self {
+        Self {
+            method: request.method().clone(),
+            version: request.version(),
+            uri: Some(request.uri().clone()),
+            accept: request.headers().get(header::ACCEPT).cloned(),
+            request_id: request.headers().get("x-request-id").cloned(),
+        }
+    }
+
+    pub(crate) fn capture<B>(request: &Request<B>, settings: &Settings) -> Self {
+        let headers = request.headers();
+        Self {
+            method: request.method().clone(),
+            version: request.version(),
+            uri: settings
+                .capture_uri
+                .then(|| request.uri().clone()),
+            accept: if settings.negotiates() {
+                headers.get(header::ACCEPT).cloned()
+            } else {
+                None
+            },
+            request_id: headers.get(&settings.request_id_header).cloned(),
+        }
+    }
+
+    /// The request's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The request's HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The request's URI; `Some` whenever a hook or custom renderer is
+    /// installed, or the value came from [`from_request`](Self::from_request).
+    pub fn uri(&self) -> Option<&Uri> {
+        self.uri.as_ref()
+    }
+
+    /// The `Accept` header, when the layer negotiates the body format.
+    pub fn accept(&self) -> Option<&HeaderValue> {
+        self.accept.as_ref()
+    }
+
+    /// The request-id header (`x-request-id` unless configured otherwise).
+    pub fn request_id(&self) -> Option<&HeaderValue> {
+        self.request_id.as_ref()
+    }
+
+    pub(crate) fn is_head(&self) -> bool {
+        self.method == Method::HEAD
+    }
+}

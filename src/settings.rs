@@ -1,0 +1,97 @@
+//! The validated, immutable settings a layer and its services share, with
+//! everything that does not depend on a request worked out up front.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+
+use crate::classify::Classifier;
+use crate::render::{Bodies, Fields};
+use crate::{BodyFormat, OnUpstreamError, RenderBody, UpstreamError, UpstreamErrorKind};
+
+const KINDS: usize = UpstreamErrorKind::COUNT;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormatChoice {
+    Fixed(BodyFormat),
+    Negotiate { fallback: BodyFormat },
+}
+
+/// A body rendered when the layer was built, for failures whose response
+/// does not depend on the request.
+#[derive(Debug, Clone)]
+pub(crate) struct Prerendered {
+    pub(crate) body: Bytes,
+    pub(crate) content_length: HeaderValue,
+}
+
+pub(crate) struct Settings {
+    pub(crate) statuses: [StatusCode; KINDS],
+    pub(crate) retry_after: [Option<HeaderValue>; KINDS],
+    /// The name as given, for bodies.
+    pub(crate) proxy_name: String,
+    /// The name as a structured-field item, for `Proxy-Status`.
+    pub(crate) proxy_member: String,
+    /// `Proxy-Status` per kind, or `None` when turned off.
+    pub(crate) proxy_status: Option<[HeaderValue; KINDS]>,
+    pub(crate) show_details: bool,
+    pub(crate) format: FormatChoice,
+    pub(crate) response_timeout: Option<Duration>,
+    pub(crate) extra_headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) hook: Option<Arc<dyn OnUpstreamError>>,
+    pub(crate) renderer: Option<Arc<dyn RenderBody>>,
+    pub(crate) classifier: Classifier,
+    pub(crate) request_id_header: HeaderName,
+    pub(crate) bodies: Bodies,
+    /// Per kind and format; used when the request has no request id (or the
+    /// body ignores it) and details are off.
+    pub(crate) prerendered: Vec<[Prerendered; 3]>,
+    pub(crate) capture_uri: bool,
+}
+
+impl Settings {
+    pub(crate) fn negotiates(&self) -> bool {
+        matches!(self.format, FormatChoice::Negotiate { .. })
+    }
+
+    pub(crate) fn prerender(&mut self) {
+        self.prerendered = UpstreamErrorKind::ALL
+            .iter()
+            .map(|&kind| {
+                let error = UpstreamError::from_kind(kind);
+                let status = self.statuses[kind.index()];
+                let fields = Fields::new(status, &error, &self.proxy_name, None, None);
+                BodyFormat::ALL.map(|format| {
+                    let body = self.bodies.render(format, &fields);
+                    Prerendered {
+                        content_length: HeaderValue::from(body.len()),
+                        body,
+                    }
+                })
+            })
+            .collect();
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("statuses", &self.statuses)
+            .field("retry_after", &self.retry_after)
+            .field("proxy_name", &self.proxy_name)
+            .field("proxy_status", &self.proxy_status.is_some())
+            .field("show_details", &self.show_details)
+            .field("format", &self.format)
+            .field("response_timeout", &self.response_timeout)
+            .field("extra_headers", &self.extra_headers)
+            .field("hook", &self.hook.as_ref().map(|_| ".."))
+            .field("renderer", &self.renderer.as_ref().map(|_| ".."))
+            .field("classifier", &self.classifier)
+            .field("request_id_header", &self.request_id_header)
+            .field("bodies", &self.bodies)
+            .finish_non_exhaustive()
+    }
+}
