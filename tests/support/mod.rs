@@ -1,0 +1,318 @@
+//! Real upstreams that misbehave for real, over loopback, and the clients
+//! that talk to them. Shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls;
+
+pub type TestClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A plain HTTP/1 hyper-util client, as a proxy would use.
+pub fn client() -> TestClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// A loopback port nothing listens on.
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
+}
+
+/// Starts a raw TCP upstream; `handler` runs for each connection.
+pub async fn raw_upstream<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(handler(stream));
+        }
+    });
+    addr
+}
+
+/// Reads one request head (up to the blank line).
+pub async fn read_head(stream: &mut TcpStream) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 1 << 16 {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head
+}
+
+/// Reads the request, then resets the connection (SO_LINGER 0) without answering.
+pub async fn reset_after_head(mut stream: TcpStream) {
+    read_head(&mut stream).await;
+    stream.set_zero_linger().unwrap();
+    drop(stream);
+}
+
+/// Reads the request, then closes cleanly without answering.
+pub async fn close_after_head(mut stream: TcpStream) {
+    read_head(&mut stream).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Reads the request, then never answers.
+pub async fn stall(mut stream: TcpStream) {
+    read_head(&mut stream).await;
+    tokio::time::sleep(Duration::from_secs(120)).await;
+}
+
+/// Reads the request, writes `bytes`, then waits for the client to close.
+pub fn reply(bytes: &'static [u8]) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static {
+    move |mut stream| {
+        Box::pin(async move {
+            read_head(&mut stream).await;
+            let _ = stream.write_all(bytes).await;
+            let mut sink = [0u8; 1024];
+            while let Ok(n) = stream.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+/// Answers whatever arrives first (a TLS ClientHello, say) with a plain
+/// HTTP/1.1 400, as an HTTP server does with bytes it cannot parse.
+pub async fn plain_http_answering_anything(mut stream: TcpStream) {
+    let mut buf = [0u8; 4096];
+    if let Ok(n) = stream.read(&mut buf).await {
+        if n > 0 {
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            let _ = stream.shutdown().await;
+        }
+    }
+}
+
+pub const VALID_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: 20\r\nx-upstream: yes\r\n\r\nupstream broke: 500\n";
+pub const VALID_503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nretry-after: 120\r\ncontent-length: 12\r\n\r\nmaintenance\n";
+pub const GARBAGE: &[u8] = b"\x16\x03\x01\x02\x00 this is not HTTP at all\r\n\r\n";
+pub const BAD_STATUS: &[u8] = b"HTTP/1.1 2000 X\r\ncontent-length: 0\r\n\r\n";
+pub const BAD_CONTENT_LENGTH: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: abc\r\n\r\nhello";
+
+/// A response head of about 64 KiB, beyond hyper's smallest buffer limit.
+pub fn huge_head() -> &'static [u8] {
+    let mut head = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n".to_vec();
+    for i in 0..64 {
+        head.extend_from_slice(format!("x-filler-{i}: {}\r\n", "a".repeat(1000)).as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    Box::leak(head.into_boxed_slice())
+}
+
+/// A listener whose accept queue is full: a connect to it cannot complete,
+/// because Linux drops the SYN when the queue has no room. Keep the
+/// returned value alive for as long as the address must stay blocked.
+pub struct FullBacklog {
+    pub addr: SocketAddr,
+    _listener: std::net::TcpListener,
+    _fillers: Vec<std::net::TcpStream>,
+}
+
+pub fn full_backlog() -> FullBacklog {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => fillers.push(stream),
+            Err(_) => break,
+        }
+    }
+    FullBacklog {
+        addr,
+        _listener: listener,
+        _fillers: fillers,
+    }
+}
+
+/// How an HTTP/2 upstream misbehaves.
+#[derive(Clone, Copy, Debug)]
+pub enum H2Fault {
+    /// RST_STREAM(REFUSED_STREAM) on every request.
+    RefuseStreams,
+}
+
+/// A real HTTP/2 (prior knowledge) upstream built on the h2 crate.
+pub async fn h2_upstream(fault: H2Fault) -> SocketAddr {
+    raw_upstream(move |stream| async move {
+        let Ok(mut connection) = h2::server::handshake(stream).await else {
+            return;
+        };
+        match fault {
+            H2Fault::RefuseStreams => {
+                while let Some(Ok((_request, mut respond))) = connection.accept().await {
+                    respond.send_reset(h2::Reason::REFUSED_STREAM);
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// An HTTP/2 upstream written frame by frame: once the client's HEADERS
+/// arrive it sends GOAWAY(last_stream_id = 0, PROTOCOL_ERROR) and keeps the
+/// connection open. (The h2 crate's server counts every stream it has seen
+/// as processed, so it cannot send a GOAWAY below an open stream.)
+pub async fn h2_goaway_upstream() -> SocketAddr {
+    raw_upstream(|mut stream| async move {
+        const EMPTY_SETTINGS: [u8; 9] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
+        const GOAWAY_PROTOCOL_ERROR: [u8; 17] =
+            [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1];
+        let mut preface = [0u8; 24];
+        if stream.read_exact(&mut preface).await.is_err() {
+            return;
+        }
+        let _ = stream.write_all(&EMPTY_SETTINGS).await;
+        loop {
+            let mut header = [0u8; 9];
+            if stream.read_exact(&mut header).await.is_err() {
+                return;
+            }
+            let length = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+            let mut payload = vec![0u8; length];
+            if stream.read_exact(&mut payload).await.is_err() {
+                return;
+            }
+            if header[3] == 0x1 {
+                let _ = stream.write_all(&GOAWAY_PROTOCOL_ERROR).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                return;
+            }
+        }
+    })
+    .await
+}
+
+/// An HTTP/2-only hyper-util client (h2c, prior knowledge).
+pub fn h2_client() -> TestClient {
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http()
+}
+
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A TLS upstream with a fresh self-signed certificate for `localhost`;
+/// returns its address and the certificate.
+pub async fn tls_upstream(
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+) -> (SocketAddr, rustls::pki_types::CertificateDer<'static>) {
+    install_crypto_provider();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder_with_protocol_versions(versions)
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key.into())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let addr = raw_upstream(move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            if let Ok(mut tls) = acceptor.accept(stream).await {
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+                let _ = tls.shutdown().await;
+            }
+        }
+    })
+    .await;
+    (addr, cert)
+}
+
+pub type TlsClient =
+    Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A hyper-util client over hyper-rustls that trusts only `roots`.
+pub fn tls_client(
+    roots: rustls::RootCertStore,
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
+) -> TlsClient {
+    install_crypto_provider();
+    let config = rustls::ClientConfig::builder_with_protocol_versions(versions)
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_only()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// `GET url` with an empty body and the given headers.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    request("GET", url, headers)
+}
+
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Full::new(Bytes::new())).unwrap()
+}
+
+/// Collects a response body, failing the test on a body error.
+pub async fn body_bytes<B>(response: Response<B>) -> Bytes
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+/// Text that must never reach a client by default: the upstream's address
+/// and port, and the messages of the libraries involved.
+pub fn assert_no_leak(text: &str, upstream: SocketAddr) {
+    let lowered = text.to_ascii_lowercase();
+    for needle in [
+        upstream.ip().to_string(),
+        upstream.port().to_string(),
+        "os error".to_owned(),
+        "tcp connect".to_owned(),
+        "client error".to_owned(),
+        "hyper".to_owned(),
+        "connection refused".to_owned(),
+    ] {
+        assert!(
+            !lowered.contains(&needle.to_ascii_lowercase()),
+            "leaked {needle:?} in {text:?}"
+        );
+    }
+}
