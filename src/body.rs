@@ -91,7 +91,9 @@ where
 impl<B> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Upstream { .. } => f.debug_struct("ResponseBody::Upstream").finish_non_exhaustive(),
+            Kind::Upstream { .. } => f
+                .debug_struct("ResponseBody::Upstream")
+                .finish_non_exhaustive(),
             Kind::Generated { data } => f
                 .debug_struct("ResponseBody::Generated")
                 .field("len", &data.as_ref().map_or(0, Bytes::len))

@@ -10,7 +10,9 @@ use crate::{BodyFormat, TemplateError, UpstreamErrorKind};
 #[non_exhaustive]
 pub enum ConfigError {
     /// A status set for a kind is not 4xx or 5xx.
-    #[error("status {status} for `{kind}` is not an error status; use a 4xx or 5xx code such as 502")]
+    #[error(
+        "status {status} for `{kind}` is not an error status; use a 4xx or 5xx code such as 502"
+    )]
     NotAnErrorStatus {
         /// The kind the status was set for.
         kind: UpstreamErrorKind,

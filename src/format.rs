@@ -202,7 +202,8 @@ mod tests {
 
     #[test]
     fn browser_accept_gets_html() {
-        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+        let browser =
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
         assert_eq!(pick(browser, Text), Html);
         assert_eq!(pick(browser, Json), Html);
     }
@@ -255,7 +256,8 @@ mod tests {
 
     #[test]
     fn non_utf8_bytes_do_not_break_it() {
-        let value = HeaderValue::from_bytes(b"text/html;q=0.2, \xff\xfe/\x80, application/json").unwrap();
+        let value =
+            HeaderValue::from_bytes(b"text/html;q=0.2, \xff\xfe/\x80, application/json").unwrap();
         assert_eq!(negotiate(Some(&value), Html), Json);
     }
 }

@@ -87,7 +87,9 @@ where
                     return Poll::Ready(Ok(response.map(ResponseBody::upstream)));
                 }
                 Poll::Ready(Err(error)) => {
-                    let failure = failure.take().expect("a pending call keeps its failure context");
+                    let failure = failure
+                        .take()
+                        .expect("a pending call keeps its failure context");
                     let error = failure.settings.classifier.upstream_error(error.into());
                     (error, failure)
                 }
@@ -96,7 +98,9 @@ where
                         return Poll::Pending;
                     };
                     ready!(deadline.poll(cx));
-                    let failure = failure.take().expect("a pending call keeps its failure context");
+                    let failure = failure
+                        .take()
+                        .expect("a pending call keeps its failure context");
                     let after = failure.settings.response_timeout.unwrap_or_default();
                     let error = UpstreamError::new(
                         crate::UpstreamErrorKind::HttpResponseTimeout,
@@ -106,7 +110,9 @@ where
                 }
             },
             StateProj::Failed { failure } => {
-                let (error, failure) = failure.take().expect("ResponseFuture polled after completion");
+                let (error, failure) = failure
+                    .take()
+                    .expect("ResponseFuture polled after completion");
                 let error = failure.settings.classifier.upstream_error(error);
                 (error, failure)
             }
@@ -130,6 +136,8 @@ impl<F> fmt::Debug for ResponseFuture<F> {
             State::Failed { .. } => "failed",
             State::Done => "done",
         };
-        f.debug_struct("ResponseFuture").field("state", &state).finish()
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
     }
 }

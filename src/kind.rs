@@ -203,9 +203,7 @@ impl UpstreamErrorKind {
                 "The gateway is handling too many requests. Try again later."
             }
             Self::TlsProtocolError => "The secure connection to the upstream server failed.",
-            Self::TlsCertificateError => {
-                "The upstream server's TLS certificate was not accepted."
-            }
+            Self::TlsCertificateError => "The upstream server's TLS certificate was not accepted.",
             Self::TlsAlertReceived => "The upstream server rejected the secure connection.",
             Self::HttpResponseIncomplete => "The upstream server sent an incomplete response.",
             Self::HttpResponseHeaderSectionSize => {

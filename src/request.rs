@@ -38,9 +38,7 @@ impl FailedRequest {
         Self {
             method: request.method().clone(),
             version: request.version(),
-            uri: settings
-                .capture_uri
-                .then(|| request.uri().clone()),
+            uri: settings.capture_uri.then(|| request.uri().clone()),
             accept: if settings.negotiates() {
                 headers.get(header::ACCEPT).cloned()
             } else {

@@ -43,7 +43,11 @@ pub(crate) fn error_response<B>(
                 && (request.request_id().is_none() || !settings.bodies.depends_on_request(format));
             if request_independent {
                 let ready = &settings.prerendered[kind.index()][format.index()];
-                (content_type, ready.body.clone(), ready.content_length.clone())
+                (
+                    content_type,
+                    ready.body.clone(),
+                    ready.content_length.clone(),
+                )
             } else {
                 let fields = Fields::new(
                     status,

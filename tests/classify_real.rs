@@ -97,11 +97,10 @@ mod hyper_util_client {
     #[tokio::test]
     async fn response_head_larger_than_the_client_accepts() {
         let addr = raw_upstream(reply(huge_head())).await;
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .http1_max_buf_size(8192)
-        .build_http();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http1_max_buf_size(8192)
+                .build_http();
         let error = client
             .request(get(&format!("http://{addr}/"), &[]))
             .await
@@ -114,10 +113,9 @@ mod hyper_util_client {
         let blocked = full_backlog();
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(300)));
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build(connector);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
         let error = client
             .request(get(&format!("http://{}/", blocked.addr), &[]))
             .await
@@ -130,17 +128,18 @@ mod hyper_util_client {
     async fn resolver_failure() {
         // No network here: the test's own resolver answers, and fails the
         // way getaddrinfo does for an unknown name.
-        let resolver = tower::service_fn(|_name: hyper_util::client::legacy::connect::dns::Name| async {
-            Err::<std::vec::IntoIter<std::net::SocketAddr>, _>(io::Error::new(
-                io::ErrorKind::Other,
-                "failed to lookup address information: Name or service not known",
-            ))
-        });
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let resolver = tower::service_fn(
+            |_name: hyper_util::client::legacy::connect::dns::Name| async {
+                Err::<std::vec::IntoIter<std::net::SocketAddr>, _>(io::Error::other(
+                    "failed to lookup address information: Name or service not known",
+                ))
+            },
+        );
+        let connector =
+            hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
         let error = client
             .request(get("http://upstream.invalid/", &[]))
             .await
@@ -150,18 +149,22 @@ mod hyper_util_client {
 
     #[tokio::test]
     async fn resolver_timeout() {
-        let slow = tower::service_fn(|_name: hyper_util::client::legacy::connect::dns::Name| async {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            Ok::<_, io::Error>(vec![std::net::SocketAddr::from(([127, 0, 0, 1], 9))].into_iter())
-        });
+        let slow = tower::service_fn(
+            |_name: hyper_util::client::legacy::connect::dns::Name| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok::<_, io::Error>(
+                    vec![std::net::SocketAddr::from(([127, 0, 0, 1], 9))].into_iter(),
+                )
+            },
+        );
         let resolver = ServiceBuilder::new()
             .timeout(Duration::from_millis(100))
             .service(slow);
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let connector =
+            hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
         let error = client
             .request(get("http://upstream.invalid/", &[]))
             .await

@@ -22,8 +22,7 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     // RFC 9113 §8.7: a stream refused with REFUSED_STREAM, or one above the
     // last stream id of a graceful GOAWAY, was never processed.
     if error.is_remote()
-        && (reason == Reason::REFUSED_STREAM
-            || (error.is_go_away() && reason == Reason::NO_ERROR))
+        && (reason == Reason::REFUSED_STREAM || (error.is_go_away() && reason == Reason::NO_ERROR))
     {
         walk.request_not_sent = true;
         return Step::Decided(if reason == Reason::REFUSED_STREAM {

@@ -6,7 +6,11 @@ use std::fmt::{self, Write as _};
 use super::{Step, Walk};
 use crate::UpstreamErrorKind;
 
-pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk, parent_was_connect: bool) -> Step {
+pub(super) fn classify(
+    level: &(dyn Error + 'static),
+    walk: &mut Walk,
+    parent_was_connect: bool,
+) -> Step {
     if let Some(client) = level.downcast_ref::<hyper_util::client::legacy::Error>() {
         if client.is_connect() {
             walk.connect_phase = true;

@@ -12,8 +12,8 @@ use std::fmt;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 
-pub use self::template::TemplateError;
 pub(crate) use self::template::Template;
+pub use self::template::TemplateError;
 use crate::{BodyFormat, FailedRequest, UpstreamError};
 
 /// Request ids longer than this are cut before they are echoed.

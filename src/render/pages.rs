@@ -62,7 +62,11 @@ pub(super) fn json(fields: &Fields<'_>) -> String {
 
 pub(super) fn text(fields: &Fields<'_>) -> String {
     let mut out = String::with_capacity(160);
-    let _ = write!(out, "{} {}\n{}\nerror: ", fields.status, fields.title, fields.detail);
+    let _ = write!(
+        out,
+        "{} {}\n{}\nerror: ",
+        fields.status, fields.title, fields.detail
+    );
     push_text(&mut out, fields.error, false);
     if let Some(id) = &fields.request_id {
         out.push_str("\nrequest id: ");

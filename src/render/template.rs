@@ -191,8 +191,11 @@ mod tests {
     fn json_templates_must_be_json() {
         let err = Template::parse(BodyFormat::Json, r#"{"error": "{{error}}"}"#).unwrap_err();
         assert!(matches!(err, TemplateError::InvalidJson { .. }), "{err}");
-        Template::parse(BodyFormat::Json, r#"{"status": {{status}}, "id": {{request_id}}}"#)
-            .unwrap();
+        Template::parse(
+            BodyFormat::Json,
+            r#"{"status": {{status}}, "id": {{request_id}}}"#,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -205,6 +208,9 @@ mod tests {
             "<i>&lt;b&gt;&quot;x&quot;&lt;/b&gt;</i>"
         );
         let json = Template::parse(BodyFormat::Json, r#"{"id":{{request_id}}}"#).unwrap();
-        assert_eq!(json.render(&fields), r#"{"id":"\u003cb\u003e\"x\"\u003c/b\u003e"}"#);
+        assert_eq!(
+            json.render(&fields),
+            r#"{"id":"\u003cb\u003e\"x\"\u003c/b\u003e"}"#
+        );
     }
 }

@@ -81,7 +81,10 @@ pub async fn stall(mut stream: TcpStream) {
 }
 
 /// Reads the request, writes `bytes`, then waits for the client to close.
-pub fn reply(bytes: &'static [u8]) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static {
+pub fn reply(
+    bytes: &'static [u8],
+) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static
+{
     move |mut stream| {
         Box::pin(async move {
             read_head(&mut stream).await;
@@ -103,7 +106,9 @@ pub async fn plain_http_answering_anything(mut stream: TcpStream) {
     if let Ok(n) = stream.read(&mut buf).await {
         if n > 0 {
             let _ = stream
-                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
                 .await;
             let _ = stream.shutdown().await;
         }
@@ -200,7 +205,8 @@ pub async fn h2_goaway_upstream() -> SocketAddr {
             if stream.read_exact(&mut header).await.is_err() {
                 return;
             }
-            let length = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+            let length =
+                usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
             let mut payload = vec![0u8; length];
             if stream.read_exact(&mut payload).await.is_err() {
                 return;
@@ -255,8 +261,7 @@ pub async fn tls_upstream(
     (addr, cert)
 }
 
-pub type TlsClient =
-    Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type TlsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// A hyper-util client over hyper-rustls that trusts only `roots`.
 pub fn tls_client(
