@@ -4,7 +4,6 @@
 mod support;
 
 use std::error::Error;
-use std::io;
 use std::time::Duration;
 
 use tower::{Service, ServiceBuilder, ServiceExt};
@@ -32,6 +31,7 @@ async fn plain_io_connect_refused() {
 #[cfg(feature = "hyper")]
 mod hyper_util_client {
     use super::*;
+    use std::io;
 
     #[tokio::test]
     async fn refused_connection() {

@@ -98,6 +98,7 @@ enum Step {
     /// This level settles it.
     Decided(UpstreamErrorKind),
     /// This level has a kind, but a deeper level may know better.
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
     Fallback(UpstreamErrorKind),
     /// This level says nothing about the kind.
     Continue,
