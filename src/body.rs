@@ -33,7 +33,10 @@ pin_project! {
 }
 
 impl<B> ResponseBody<B> {
-    pub(crate) fn upstream(body: B) -> Self {
+    /// Wraps the upstream's own body, passed through untouched; for code
+    /// that builds responses itself with
+    /// [`GatewayErrorLayer::error_response`](crate::GatewayErrorLayer::error_response).
+    pub fn upstream(body: B) -> Self {
         Self {
             kind: Kind::Upstream { body },
         }

@@ -33,14 +33,14 @@ pub enum ConfigError {
     /// A `Retry-After` date an HTTP-date cannot carry.
     #[error("the Retry-After date is before 1970 or after the year 9999, which an HTTP-date cannot carry; use RetryAfter::seconds instead")]
     RetryAfterDateOutOfRange,
-    /// A template is invalid.
-    #[error("the {format:?} template is invalid: {source}")]
+    /// A template is invalid. The message includes the template error, so
+    /// it is not repeated as `source()`.
+    #[error("the {format:?} template is invalid: {error}")]
     Template {
         /// Which template.
         format: BodyFormat,
         /// What is wrong with it.
-        #[source]
-        source: TemplateError,
+        error: TemplateError,
     },
     /// A response timeout of zero.
     #[error("a response timeout of zero would fail every request; use a positive duration, or leave it unset for none")]

@@ -165,7 +165,9 @@ impl fmt::Display for DisplayChain<'_> {
         let mut current = String::new();
         for (i, level) in crate::error_chain(self.error).enumerate() {
             current.clear();
-            fmt::write(&mut current, format_args!("{level}"))?;
+            // A level whose Display fails shows what it wrote so far; an
+            // error from here would make `to_string()` panic.
+            let _ = fmt::write(&mut current, format_args!("{level}"));
             if i > 0 {
                 if current == previous || previous.ends_with(current.as_str()) {
                     continue;

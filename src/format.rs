@@ -34,11 +34,13 @@ impl BodyFormat {
 /// Picks the format the request's `Accept` header prefers, by q-value and
 /// specificity (RFC 9110 §12.5.1).
 ///
-/// `application/json` and `application/problem+json` both select
-/// [`BodyFormat::Json`]. `fallback` is used when there is no `Accept`, when
-/// the best match is only a wildcard that ties between formats, and when
-/// nothing acceptable is offered (an error response is better than a 406
-/// here).
+/// `application/json`, `application/problem+json` and any `+json` type select
+/// [`BodyFormat::Json`]. Between formats the client rates equally, a type it
+/// names beats one it only reaches through a wildcard, and among named types
+/// the one it lists first wins (`application/json, text/plain, */*` gets
+/// JSON). `fallback` is used when there is no `Accept`, when only wildcards
+/// match (`*/*`), and when nothing acceptable is offered (an error response
+/// is better than a 406 here).
 ///
 /// The parser works on bytes, never fails, and is linear in the header's
 /// length; malformed media ranges and malformed q-values are skipped.
@@ -55,48 +57,82 @@ pub fn negotiate(accept: Option<&HeaderValue>, fallback: BodyFormat) -> BodyForm
     let Some(accept) = accept else {
         return fallback;
     };
-    // For each format: (q in thousandths, specificity of the range that set it).
-    let mut best = [(0u16, 0u8); 3];
-    let mut seen_any = false;
-    for range in accept.as_bytes().split(|&b| b == b',') {
-        let Some((matches, q)) = parse_range(range) else {
+    // Per format, from the most specific range that matches it: its q (in
+    // thousandths), its specificity, and its position in the header.
+    let mut best = [Match::NONE; 3];
+    for (position, range) in accept.as_bytes().split(|&b| b == b',').enumerate() {
+        let Some((specificities, q)) = parse_range(range) else {
             continue;
         };
-        seen_any = true;
         for format in BodyFormat::ALL {
-            let specificity = matches[format.index()];
+            let specificity = specificities[format.index()];
             let slot = &mut best[format.index()];
-            // The most specific matching range decides a format's q.
-            if specificity > slot.1 {
-                *slot = (q, specificity);
+            if specificity > slot.specificity {
+                *slot = Match {
+                    q,
+                    specificity,
+                    position,
+                };
             }
         }
     }
-    if !seen_any {
+
+    let top_q = best.iter().map(|m| m.q).max().unwrap_or(0);
+    if top_q == 0 {
         return fallback;
     }
-    let top = best.iter().map(|(q, _)| *q).max().unwrap_or(0);
-    if top == 0 {
-        return fallback;
-    }
-    // Among the formats at the top q, the ones named most specifically win
-    // (`application/json` beats the `*/*` next to it); if that still ties,
-    // the fallback if it is one of them, else the first in BodyFormat::ALL.
+    let at_top = |f: &BodyFormat| best[f.index()].q == top_q;
     let specificity = BodyFormat::ALL
         .iter()
-        .filter(|f| best[f.index()].0 == top)
-        .map(|f| best[f.index()].1)
+        .filter(|f| at_top(f))
+        .map(|f| best[f.index()].specificity)
         .max()
         .unwrap_or(0);
-    let tied = |f: BodyFormat| best[f.index()] == (top, specificity);
-    if tied(fallback) {
+    if specificity <= WILDCARD {
+        return fallback;
+    }
+    let position = BodyFormat::ALL
+        .iter()
+        .filter(|f| at_top(f) && best[f.index()].specificity == specificity)
+        .map(|f| best[f.index()].position)
+        .min()
+        .unwrap_or(0);
+    let chosen = |f: &BodyFormat| {
+        at_top(f)
+            && best[f.index()]
+                == Match {
+                    q: top_q,
+                    specificity,
+                    position,
+                }
+    };
+    // One range can name two formats (`text/*`): prefer the fallback then.
+    if chosen(&fallback) {
         return fallback;
     }
     BodyFormat::ALL
         .into_iter()
-        .find(|&f| tied(f))
+        .find(|f| chosen(f))
         .unwrap_or(fallback)
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Match {
+    q: u16,
+    specificity: u8,
+    position: usize,
+}
+
+impl Match {
+    const NONE: Match = Match {
+        q: 0,
+        specificity: 0,
+        position: 0,
+    };
+}
+
+/// The specificity of `*/*`.
+const WILDCARD: u8 = 1;
 
 /// Parses one media range: for each format, the specificity with which the
 /// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = exact), and
@@ -137,7 +173,7 @@ fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
     } else if is(kind, "application") {
         if is(subtype, "*") {
             matches[BodyFormat::Json.index()] = 2;
-        } else if is(subtype, "json") || is(subtype, "problem+json") {
+        } else if is(subtype, "json") || ends_with_ignore_case(subtype, b"+json") {
             matches[BodyFormat::Json.index()] = 3;
         }
     }
@@ -170,6 +206,10 @@ fn parse_q(value: &[u8]) -> Option<u16> {
         return None;
     }
     Some(whole * 1000 + thousandths)
+}
+
+fn ends_with_ignore_case(bytes: &[u8], suffix: &[u8]) -> bool {
+    bytes.len() >= suffix.len() && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -223,9 +263,18 @@ mod tests {
     fn a_named_type_beats_a_wildcard_at_the_same_q() {
         // axios and fetch wrappers send this.
         assert_eq!(pick("application/json, text/plain, */*", Html), Json);
-        assert_eq!(pick("application/json, text/plain, */*", Text), Text);
+        assert_eq!(pick("application/json, text/plain, */*", Text), Json);
+        assert_eq!(pick("text/plain, application/json", Json), Text);
+        assert_eq!(pick("application/json, text/html", Html), Json);
         assert_eq!(pick("application/json, */*", Html), Json);
         assert_eq!(pick("application/json, */*", Text), Json);
+    }
+
+    #[test]
+    fn json_suffixes_are_json() {
+        assert_eq!(pick("application/vnd.api+json", Html), Json);
+        assert_eq!(pick("application/problem+JSON", Html), Json);
+        assert_eq!(pick("application/xml", Html), Html);
     }
 
     #[test]

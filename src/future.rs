@@ -34,7 +34,7 @@ pin_project! {
             failure: Option<Failure>,
         },
         Failed {
-            failure: Option<(BoxError, Failure)>,
+            failure: Option<(UpstreamError, Failure)>,
         },
         Done,
     }
@@ -58,7 +58,11 @@ impl<F> ResponseFuture<F> {
         }
     }
 
-    pub(crate) fn failed(error: BoxError, settings: Arc<Settings>, request: FailedRequest) -> Self {
+    pub(crate) fn failed(
+        error: UpstreamError,
+        settings: Arc<Settings>,
+        request: FailedRequest,
+    ) -> Self {
         Self {
             state: State::Failed {
                 failure: Some((error, Failure { settings, request })),
@@ -109,13 +113,9 @@ where
                     (error, failure)
                 }
             },
-            StateProj::Failed { failure } => {
-                let (error, failure) = failure
-                    .take()
-                    .expect("ResponseFuture polled after completion");
-                let error = failure.settings.classifier.upstream_error(error);
-                (error, failure)
-            }
+            StateProj::Failed { failure } => failure
+                .take()
+                .expect("ResponseFuture polled after completion"),
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
         // Dropping the inner future now also cancels the upstream call when

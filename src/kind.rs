@@ -70,6 +70,10 @@ pub enum UpstreamErrorKind {
     HttpResponseTimeout,
     /// A protocol upgrade with the upstream failed (`http_upgrade_failed`, 502).
     HttpUpgradeFailed,
+    /// The request could not be forwarded because of the request itself,
+    /// e.g. its body failed while being sent (`http_request_error`, 400).
+    /// The upstream is not at fault.
+    HttpRequestError,
     /// No rule recognised the error. Sent as `proxy_internal_error`, the
     /// RFC's type for a failure the intermediary cannot attribute, with 502
     /// rather than the RFC's 500 because it came from the call to the upstream.
@@ -77,8 +81,11 @@ pub enum UpstreamErrorKind {
 }
 
 impl UpstreamErrorKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [UpstreamErrorKind; 19] = [
+    /// Every kind, in declaration order. A slice, so adding a kind is not a
+    /// breaking change.
+    pub const ALL: &'static [UpstreamErrorKind] = &Self::EVERY;
+
+    const EVERY: [UpstreamErrorKind; 20] = [
         Self::DnsError,
         Self::DnsTimeout,
         Self::DestinationIpUnroutable,
@@ -97,10 +104,16 @@ impl UpstreamErrorKind {
         Self::HttpProtocolError,
         Self::HttpResponseTimeout,
         Self::HttpUpgradeFailed,
+        Self::HttpRequestError,
         Self::Unclassified,
     ];
 
-    pub(crate) const COUNT: usize = Self::ALL.len();
+    pub(crate) const COUNT: usize = Self::EVERY.len();
+
+    /// Every kind as an array, for per-kind tables.
+    pub(crate) const fn every() -> [UpstreamErrorKind; Self::COUNT] {
+        Self::EVERY
+    }
 
     /// The RFC 9209 error type token, as sent in `Proxy-Status: name; error=<token>`.
     pub const fn as_str(self) -> &'static str {
@@ -123,6 +136,7 @@ impl UpstreamErrorKind {
             Self::HttpProtocolError => "http_protocol_error",
             Self::HttpResponseTimeout => "http_response_timeout",
             Self::HttpUpgradeFailed => "http_upgrade_failed",
+            Self::HttpRequestError => "http_request_error",
             Self::Unclassified => "proxy_internal_error",
         }
     }
@@ -138,6 +152,7 @@ impl UpstreamErrorKind {
             Self::DestinationUnavailable | Self::ConnectionLimitReached => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::HttpRequestError => StatusCode::BAD_REQUEST,
             _ => StatusCode::BAD_GATEWAY,
         }
     }
@@ -154,13 +169,17 @@ impl UpstreamErrorKind {
         )
     }
 
-    /// Whether a failure of this kind means the request certainly never
-    /// reached the upstream, so retrying it is safe for any method.
+    /// Whether every failure of this kind happens before the request is sent,
+    /// by the kind's definition: no answer from the resolver, no connection,
+    /// no trusted certificate, or turned away by the gateway itself. Such a
+    /// request may be retried whatever its method.
     ///
-    /// A particular error may be retry-safe even when its kind is not (an
-    /// HTTP/2 GOAWAY for a stream the upstream never processed); ask
-    /// [`UpstreamError::is_retry_safe`](crate::UpstreamError::is_retry_safe)
-    /// for the answer about one error.
+    /// TLS protocol errors and alerts are not in this set, since RFC 9209
+    /// allows them after the handshake too. A particular error may still be
+    /// retry-safe when the classifier saw it happen before sending (in
+    /// hyper-util's connect phase, or an HTTP/2 stream the upstream never
+    /// took); ask [`UpstreamError::is_retry_safe`](crate::UpstreamError::is_retry_safe)
+    /// about one error.
     pub const fn is_retry_safe(self) -> bool {
         matches!(
             self,
@@ -171,9 +190,7 @@ impl UpstreamErrorKind {
                 | Self::ConnectionRefused
                 | Self::ConnectionTimeout
                 | Self::ConnectionLimitReached
-                | Self::TlsProtocolError
                 | Self::TlsCertificateError
-                | Self::TlsAlertReceived
         )
     }
 
@@ -212,6 +229,7 @@ impl UpstreamErrorKind {
             Self::HttpProtocolError => "The upstream server sent an invalid response.",
             Self::HttpResponseTimeout => "The upstream server did not respond in time.",
             Self::HttpUpgradeFailed => "The protocol upgrade with the upstream server failed.",
+            Self::HttpRequestError => "The request could not be forwarded to the upstream server.",
             Self::Unclassified => {
                 "The gateway could not get a valid response from the upstream server."
             }
@@ -232,6 +250,7 @@ mod tests {
     #[test]
     fn all_is_in_declaration_order() {
         for (i, kind) in UpstreamErrorKind::ALL.iter().enumerate() {
+            assert_eq!(*kind, UpstreamErrorKind::every()[i]);
             assert_eq!(kind.index(), i, "{kind:?}");
         }
     }

@@ -4,15 +4,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{header, HeaderName, HeaderValue, StatusCode};
+use http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 
 use crate::classify::Classifier;
 use crate::render::{Bodies, Template};
 use crate::settings::{FormatChoice, Settings};
 use crate::{
-    proxy_status, BodyFormat, ClassifyError, ConfigError, GatewayErrorService, OnUpstreamError,
-    RenderBody, RetryAfter, UpstreamErrorKind,
+    proxy_status, BodyFormat, BoxError, ClassifyError, ConfigError, FailedRequest,
+    GatewayErrorService, OnUpstreamError, RenderBody, ResponseBody, RetryAfter, UpstreamError,
+    UpstreamErrorKind,
 };
 
 /// Wraps a service that calls an upstream so that every failure becomes a
@@ -62,6 +63,53 @@ impl GatewayErrorLayer {
         GatewayErrorLayerBuilder::default()
     }
 
+    /// Keeps what answering a failure of `request` needs, URI included.
+    /// Call it before handing the request to the upstream client, in code
+    /// that calls the upstream itself (see [`error_response`](Self::error_response)).
+    pub fn capture_request<B>(&self, request: &Request<B>) -> FailedRequest {
+        FailedRequest::capture(request, &self.settings, true)
+    }
+
+    /// Classifies `error` with this layer's rules (yours, then the defaults).
+    pub fn classify(&self, error: impl Into<BoxError>) -> UpstreamError {
+        self.settings.classifier.upstream_error(error.into())
+    }
+
+    /// The response this layer answers `error` with, for code that calls the
+    /// upstream itself (a hand-written proxy, a pingora handler) but wants
+    /// the same responses, headers, hook and log event as the layer.
+    ///
+    /// ```
+    /// use std::io;
+    /// use bytes::Bytes;
+    /// use http::{Request, Response, StatusCode};
+    /// use http_body_util::Empty;
+    /// use tower_gateway_error::{GatewayErrorLayer, ResponseBody};
+    ///
+    /// async fn call_upstream(_: Request<()>) -> Result<Response<Empty<Bytes>>, io::Error> {
+    ///     Err(io::Error::from(io::ErrorKind::ConnectionReset))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let layer = GatewayErrorLayer::new();
+    /// let request = Request::new(());
+    /// let captured = layer.capture_request(&request);
+    /// let response: Response<ResponseBody<Empty<Bytes>>> = match call_upstream(request).await {
+    ///     Ok(response) => response.map(ResponseBody::upstream),
+    ///     Err(error) => layer.error_response(layer.classify(error), &captured),
+    /// };
+    /// assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    /// # }
+    /// ```
+    pub fn error_response<B>(
+        &self,
+        error: UpstreamError,
+        request: &FailedRequest,
+    ) -> Response<ResponseBody<B>> {
+        crate::response::error_response(&self.settings, error, request)
+    }
+
     pub(crate) fn settings(&self) -> &Arc<Settings> {
         &self.settings
     }
@@ -90,6 +138,7 @@ impl<S> Layer<S> for GatewayErrorLayer {
 }
 
 /// Settings for a [`GatewayErrorLayer`]; [`build`](Self::build) checks them.
+/// Cloning it is cheap, so one base configuration can be varied per route.
 ///
 /// Defaults: each kind's RFC 9209 status; the body format negotiated by
 /// `Accept`, plain text when the client does not say; `Proxy-Status:
@@ -106,18 +155,19 @@ impl<S> Layer<S> for GatewayErrorLayer {
 ///     .default_format(BodyFormat::Json)
 ///     .response_timeout(Duration::from_secs(30))
 ///     .retry_after_for(UpstreamErrorKind::ConnectionLimitReached, RetryAfter::seconds(5))
-///     .status(UpstreamErrorKind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
+///     .status_for(UpstreamErrorKind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
 ///     .header(HeaderName::from_static("x-served-by"), HeaderValue::from_static("edge-1"))
 ///     .build()
 ///     .expect("valid settings");
 /// # let _ = layer;
 ///
 /// let error = GatewayErrorLayer::builder()
-///     .status(UpstreamErrorKind::ConnectionRefused, StatusCode::OK)
+///     .status_for(UpstreamErrorKind::ConnectionRefused, StatusCode::OK)
 ///     .build()
 ///     .unwrap_err();
 /// assert!(error.to_string().contains("use a 4xx or 5xx code"));
 /// ```
+#[derive(Clone)]
 pub struct GatewayErrorLayerBuilder {
     statuses: Vec<(UpstreamErrorKind, StatusCode)>,
     format: Option<BodyFormat>,
@@ -165,7 +215,7 @@ impl Default for GatewayErrorLayerBuilder {
 impl GatewayErrorLayerBuilder {
     /// Answers failures of `kind` with `status` instead of the RFC 9209
     /// recommendation. Only 4xx and 5xx are accepted.
-    pub fn status(mut self, kind: UpstreamErrorKind, status: StatusCode) -> Self {
+    pub fn status_for(mut self, kind: UpstreamErrorKind, status: StatusCode) -> Self {
         self.statuses.push((kind, status));
         self
     }
@@ -222,8 +272,12 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// Answers 504 (`http_response_timeout`) when the inner service has not
-    /// produced a response head within `timeout`. Needs a tokio runtime with
-    /// the time driver.
+    /// produced a response head within `timeout`.
+    ///
+    /// # Panics
+    ///
+    /// Like tower's `Timeout`, the service then panics if called outside a
+    /// tokio runtime with the time driver enabled.
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = Some(timeout);
         self
@@ -293,7 +347,7 @@ impl GatewayErrorLayerBuilder {
 
     /// Checks the settings and builds the layer.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
-        let mut statuses = UpstreamErrorKind::ALL.map(UpstreamErrorKind::default_status);
+        let mut statuses = UpstreamErrorKind::every().map(UpstreamErrorKind::default_status);
         for (kind, status) in self.statuses {
             if !(status.is_client_error() || status.is_server_error()) {
                 return Err(ConfigError::NotAnErrorStatus { kind, status });
@@ -309,7 +363,7 @@ impl GatewayErrorLayerBuilder {
 
         let proxy_member = proxy_status::render_name(&self.proxy_name)?;
         let proxy_status_values = self.proxy_status.then(|| {
-            UpstreamErrorKind::ALL.map(|kind| proxy_status::header_value(&proxy_member, kind))
+            UpstreamErrorKind::every().map(|kind| proxy_status::header_value(&proxy_member, kind))
         });
 
         if self.response_timeout == Some(Duration::ZERO) {
@@ -325,7 +379,7 @@ impl GatewayErrorLayerBuilder {
             source
                 .map(|source| Template::parse(format, &source))
                 .transpose()
-                .map_err(|source| ConfigError::Template { format, source })
+                .map_err(|error| ConfigError::Template { format, error })
         };
         let bodies = Bodies {
             html: template(BodyFormat::Html, self.html_template)?,

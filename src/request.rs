@@ -21,24 +21,12 @@ pub struct FailedRequest {
 }
 
 impl FailedRequest {
-    /// Keeps everything a failure response or a hook could use from `request`,
-    /// for code that answers failures without the layer.
-    pub fn from_request<B>(request: &Request<B>) -> Self {
-        Self {
-            method: request.method().clone(),
-            version: request.version(),
-            uri: Some(request.uri().clone()),
-            accept: request.headers().get(header::ACCEPT).cloned(),
-            request_id: request.headers().get("x-request-id").cloned(),
-        }
-    }
-
-    pub(crate) fn capture<B>(request: &Request<B>, settings: &Settings) -> Self {
+    pub(crate) fn capture<B>(request: &Request<B>, settings: &Settings, uri: bool) -> Self {
         let headers = request.headers();
         Self {
             method: request.method().clone(),
             version: request.version(),
-            uri: settings.capture_uri.then(|| request.uri().clone()),
+            uri: uri.then(|| request.uri().clone()),
             accept: if settings.negotiates() {
                 headers.get(header::ACCEPT).cloned()
             } else {
@@ -59,7 +47,8 @@ impl FailedRequest {
     }
 
     /// The request's URI; `Some` whenever a hook or custom renderer is
-    /// installed, or the value came from [`from_request`](Self::from_request).
+    /// installed, or the value came from
+    /// [`GatewayErrorLayer::capture_request`](crate::GatewayErrorLayer::capture_request).
     pub fn uri(&self) -> Option<&Uri> {
         self.uri.as_ref()
     }

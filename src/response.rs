@@ -9,6 +9,7 @@ use crate::settings::{FormatChoice, Settings};
 use crate::{negotiate, proxy_status, FailedRequest, ResponseBody, UpstreamError};
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const ACCEPT: HeaderValue = HeaderValue::from_static("accept");
 
 pub(crate) fn error_response<B>(
@@ -66,6 +67,7 @@ pub(crate) fn error_response<B>(
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CONTENT_LENGTH, content_length);
     headers.insert(header::CACHE_CONTROL, NO_STORE);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     if negotiated {
         headers.insert(header::VARY, ACCEPT);
     }
@@ -95,14 +97,7 @@ pub(crate) fn error_response<B>(
     *response.headers_mut() = headers;
 
     #[cfg(feature = "tracing")]
-    tracing::warn!(
-        kind = kind.as_str(),
-        status = status.as_u16(),
-        retry_safe = error.is_retry_safe(),
-        method = %request.method(),
-        error = %error.display_chain(),
-        "upstream call failed",
-    );
+    log_failure(&error, status, request);
     if let Some(hook) = &settings.hook {
         hook.on_upstream_error(&error, request);
     }
@@ -111,3 +106,28 @@ pub(crate) fn error_response<B>(
 }
 
 const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
+
+/// One event per failure, with the full chain that clients never see.
+/// Load shedding is the gateway working as designed and can come in floods,
+/// so it is logged at debug rather than warn.
+#[cfg(feature = "tracing")]
+fn log_failure(error: &UpstreamError, status: http::StatusCode, request: &FailedRequest) {
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                kind = error.kind().as_str(),
+                status = status.as_u16(),
+                retry_safe = error.is_retry_safe(),
+                method = %request.method(),
+                error = %error.display_chain(),
+                "upstream call failed",
+            )
+        };
+    }
+    if error.kind() == crate::UpstreamErrorKind::ConnectionLimitReached {
+        event!(tracing::Level::DEBUG);
+    } else {
+        event!(tracing::Level::WARN);
+    }
+}

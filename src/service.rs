@@ -10,19 +10,23 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use crate::settings::Settings;
-use crate::{BoxError, FailedRequest, GatewayErrorLayer, ResponseBody, ResponseFuture};
+use crate::{
+    BoxError, FailedRequest, GatewayErrorLayer, ResponseBody, ResponseFuture, UpstreamError,
+};
 
 /// Answers every failure of the inner service with an error response, so its
 /// own error type is [`Infallible`]; made by [`GatewayErrorLayer`].
 ///
 /// Backpressure is kept: `poll_ready` waits for the inner service. If the
-/// inner `poll_ready` fails, this one still reports ready and the next call
-/// is answered with an error response instead of a dropped connection.
+/// inner `poll_ready` fails, this one still reports ready, and from then on
+/// every call is answered with that error's response instead of a dropped
+/// connection; the failed inner service is not polled or called again, as
+/// tower's `Service` contract requires.
 pub struct GatewayErrorService<S> {
     inner: S,
     settings: Arc<Settings>,
-    /// The error the inner `poll_ready` returned, answered by the next call.
-    ready_error: Option<BoxError>,
+    /// The failure of the inner `poll_ready`; it answers every later call.
+    ready_failure: Option<UpstreamError>,
 }
 
 impl<S> GatewayErrorService<S> {
@@ -31,7 +35,7 @@ impl<S> GatewayErrorService<S> {
         Self {
             inner,
             settings: layer.settings().clone(),
-            ready_error: None,
+            ready_failure: None,
         }
     }
 
@@ -68,13 +72,14 @@ where
     type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if self.ready_error.is_some() {
+        if self.ready_failure.is_some() {
             return Poll::Ready(Ok(()));
         }
         match self.inner.poll_ready(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(error)) => {
-                self.ready_error = Some(error.into());
+                let error = self.settings.classifier.upstream_error(error.into());
+                self.ready_failure = Some(error);
                 Poll::Ready(Ok(()))
             }
             Poll::Pending => Poll::Pending,
@@ -82,9 +87,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let failed_request = FailedRequest::capture(&request, &self.settings);
-        if let Some(error) = self.ready_error.take() {
-            return ResponseFuture::failed(error, self.settings.clone(), failed_request);
+        let failed_request =
+            FailedRequest::capture(&request, &self.settings, self.settings.capture_uri);
+        if let Some(error) = &self.ready_failure {
+            return ResponseFuture::failed(error.clone(), self.settings.clone(), failed_request);
         }
         let future = self.inner.call(request);
         ResponseFuture::new(future, self.settings.clone(), failed_request)
@@ -92,13 +98,13 @@ where
 }
 
 impl<S: Clone> Clone for GatewayErrorService<S> {
-    /// A clone starts without the original's pending `poll_ready` error:
-    /// that error belongs to the call the original is about to make.
+    /// A clone polls its own copy of the inner service, so it does not
+    /// inherit the original's `poll_ready` failure.
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
             settings: self.settings.clone(),
-            ready_error: None,
+            ready_failure: None,
         }
     }
 }
@@ -108,7 +114,7 @@ impl<S: fmt::Debug> fmt::Debug for GatewayErrorService<S> {
         f.debug_struct("GatewayErrorService")
             .field("inner", &self.inner)
             .field("settings", &self.settings)
-            .field("ready_error", &self.ready_error)
+            .field("ready_failure", &self.ready_failure)
             .finish()
     }
 }

@@ -61,7 +61,7 @@ mod hyper_util_client {
             .request(get(&format!("http://{addr}/"), &[]))
             .await
             .unwrap_err();
-        assert_eq!(kind_of(error), (Kind::HttpResponseIncomplete, false));
+        assert_eq!(kind_of(error), (Kind::ConnectionTerminated, false));
     }
 
     #[tokio::test]
@@ -108,9 +108,10 @@ mod hyper_util_client {
         assert_eq!(kind_of(error), (Kind::HttpResponseHeaderSectionSize, false));
     }
 
+    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn connect_timeout_against_a_full_accept_queue() {
-        let blocked = full_backlog();
+        let blocked = full_backlog().await;
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(300)));
         let client =
@@ -122,6 +123,62 @@ mod hyper_util_client {
             .unwrap_err();
         assert!(error.is_connect());
         assert_eq!(kind_of(error), (Kind::ConnectionTimeout, true));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn tower_timeout_around_the_connector() {
+        // A tower Timeout in the connect phase means the connection never
+        // opened, not that the response was late.
+        let blocked = full_backlog().await;
+        // Boxed because hyper-util wants an Unpin connector future.
+        let connector = tower::util::BoxCloneSyncService::new(
+            ServiceBuilder::new()
+                .timeout(Duration::from_millis(300))
+                .service(hyper_util::client::legacy::connect::HttpConnector::new()),
+        );
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let error = client
+            .request(get(&format!("http://{}/", blocked.addr), &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(kind_of(error), (Kind::ConnectionTimeout, true));
+    }
+
+    #[tokio::test]
+    async fn the_request_body_failing_is_not_the_upstreams_fault() {
+        // The body hyper is sending fails mid-way, as when the client that
+        // sent it to the gateway stops uploading.
+        struct FailingBody(bool);
+        impl http_body::Body for FailingBody {
+            type Data = bytes::Bytes;
+            type Error = io::Error;
+            fn poll_frame(
+                mut self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, io::Error>>>
+            {
+                let first = std::mem::replace(&mut self.0, false);
+                std::task::Poll::Ready(Some(if first {
+                    Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                        b"part of it",
+                    )))
+                } else {
+                    Err(io::Error::from(io::ErrorKind::ConnectionReset))
+                }))
+            }
+        }
+        let addr = raw_upstream(stall).await;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<FailingBody>();
+        let request = http::Request::post(format!("http://{addr}/upload"))
+            .body(FailingBody(true))
+            .unwrap();
+        let error = client.request(request).await.unwrap_err();
+        assert_eq!(kind_of(error), (Kind::HttpRequestError, false));
     }
 
     #[tokio::test]
@@ -205,8 +262,35 @@ mod http2 {
     }
 
     #[tokio::test]
+    async fn graceful_goaway_for_an_unprocessed_stream_is_retry_safe() {
+        let addr = h2_framed_upstream(H2Frames::GoAway(H2_NO_ERROR)).await;
+        let error = h2_client()
+            .request(get(&format!("http://{addr}/"), &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(kind_of(error), (Kind::ConnectionTerminated, true));
+    }
+
+    #[tokio::test]
+    async fn keep_alive_pings_unanswered() {
+        let addr = h2_framed_upstream(H2Frames::Silence).await;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .http2_keep_alive_interval(Duration::from_millis(100))
+                .http2_keep_alive_timeout(Duration::from_millis(100))
+                .timer(hyper_util::rt::TokioTimer::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let error = client
+            .request(get(&format!("http://{addr}/"), &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(kind_of(error), (Kind::ConnectionReadTimeout, false));
+    }
+
+    #[tokio::test]
     async fn goaway_with_protocol_error() {
-        let addr = h2_goaway_upstream().await;
+        let addr = h2_framed_upstream(H2Frames::GoAway(H2_PROTOCOL_ERROR)).await;
         let error = h2_client()
             .request(get(&format!("http://{addr}/"), &[]))
             .await

@@ -15,6 +15,8 @@ pub(super) fn classify(
         if client.is_connect() {
             walk.connect_phase = true;
             walk.parent_was_connect = true;
+        } else {
+            walk.send_phase = true;
         }
         return Step::Continue;
     }
@@ -36,12 +38,24 @@ pub(super) fn classify(
     } else if error.is_parse() {
         Step::Decided(UpstreamErrorKind::HttpProtocolError)
     } else if error.is_incomplete_message() {
-        Step::Decided(UpstreamErrorKind::HttpResponseIncomplete)
+        // The upstream closed before the whole head arrived; most often it
+        // closed an idle keep-alive connection, with no response byte sent.
+        Step::Decided(UpstreamErrorKind::ConnectionTerminated)
     } else if error.is_timeout() {
         Step::Decided(UpstreamErrorKind::ConnectionReadTimeout)
     } else if error.is_canceled() || error.is_closed() || error.is_body_write_aborted() {
         // The cause below (an I/O error, an h2 reason) may be more precise.
         Step::Fallback(UpstreamErrorKind::ConnectionTerminated)
+    } else if error.is_user() {
+        // A user error with a cause is the request body failing (a client
+        // that stopped mid-upload, say): not the upstream's fault, and the
+        // cause below would read like an upstream connection error. Without
+        // a cause it is a misuse of hyper by the proxy code itself.
+        Step::Decided(if error.source().is_some() {
+            UpstreamErrorKind::HttpRequestError
+        } else {
+            UpstreamErrorKind::Unclassified
+        })
     } else {
         Step::Continue
     }

@@ -21,6 +21,12 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &Walk) -> Step {
             Step::Decided(UpstreamErrorKind::ConnectionTimeout)
         }
         ErrorKind::TimedOut => Step::Decided(UpstreamErrorKind::ConnectionReadTimeout),
+        // On a connection that was already open, losing the route ends it.
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable | ErrorKind::NetworkDown
+            if walk.send_phase =>
+        {
+            Step::Decided(UpstreamErrorKind::ConnectionTerminated)
+        }
         ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable | ErrorKind::NetworkDown => {
             Step::Decided(UpstreamErrorKind::DestinationIpUnroutable)
         }

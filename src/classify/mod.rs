@@ -110,6 +110,8 @@ struct Walk {
     /// hyper-util reported a failure while connecting, so no byte of the
     /// request reached the upstream.
     connect_phase: bool,
+    /// hyper-util reported a failure after the connection was established.
+    send_phase: bool,
     /// The failure happened while resolving the upstream's name.
     dns_phase: bool,
     /// A level proved the request was never processed.

@@ -6,11 +6,10 @@ use super::{Step, Walk};
 use crate::UpstreamErrorKind;
 
 pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
-    if level.is::<tower::timeout::error::Elapsed>() {
-        return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
-    }
-    if level.is::<tokio::time::error::Elapsed>() {
-        // hyper-util's connect timeout is a tokio timeout too.
+    // Under hyper-util's connect phase a timeout (hyper-util's own connect
+    // timeout is a tokio one; a connector wrapped in tower's Timeout gives
+    // tower's) means the connection never opened.
+    if level.is::<tower::timeout::error::Elapsed>() || level.is::<tokio::time::error::Elapsed>() {
         return Step::Decided(if walk.connect_phase {
             UpstreamErrorKind::ConnectionTimeout
         } else {

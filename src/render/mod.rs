@@ -154,6 +154,15 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Fields with every optional value present, for checking templates.
+    pub(crate) fn full_sample() -> Fields<'static> {
+        Fields {
+            request_id: Some(Cow::Borrowed("sample")),
+            details: Some("sample"),
+            ..Fields::empty_sample()
+        }
+    }
+
     /// Fields with every optional value absent, for checking templates.
     pub(crate) fn empty_sample() -> Fields<'static> {
         Fields {

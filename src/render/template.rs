@@ -34,7 +34,7 @@ pub enum TemplateError {
     InvalidJson {
         /// What the JSON check found.
         reason: &'static str,
-        /// Where, in the output rendered with every field empty (`null`).
+        /// Where, in the output rendered with sample values.
         offset: usize,
     },
 }
@@ -117,9 +117,13 @@ impl Template {
             uses_request,
         };
         if format == BodyFormat::Json {
-            let sample = template.render(&Fields::empty_sample());
-            super::json_syntax::check(&sample)
-                .map_err(|(offset, reason)| TemplateError::InvalidJson { reason, offset })?;
+            // Optional fields expand to `null` or to a string: both must
+            // give valid JSON, or a placeholder inside a string literal
+            // would pass as `"id null"` and break once a request id came.
+            for sample in [Fields::empty_sample(), Fields::full_sample()] {
+                super::json_syntax::check(&template.render(&sample))
+                    .map_err(|(offset, reason)| TemplateError::InvalidJson { reason, offset })?;
+            }
         }
         Ok(template)
     }
@@ -190,6 +194,9 @@ mod tests {
     #[test]
     fn json_templates_must_be_json() {
         let err = Template::parse(BodyFormat::Json, r#"{"error": "{{error}}"}"#).unwrap_err();
+        assert!(matches!(err, TemplateError::InvalidJson { .. }), "{err}");
+        // Passes with `null` but breaks once a request id is there.
+        let err = Template::parse(BodyFormat::Json, r#"{"msg": "id {{request_id}}"}"#).unwrap_err();
         assert!(matches!(err, TemplateError::InvalidJson { .. }), "{err}");
         Template::parse(
             BodyFormat::Json,

@@ -24,11 +24,16 @@ pub fn client() -> TestClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
-/// A loopback port nothing listens on.
+/// A loopback port nothing listens on. The port stays bound (without
+/// listening) for the rest of the test process, so connects to it are
+/// refused and no other test or process can take it meanwhile.
 pub async fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    std::mem::forget(socket);
     addr
 }
 
@@ -140,7 +145,14 @@ pub struct FullBacklog {
     _fillers: Vec<std::net::TcpStream>,
 }
 
-pub fn full_backlog() -> FullBacklog {
+#[cfg(target_os = "linux")]
+pub async fn full_backlog() -> FullBacklog {
+    // Blocking connects; keep them off the async worker.
+    tokio::task::spawn_blocking(fill_backlog).await.unwrap()
+}
+
+#[cfg(target_os = "linux")]
+fn fill_backlog() -> FullBacklog {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     socket
         .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
@@ -186,15 +198,24 @@ pub async fn h2_upstream(fault: H2Fault) -> SocketAddr {
     .await
 }
 
-/// An HTTP/2 upstream written frame by frame: once the client's HEADERS
-/// arrive it sends GOAWAY(last_stream_id = 0, PROTOCOL_ERROR) and keeps the
-/// connection open. (The h2 crate's server counts every stream it has seen
-/// as processed, so it cannot send a GOAWAY below an open stream.)
-pub async fn h2_goaway_upstream() -> SocketAddr {
-    raw_upstream(|mut stream| async move {
+/// What a hand-framed HTTP/2 upstream does once the client's HEADERS arrive.
+#[derive(Clone, Copy, Debug)]
+pub enum H2Frames {
+    /// GOAWAY(last_stream_id = 0) with this error code, connection kept open.
+    GoAway(u8),
+    /// Nothing: no response, no PING acknowledgements.
+    Silence,
+}
+
+pub const H2_NO_ERROR: u8 = 0x0;
+pub const H2_PROTOCOL_ERROR: u8 = 0x1;
+
+/// An HTTP/2 upstream written frame by frame. (The h2 crate's server counts
+/// every stream it has seen as processed, so it cannot send a GOAWAY below
+/// an open stream, nor ignore PINGs.)
+pub async fn h2_framed_upstream(action: H2Frames) -> SocketAddr {
+    raw_upstream(move |mut stream| async move {
         const EMPTY_SETTINGS: [u8; 9] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-        const GOAWAY_PROTOCOL_ERROR: [u8; 17] =
-            [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1];
         let mut preface = [0u8; 24];
         if stream.read_exact(&mut preface).await.is_err() {
             return;
@@ -212,7 +233,10 @@ pub async fn h2_goaway_upstream() -> SocketAddr {
                 return;
             }
             if header[3] == 0x1 {
-                let _ = stream.write_all(&GOAWAY_PROTOCOL_ERROR).await;
+                if let H2Frames::GoAway(code) = action {
+                    let goaway = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, code];
+                    let _ = stream.write_all(&goaway).await;
+                }
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 return;
             }
