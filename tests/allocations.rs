@@ -1,0 +1,129 @@
+//! The success path allocates nothing: a counting global allocator around
+//! one call through the layer. In its own test binary so no other test's
+//! allocations are counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
+use tower::{service_fn, Layer, Service};
+use tower_gateway_error::GatewayErrorLayer;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (ALLOCATIONS.with(Cell::get) - before, out)
+}
+
+/// Polls a future that must be ready at once (the services here never wait).
+fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the service was expected to answer at once"),
+    }
+}
+
+/// A request as hyper hands it over: header values are slices of one shared
+/// read buffer, so cloning them only bumps a reference count.
+fn request() -> Request<()> {
+    let buffer = Bytes::from(b"text/html,application/json;q=0.9,*/*;q=0.8req-42".to_vec());
+    let accept = HeaderValue::from_maybe_shared(buffer.slice(..41)).unwrap();
+    let request_id = HeaderValue::from_maybe_shared(buffer.slice(41..)).unwrap();
+    let mut request = Request::new(());
+    request.headers_mut().insert(http::header::ACCEPT, accept);
+    request.headers_mut().insert("x-request-id", request_id);
+    request
+}
+
+fn ok_response() -> Response<Full<Bytes>> {
+    Response::new(Full::new(Bytes::from_static(b"ok")))
+}
+
+#[test]
+fn a_successful_call_through_the_layer_allocates_nothing() {
+    let inner = service_fn(|_req: Request<()>| async { Ok::<_, Infallible>(ok_response()) });
+    let mut bare = inner;
+    let mut layered = GatewayErrorLayer::new().layer(inner);
+
+    // Warm up whatever is allocated once (thread-locals, lazy statics).
+    for _ in 0..3 {
+        poll_once(bare.call(request())).unwrap();
+        poll_once(layered.call(request())).unwrap();
+    }
+
+    let mut requests: Vec<_> = (0..200).map(|_| request()).collect();
+    let (bare_allocs, _) = allocations_during(|| {
+        for _ in 0..100 {
+            let response = poll_once(bare.call(requests.pop().unwrap())).unwrap();
+            drop(response);
+        }
+    });
+    let (layered_allocs, _) = allocations_during(|| {
+        for _ in 0..100 {
+            let ready = layered.poll_ready(&mut Context::from_waker(Waker::noop()));
+            assert!(matches!(ready, Poll::Ready(Ok(()))));
+            let response = poll_once(layered.call(requests.pop().unwrap())).unwrap();
+            drop(response);
+        }
+    });
+    assert_eq!(bare_allocs, 0, "the bare service itself allocates");
+    assert_eq!(layered_allocs, 0, "the layer allocated on the success path");
+}
+
+#[test]
+fn failures_allocate_a_bounded_amount() {
+    // Not a target, a tripwire: failures may allocate (the response's
+    // headers, the Arc'd error), but a regression that renders the body per
+    // failure or formats the chain when details are off shows up here.
+    let failing = service_fn(|_req: Request<()>| async {
+        Err::<Response<Full<Bytes>>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    });
+    let mut layered = GatewayErrorLayer::builder()
+        .proxy_status(true)
+        .build()
+        .unwrap()
+        .layer(failing);
+    for _ in 0..3 {
+        poll_once(layered.call(Request::new(()))).unwrap();
+    }
+    let (allocs, _) = allocations_during(|| {
+        let response = poll_once(layered.call(Request::new(()))).unwrap();
+        drop(response);
+    });
+    eprintln!("one failure without request id: {allocs} allocations");
+    assert!(allocs <= 8, "{allocs} allocations for one failure");
+}
