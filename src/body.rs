@@ -1,18 +1,30 @@
-//! [`ResponseBody`]: the upstream's body untouched, or the generated one.
+//! [`ResponseBody`]: the upstream's body passed through, or the generated one.
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
+
+use crate::settings::Settings;
+use crate::{BoxError, FailedRequest, UpstreamError, UpstreamErrorKind};
 
 pin_project! {
     /// The body of every response from a
     /// [`GatewayErrorService`](crate::GatewayErrorService): the upstream's own
     /// body, passed through frame by frame, or the bytes of an error
     /// response the layer wrote.
+    ///
+    /// The status of a response cannot change once its head is sent, so a
+    /// failure in the middle of the upstream's body (the upstream resets, or
+    /// closes before `Content-Length` bytes) is passed on as this body's
+    /// error: the server then aborts the response and the client sees a
+    /// broken transfer, never a clean short body. The layer's hook and log
+    /// are told, as [`HttpResponseIncomplete`](UpstreamErrorKind::HttpResponseIncomplete).
     pub struct ResponseBody<B> {
         #[pin]
         kind: Kind<B>,
@@ -25,6 +37,7 @@ pin_project! {
         Upstream {
             #[pin]
             body: B,
+            watch: Option<BodyWatch>,
         },
         Generated {
             data: Option<Bytes>,
@@ -32,13 +45,31 @@ pin_project! {
     }
 }
 
+/// What reporting a failure in the upstream's body needs; moved here from
+/// the response future, so passing a body through costs no copy.
+pub(crate) struct BodyWatch {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) request: FailedRequest,
+    pub(crate) status: StatusCode,
+}
+
 impl<B> ResponseBody<B> {
     /// Wraps the upstream's own body, passed through untouched; for code
     /// that builds responses itself with
     /// [`GatewayErrorLayer::error_response`](crate::GatewayErrorLayer::error_response).
+    /// No hook or log event sees its failures.
     pub fn upstream(body: B) -> Self {
         Self {
-            kind: Kind::Upstream { body },
+            kind: Kind::Upstream { body, watch: None },
+        }
+    }
+
+    pub(crate) fn watched(body: B, watch: BodyWatch) -> Self {
+        Self {
+            kind: Kind::Upstream {
+                body,
+                watch: Some(watch),
+            },
         }
     }
 
@@ -60,30 +91,44 @@ impl<B> ResponseBody<B> {
 impl<B> Body for ResponseBody<B>
 where
     B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
 {
     type Data = Bytes;
-    type Error = B::Error;
+    type Error = BoxError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project().kind.project() {
-            KindProj::Upstream { body } => body.poll_frame(cx),
+            KindProj::Upstream { body, watch } => match ready!(body.poll_frame(cx)) {
+                Some(Err(error)) => {
+                    let error: BoxError = error.into();
+                    let Some(watch) = watch.take() else {
+                        return Poll::Ready(Some(Err(error)));
+                    };
+                    let error =
+                        UpstreamError::new(UpstreamErrorKind::HttpResponseIncomplete, error);
+                    crate::response::report(&watch.settings, &error, watch.status, &watch.request);
+                    Poll::Ready(Some(Err(Box::new(error))))
+                }
+                Some(Ok(frame)) => Poll::Ready(Some(Ok(frame))),
+                None => Poll::Ready(None),
+            },
             KindProj::Generated { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
-            Kind::Upstream { body } => body.is_end_stream(),
+            Kind::Upstream { body, .. } => body.is_end_stream(),
             Kind::Generated { data } => data.is_none(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
-            Kind::Upstream { body } => body.size_hint(),
+            Kind::Upstream { body, .. } => body.size_hint(),
             Kind::Generated { data } => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
@@ -94,8 +139,9 @@ where
 impl<B> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Upstream { .. } => f
+            Kind::Upstream { watch, .. } => f
                 .debug_struct("ResponseBody::Upstream")
+                .field("watched", &watch.is_some())
                 .finish_non_exhaustive(),
             Kind::Generated { data } => f
                 .debug_struct("ResponseBody::Generated")

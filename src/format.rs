@@ -17,7 +17,8 @@ pub enum BodyFormat {
 impl BodyFormat {
     pub(crate) const ALL: [BodyFormat; 3] = [Self::Html, Self::Json, Self::Text];
 
-    /// The `Content-Type` the default renderer sends for this format.
+    /// The `Content-Type` the built-in body of this format is sent with. (A
+    /// JSON template of your own is sent as `application/json`.)
     pub const fn content_type(self) -> &'static str {
         match self {
             Self::Html => "text/html; charset=utf-8",

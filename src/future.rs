@@ -12,6 +12,7 @@ use http::Response;
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 
+use crate::body::BodyWatch;
 use crate::settings::Settings;
 use crate::{response, BoxError, FailedRequest, ResponseBody, ResponseTimeout, UpstreamError};
 
@@ -87,8 +88,18 @@ where
                 failure,
             } => match inner.poll(cx) {
                 Poll::Ready(Ok(response)) => {
+                    let Failure { settings, request } = failure
+                        .take()
+                        .expect("a pending call keeps its failure context");
+                    let watch = BodyWatch {
+                        settings,
+                        request,
+                        status: response.status(),
+                    };
                     state.set(State::Done);
-                    return Poll::Ready(Ok(response.map(ResponseBody::upstream)));
+                    return Poll::Ready(
+                        Ok(response.map(|body| ResponseBody::watched(body, watch))),
+                    );
                 }
                 Poll::Ready(Err(error)) => {
                     let failure = failure

@@ -339,7 +339,8 @@ impl GatewayErrorLayerBuilder {
     /// [`html_template`](Self::html_template)). Each field expands to a
     /// complete JSON value — `status` to a number, the others to strings or
     /// `null` — so placeholders go where values go:
-    /// `{"code": {{status}}, "id": {{request_id}}}`.
+    /// `{"code": {{status}}, "id": {{request_id}}}`. The body is sent as
+    /// `application/json`, since its shape is yours rather than RFC 9457's.
     pub fn json_template(mut self, template: impl Into<String>) -> Self {
         self.json_template = Some(template.into());
         self

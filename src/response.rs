@@ -39,7 +39,7 @@ pub(crate) fn error_response<B>(
             let length = HeaderValue::from(rendered.body.len());
             (rendered.content_type, rendered.body, length)
         } else {
-            let content_type = HeaderValue::from_static(format.content_type());
+            let content_type = HeaderValue::from_static(settings.bodies.content_type(format));
             let request_independent = details.is_none()
                 && (request.request_id().is_none() || !settings.bodies.depends_on_request(format));
             if request_independent {
@@ -96,16 +96,29 @@ pub(crate) fn error_response<B>(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
 
-    #[cfg(feature = "tracing")]
-    log_failure(&error, status, request);
-    if let Some(hook) = &settings.hook {
-        hook.on_upstream_error(&error, request);
-    }
+    report(settings, &error, status, request);
     response.extensions_mut().insert(error);
     response
 }
 
 const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
+
+/// Tells the log and the hook about a failure, whether it became an error
+/// response or broke an upstream body already on its way.
+pub(crate) fn report(
+    settings: &Settings,
+    error: &UpstreamError,
+    status: http::StatusCode,
+    request: &FailedRequest,
+) {
+    #[cfg(feature = "tracing")]
+    log_failure(error, status, request);
+    #[cfg(not(feature = "tracing"))]
+    let _ = status;
+    if let Some(hook) = &settings.hook {
+        hook.on_upstream_error(error, request);
+    }
+}
 
 /// One event per failure, with the full chain that clients never see.
 /// Load shedding is the gateway working as designed and can come in floods,

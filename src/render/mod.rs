@@ -197,6 +197,15 @@ impl Bodies {
         Bytes::from(text)
     }
 
+    /// A user's JSON template is their own shape, not necessarily an RFC
+    /// 9457 problem document, so it is sent as plain `application/json`.
+    pub(crate) fn content_type(&self, format: BodyFormat) -> &'static str {
+        match (format, &self.json) {
+            (BodyFormat::Json, Some(_)) => "application/json",
+            _ => format.content_type(),
+        }
+    }
+
     /// Whether the body in `format` changes with the request id or details
     /// (the built-in bodies show both when present).
     pub(crate) fn depends_on_request(&self, format: BodyFormat) -> bool {
