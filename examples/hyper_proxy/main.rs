@@ -1,0 +1,74 @@
+//! The reverse proxy on plain hyper 1 and hyper-util's server, no axum:
+//! the layered service goes to `serve_connection` through
+//! `TowerToHyperService`. Same flags as `reverse_proxy`.
+//!
+//! ```text
+//! cargo run --example hyper_proxy -- --upstream http://127.0.0.1:8080
+//! ```
+
+#[path = "../common/proxy.rs"]
+mod proxy;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = proxy::Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
+        )
+        .init();
+
+    let service = match proxy::service(&args, args.client::<Incoming>(), |layer| layer) {
+        Ok(service) => service,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}: {error}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "hyper proxy on http://{} -> {}; Ctrl-C stops it",
+        listener
+            .local_addr()
+            .expect("a bound listener has an address"),
+        args.upstream,
+    );
+
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    eprintln!("accept failed: {error}");
+                    continue;
+                }
+            },
+            _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+        };
+        // The service's error type is Infallible: a failed upstream call
+        // is a response, never a dropped connection.
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,67 @@
+//! An axum reverse proxy in front of one upstream, with every upstream
+//! failure answered by `GatewayErrorLayer`.
+//!
+//! ```text
+//! cargo run --example reverse_proxy -- --upstream http://127.0.0.1:8080
+//! cargo run --example reverse_proxy -- --help
+//! ```
+
+mod app;
+#[path = "../common/proxy.rs"]
+mod proxy;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = proxy::Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
+        )
+        .init();
+
+    let router = match app::router(&args, args.client(), |layer| layer) {
+        Ok(router) => router,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}: {error}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "reverse proxy on http://{} -> {} ({}); Ctrl-C stops it",
+        listener
+            .local_addr()
+            .expect("a bound listener has an address"),
+        args.upstream,
+        if args.upstream_http2 {
+            "h2c"
+        } else {
+            "HTTP/1.1"
+        },
+    );
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
