@@ -120,16 +120,29 @@ pub async fn plain_http_answering_anything(mut stream: TcpStream) {
     }
 }
 
+/// A 200 whose body stops after 10 of its 100 bytes with a reset.
+pub async fn breaks_mid_body(mut stream: TcpStream) {
+    read_head(&mut stream).await;
+    let _ = stream
+        .write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n0123456789",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream.set_zero_linger().unwrap();
+}
+
 pub const VALID_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: 20\r\nx-upstream: yes\r\n\r\nupstream broke: 500\n";
 pub const VALID_503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nretry-after: 120\r\ncontent-length: 12\r\n\r\nmaintenance\n";
 pub const GARBAGE: &[u8] = b"\x16\x03\x01\x02\x00 this is not HTTP at all\r\n\r\n";
 pub const BAD_STATUS: &[u8] = b"HTTP/1.1 2000 X\r\ncontent-length: 0\r\n\r\n";
 pub const BAD_CONTENT_LENGTH: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: abc\r\n\r\nhello";
 
-/// A response head of about 64 KiB, beyond hyper's smallest buffer limit.
+/// A response head of 200 headers and about 200 KiB: beyond hyper's
+/// default of 100 headers, and beyond its smallest buffer limit.
 pub fn huge_head() -> &'static [u8] {
     let mut head = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n".to_vec();
-    for i in 0..64 {
+    for i in 0..200 {
         head.extend_from_slice(format!("x-filler-{i}: {}\r\n", "a".repeat(1000)).as_bytes());
     }
     head.extend_from_slice(b"\r\n");

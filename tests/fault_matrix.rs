@@ -1,0 +1,431 @@
+//! The fault matrix: every way a real upstream fails, end to end, through
+//! the `reverse_proxy` example's own code (`examples/common/proxy.rs` and
+//! `examples/reverse_proxy/app.rs`) served on a real listener, called by a
+//! real hyper client, with each upstream a real listener over loopback.
+//!
+//! Every row checks the status, the Proxy-Status error type, the body format
+//! chosen by Accept, and that the body names no upstream address, port or
+//! library error text.
+
+#[path = "../examples/reverse_proxy/app.rs"]
+mod app;
+#[path = "../examples/common/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use clap::Parser;
+use http::{Method, StatusCode};
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
+use hyper_util::client::legacy::Client;
+use tower::Layer;
+use tower_gateway_error::GatewayErrorLayerBuilder;
+
+use support::*;
+
+const BROWSER: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+fn args(flags: &[&str]) -> proxy::Args {
+    let mut argv = vec!["reverse_proxy"];
+    argv.extend_from_slice(flags);
+    proxy::Args::try_parse_from(argv).unwrap()
+}
+
+/// Serves the example's router on a loopback port.
+async fn serve(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// The reverse proxy as its `main` builds it, from these flags.
+async fn gateway(flags: &[&str]) -> SocketAddr {
+    let args = args(flags);
+    serve(app::router(&args, args.client(), |layer| layer).unwrap()).await
+}
+
+async fn gateway_with<C>(flags: &[&str], client: Client<C, Body>) -> SocketAddr
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    let args = args(flags);
+    serve(app::router(&args, client, |layer: GatewayErrorLayerBuilder| layer).unwrap()).await
+}
+
+/// One row: both an API client and a browser get `status` with `token`,
+/// each in its format, and nothing about the upstream.
+async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, token: &str) {
+    for (accept, content_type) in [
+        ("application/json", "application/problem+json"),
+        (BROWSER, "text/html; charset=utf-8"),
+    ] {
+        let response = client()
+            .request(get(
+                &format!("http://{gateway}/path?x=1"),
+                &[("accept", accept)],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{token} for {accept}");
+        assert_eq!(
+            response.headers()["proxy-status"],
+            format!("gateway; error={token}").as_str()
+        );
+        assert_eq!(response.headers()["content-type"], content_type);
+        let body = body_bytes(response).await;
+        let text = std::str::from_utf8(&body).unwrap();
+        if content_type == "application/problem+json" {
+            let problem: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(problem["status"], status);
+            assert_eq!(problem["proxy_error"], token);
+        } else {
+            assert!(text.contains(&format!("<title>{status} ")), "{text}");
+            assert!(text.contains(token), "{text}");
+        }
+        assert_no_leak(text, upstream);
+    }
+}
+
+#[tokio::test]
+async fn row_01_nothing_listens() {
+    let upstream = closed_port().await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "connection_refused").await;
+}
+
+#[tokio::test]
+async fn row_02_reset_before_answering() {
+    let upstream = raw_upstream(reset_after_head).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "connection_terminated").await;
+}
+
+#[tokio::test]
+async fn row_03_clean_close_without_answering() {
+    let upstream = raw_upstream(close_after_head).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "connection_terminated").await;
+}
+
+#[tokio::test]
+async fn row_04_bytes_that_are_not_http() {
+    let upstream = raw_upstream(reply(GARBAGE)).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "http_protocol_error").await;
+}
+
+#[tokio::test]
+async fn row_05_invalid_status_line() {
+    let upstream = raw_upstream(reply(BAD_STATUS)).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "http_protocol_error").await;
+}
+
+#[tokio::test]
+async fn row_06_invalid_content_length() {
+    let upstream = raw_upstream(reply(BAD_CONTENT_LENGTH)).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "http_protocol_error").await;
+}
+
+#[tokio::test]
+async fn row_07_head_larger_than_the_client_accepts() {
+    let upstream = raw_upstream(reply(huge_head())).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, 502, "http_response_header_section_size").await;
+}
+
+#[tokio::test]
+async fn row_08_no_answer_within_the_response_timeout() {
+    let upstream = raw_upstream(stall).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--timeout",
+        "0.3",
+    ])
+    .await;
+    assert_row(gw, upstream, 504, "http_response_timeout").await;
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn row_09_connect_cannot_complete() {
+    let blocked = full_backlog().await;
+    let upstream = blocked.addr;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--connect-timeout",
+        "0.3",
+    ])
+    .await;
+    assert_row(gw, upstream, 504, "connection_timeout").await;
+}
+
+mod tls {
+    use super::*;
+    use tokio_rustls::rustls::{self, RootCertStore};
+
+    static VERSIONS: &[&rustls::SupportedProtocolVersion] =
+        &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+    /// The example's router with its `Forward` pointed at an https URL
+    /// through a hyper-rustls client that trusts nothing.
+    async fn tls_gateway(upstream_port: u16) -> SocketAddr {
+        let args = args(&["--upstream", "http://localhost:1"]);
+        let https = install_tls_client(RootCertStore::empty());
+        let upstream: http::Uri = format!("https://localhost:{upstream_port}")
+            .parse()
+            .unwrap();
+        let forward = proxy::Forward::new(https, &upstream, false);
+        let service = args.layer_builder().build().unwrap().layer(forward);
+        serve(axum::Router::new().fallback_service(service)).await
+    }
+
+    fn install_tls_client(
+        roots: RootCertStore,
+    ) -> Client<hyper_rustls::HttpsConnector<HttpConnector>, Body> {
+        install_crypto_provider();
+        let config = rustls::ClientConfig::builder_with_protocol_versions(VERSIONS)
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_only()
+            .enable_http1()
+            .build();
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+    }
+
+    #[tokio::test]
+    async fn row_10_untrusted_certificate() {
+        let (upstream, _cert) = tls_upstream(VERSIONS).await;
+        let gw = tls_gateway(upstream.port()).await;
+        assert_row(gw, upstream, 502, "tls_certificate_error").await;
+    }
+
+    #[tokio::test]
+    async fn row_11_tls_to_a_plain_http_port() {
+        let upstream = raw_upstream(plain_http_answering_anything).await;
+        let gw = tls_gateway(upstream.port()).await;
+        assert_row(gw, upstream, 502, "tls_protocol_error").await;
+    }
+}
+
+#[tokio::test]
+async fn row_12_http2_refused_stream() {
+    let upstream = h2_upstream(H2Fault::RefuseStreams).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--upstream-http2",
+    ])
+    .await;
+    assert_row(gw, upstream, 502, "connection_refused").await;
+}
+
+#[tokio::test]
+async fn row_13_http2_goaway_protocol_error() {
+    let upstream = h2_framed_upstream(H2Frames::GoAway(H2_PROTOCOL_ERROR)).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--upstream-http2",
+    ])
+    .await;
+    assert_row(gw, upstream, 502, "http_protocol_error").await;
+}
+
+#[tokio::test]
+async fn row_14_name_that_does_not_resolve() {
+    // No network here: the test's resolver answers, and knows one name.
+    let good = raw_upstream(reply(VALID_500)).await;
+    let resolver = tower::service_fn(
+        move |name: hyper_util::client::legacy::connect::dns::Name| async move {
+            if name.as_str() == "known.test" {
+                Ok(vec![good].into_iter())
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "NXDOMAIN",
+                ))
+            }
+        },
+    );
+    let mut connector = HttpConnector::new_with_resolver(resolver);
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    let client: Client<_, Body> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.clone());
+
+    let gw = gateway_with(&["--upstream", "http://missing.test:80"], client.clone()).await;
+    assert_row(gw, good, 502, "dns_error").await;
+
+    // The same resolver does resolve the name it knows.
+    let gw = gateway_with(
+        &["--upstream", &format!("http://known.test:{}", good.port())],
+        client,
+    )
+    .await;
+    let response = support::client()
+        .request(get(&format!("http://{gw}/"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn row_15_valid_500_passes_through_byte_for_byte() {
+    let upstream = raw_upstream(reply(VALID_500)).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    let response = client()
+        .request(get(
+            &format!("http://{gw}/"),
+            &[("accept", "application/json")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    assert_eq!(response.headers()["x-upstream"], "yes");
+    assert!(response.headers().get("proxy-status").is_none());
+    assert_eq!(
+        body_bytes(response).await,
+        Bytes::from_static(b"upstream broke: 500\n")
+    );
+}
+
+#[tokio::test]
+async fn row_16_valid_503_keeps_its_retry_after() {
+    let upstream = raw_upstream(reply(VALID_503)).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--retry-after",
+        "5",
+    ])
+    .await;
+    let response = client()
+        .request(get(&format!("http://{gw}/"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after: Vec<_> = response.headers().get_all("retry-after").iter().collect();
+    assert_eq!(retry_after, ["120"]);
+    assert!(response.headers().get("proxy-status").is_none());
+    assert_eq!(
+        body_bytes(response).await,
+        Bytes::from_static(b"maintenance\n")
+    );
+}
+
+#[tokio::test]
+async fn row_17_overload_is_shed_with_retry_after() {
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let upstream = raw_upstream(move |stream| {
+        let _ = accepted_tx.send(());
+        stall(stream)
+    })
+    .await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--max-concurrency",
+        "1",
+        "--retry-after",
+        "7",
+    ])
+    .await;
+    let in_flight = tokio::spawn(client().request(get(&format!("http://{gw}/"), &[])));
+    accepted.recv().await.unwrap();
+
+    let response = client()
+        .request(get(
+            &format!("http://{gw}/"),
+            &[("accept", "application/json")],
+        ))
+        .await
+        .unwrap();
+    in_flight.abort();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "7");
+    assert_eq!(
+        response.headers()["proxy-status"],
+        "gateway; error=connection_limit_reached"
+    );
+    let problem: serde_json::Value = serde_json::from_slice(&body_bytes(response).await).unwrap();
+    assert_eq!(problem["status"], 503);
+}
+
+#[tokio::test]
+async fn row_18_head_gets_the_same_headers_and_no_body() {
+    let upstream = closed_port().await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    let url = format!("http://{gw}/");
+    let get_response = client()
+        .request(request("GET", &url, &[("accept", BROWSER)]))
+        .await
+        .unwrap();
+    let head_response = client()
+        .request(request(Method::HEAD.as_str(), &url, &[("accept", BROWSER)]))
+        .await
+        .unwrap();
+    assert_eq!(head_response.status(), StatusCode::BAD_GATEWAY);
+    let without_date = |headers: &http::HeaderMap| {
+        let mut headers = headers.clone();
+        headers.remove("date");
+        headers
+    };
+    assert_eq!(
+        without_date(head_response.headers()),
+        without_date(get_response.headers())
+    );
+    assert!(body_bytes(head_response).await.is_empty());
+    let get_body = body_bytes(get_response).await;
+    assert!(!get_body.is_empty());
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_are_not_forwarded() {
+    let (head_tx, mut heads) = tokio::sync::mpsc::unbounded_channel();
+    let upstream = raw_upstream(move |mut stream| {
+        let head_tx = head_tx.clone();
+        async move {
+            let head = read_head(&mut stream).await;
+            let _ = head_tx.send(String::from_utf8_lossy(&head).to_ascii_lowercase());
+            let _ = tokio::io::AsyncWriteExt::write_all(
+                &mut stream,
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+            )
+            .await;
+        }
+    })
+    .await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    let response = client()
+        .request(get(
+            &format!("http://{gw}/a/b?c=d"),
+            &[
+                ("connection", "x-secret-hop"),
+                ("x-secret-hop", "1"),
+                ("te", "trailers"),
+                ("x-end-to-end", "kept"),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let head = heads.recv().await.unwrap();
+    assert!(head.starts_with("get /a/b?c=d http/1.1\r\n"), "{head}");
+    assert!(head.contains(&format!("host: {upstream}")), "{head}");
+    assert!(head.contains("x-end-to-end: kept"), "{head}");
+    assert!(!head.contains("x-secret-hop"), "{head}");
+    assert!(!head.contains("\r\nte:"), "{head}");
+}
