@@ -100,23 +100,41 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project().kind.project() {
+        let mut kind = self.project().kind;
+        let error = match kind.as_mut().project() {
             KindProj::Upstream { body, watch } => match ready!(body.poll_frame(cx)) {
+                Some(Ok(frame)) => return Poll::Ready(Some(Ok(frame))),
+                None => return Poll::Ready(None),
                 Some(Err(error)) => {
                     let error: BoxError = error.into();
-                    let Some(watch) = watch.take() else {
-                        return Poll::Ready(Some(Err(error)));
-                    };
-                    let error =
-                        UpstreamError::new(UpstreamErrorKind::HttpResponseIncomplete, error);
-                    crate::response::report(&watch.settings, &error, watch.status, &watch.request);
-                    Poll::Ready(Some(Err(Box::new(error))))
+                    match watch.take() {
+                        // An inner GatewayErrorLayer already reported it.
+                        Some(_) if error.is::<UpstreamError>() => error,
+                        Some(watch) => {
+                            let error = UpstreamError::new(
+                                UpstreamErrorKind::HttpResponseIncomplete,
+                                error,
+                            );
+                            crate::response::report(
+                                &watch.settings,
+                                &error,
+                                watch.status,
+                                &watch.request,
+                            );
+                            Box::new(error)
+                        }
+                        None => error,
+                    }
                 }
-                Some(Ok(frame)) => Poll::Ready(Some(Ok(frame))),
-                None => Poll::Ready(None),
             },
-            KindProj::Generated { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-        }
+            KindProj::Generated { data } => {
+                return Poll::Ready(data.take().map(|d| Ok(Frame::data(d))));
+            }
+        };
+        // The failed upstream body is dropped, so a later poll cannot read a
+        // clean end from it.
+        kind.set(Kind::Generated { data: None });
+        Poll::Ready(Some(Err(error)))
     }
 
     fn is_end_stream(&self) -> bool {

@@ -2,8 +2,11 @@
 
 use crate::{FailedRequest, UpstreamError};
 
-/// Called once for every failure the layer answers, after the response is
-/// built and before it is returned; install it with
+/// Called once for every failure: for each error response the layer writes,
+/// just before it is returned, and for each upstream body that breaks after
+/// its head was already sent (kind
+/// [`HttpResponseIncomplete`](crate::UpstreamErrorKind::HttpResponseIncomplete),
+/// when the response keeps the upstream's status). Install it with
 /// [`GatewayErrorLayerBuilder::on_error`](crate::GatewayErrorLayerBuilder::on_error).
 ///
 /// It runs on the request's task, so it should be quick (count, don't
