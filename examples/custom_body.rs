@@ -3,7 +3,9 @@
 //! `/api/...` answers failures as JSON only, in the API's own error shape,
 //! with a 1-second response timeout; everything else gets a branded HTML
 //! page. The upstream is embedded: `/api/slow` and `/slow` take 3 seconds,
-//! and every other path goes to a port nobody listens on.
+//! and every other path goes to a port nobody listens on. The forwarding
+//! here is the bare minimum; `reverse_proxy` shows it done properly
+//! (hop-by-hop headers, `Host`).
 //!
 //! ```text
 //! cargo run --example custom_body                 # listens on 127.0.0.1:3000
@@ -105,7 +107,9 @@ async fn main() {
 
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .nest_service("/api", api_errors.layer(proxy(nobody.0)))
+        // A route, not `nest_service`, which would strip `/api` from the
+        // path the upstream sees.
+        .route_service("/api/{*rest}", api_errors.layer(proxy(nobody.0)))
         .fallback_service(site_errors.layer(proxy(nobody.0)));
 
     let listener = tokio::net::TcpListener::bind(args.listen)

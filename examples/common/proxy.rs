@@ -2,8 +2,10 @@
 //! the forwarding service, and the stack `GatewayErrorLayer` wraps around
 //! it. The fault-matrix tests drive this same code.
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -64,7 +66,7 @@ pub struct Args {
     #[arg(long = "upstream-http2")]
     pub upstream_http2: bool,
     /// Answer 503 beyond this many requests in flight (tower's load_shed).
-    #[arg(long = "max-concurrency", value_name = "N")]
+    #[arg(long = "max-concurrency", value_name = "N", value_parser = parse_concurrency)]
     pub max_concurrency: Option<usize>,
 }
 
@@ -90,8 +92,15 @@ fn parse_upstream(value: &str) -> Result<Uri, String> {
             "{value:?}: use an http:// upstream (these examples speak plain HTTP/1.1 or h2c)"
         ));
     }
-    if uri.authority().is_none() {
-        return Err(format!("{value:?} has no host"));
+    match uri.authority() {
+        None => return Err(format!("{value:?} has no host")),
+        // HTTP/2 forbids userinfo in :authority, and it would be printed.
+        Some(authority) if authority.as_str().contains('@') => {
+            return Err(format!(
+                "{value:?}: credentials in the URL are not supported"
+            ));
+        }
+        Some(_) => {}
     }
     if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
         return Err(format!(
@@ -105,10 +114,18 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
     let seconds: f64 = value
         .parse()
         .map_err(|_| format!("{value:?} is not a number of seconds"))?;
-    if !(seconds > 0.0 && seconds.is_finite()) {
-        return Err(format!("{value:?}: use a positive number of seconds"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| *d >= Duration::from_millis(1) && *d <= Duration::from_secs(86_400 * 365))
+        .ok_or_else(|| format!("{value:?}: use between 0.001 and 31536000 seconds"))
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=tokio::sync::Semaphore::MAX_PERMITS).contains(n))
+        .ok_or_else(|| format!("{value:?}: use a whole number of requests, at least 1"))
 }
 
 impl Args {
@@ -201,7 +218,7 @@ where
 {
     type Response = http::Response<hyper::body::Incoming>;
     type Error = hyper_util::client::legacy::Error;
-    type Future = hyper_util::client::legacy::ResponseFuture;
+    type Future = ForwardFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // The client queues and pools by itself.
@@ -224,13 +241,36 @@ where
         remove_hop_by_hop(request.headers_mut());
         // The client writes Host (or :authority) from the URI.
         request.headers_mut().remove(header::HOST);
-        self.client.request(request)
+        ForwardFuture {
+            inner: self.client.request(request),
+        }
+    }
+}
+
+/// The client's response future, with the response's hop-by-hop headers
+/// removed too (an upstream's `Connection: close` is about its connection
+/// to us, not ours to the client).
+pub struct ForwardFuture {
+    inner: hyper_util::client::legacy::ResponseFuture,
+}
+
+impl Future for ForwardFuture {
+    type Output = Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = ready!(Pin::new(&mut self.inner).poll(cx))?;
+        remove_hop_by_hop(response.headers_mut());
+        Poll::Ready(Ok(response))
     }
 }
 
 /// RFC 9110 §7.6.1: headers that describe one connection, not the message,
-/// including any the `Connection` header names.
+/// including any the `Connection` header names. `TE: trailers` is kept: it
+/// is end-to-end in effect (gRPC needs it) and HTTP/2 allows exactly it.
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let te_trailers = headers
+        .get(header::TE)
+        .is_some_and(|te| te.as_bytes().eq_ignore_ascii_case(b"trailers"));
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -248,11 +288,13 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
         header::PROXY_AUTHENTICATE,
         header::PROXY_AUTHORIZATION,
         header::TE,
-        header::TRAILER,
         header::TRANSFER_ENCODING,
         header::UPGRADE,
     ] {
         headers.remove(name);
+    }
+    if te_trailers {
+        headers.insert(header::TE, http::HeaderValue::from_static("trailers"));
     }
 }
 

@@ -56,7 +56,9 @@ async fn main() -> ExitCode {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(error) => {
+                    // Out of descriptors, say: wait instead of spinning.
                     eprintln!("accept failed: {error}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
             },
