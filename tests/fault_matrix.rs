@@ -3,9 +3,12 @@
 //! `examples/reverse_proxy/app.rs`) served on a real listener, called by a
 //! real hyper client, with each upstream a real listener over loopback.
 //!
-//! Every row checks the status, the Proxy-Status error type, the body format
-//! chosen by Accept, and that the body names no upstream address, port or
-//! library error text.
+//! Each failure row checks the status, the Proxy-Status error type, the
+//! body format chosen by Accept, and that the body names no upstream
+//! address, port or library error text; the pass-through rows check the
+//! upstream's answer arrives unchanged. The TLS rows use the example's
+//! `Forward` with a hyper-rustls client (the example binary speaks plain
+//! HTTP only).
 
 #[path = "../examples/reverse_proxy/app.rs"]
 mod app;
@@ -91,6 +94,21 @@ async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, toke
         }
         assert_no_leak(text, upstream);
     }
+    // A client that names no format (plain curl) gets text.
+    let response = client()
+        .request(get(&format!("http://{gateway}/"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    let body = body_bytes(response).await;
+    let text = std::str::from_utf8(&body).unwrap();
+    assert!(text.starts_with(&format!("{status} ")), "{text}");
+    assert!(text.contains(&format!("error: {token}")), "{text}");
+    assert_no_leak(text, upstream);
 }
 
 #[tokio::test]
@@ -267,6 +285,20 @@ async fn row_14_name_that_does_not_resolve() {
 
     let gw = gateway_with(&["--upstream", "http://missing.test:80"], client.clone()).await;
     assert_row(gw, good, 502, "dns_error").await;
+    let response = support::client()
+        .request(get(
+            &format!("http://{gw}/"),
+            &[("accept", "application/json")],
+        ))
+        .await
+        .unwrap();
+    let body = body_bytes(response).await.to_ascii_lowercase();
+    for needle in ["missing.test", "nxdomain", "dns error"] {
+        assert!(
+            !body.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "leaked {needle}"
+        );
+    }
 
     // The same resolver does resolve the name it knows.
     let gw = gateway_with(
@@ -353,15 +385,30 @@ async fn row_17_overload_is_shed_with_retry_after() {
         ))
         .await
         .unwrap();
-    in_flight.abort();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "7");
     assert_eq!(
         response.headers()["proxy-status"],
         "gateway; error=connection_limit_reached"
     );
-    let problem: serde_json::Value = serde_json::from_slice(&body_bytes(response).await).unwrap();
+    let body = body_bytes(response).await;
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["status"], 503);
+    assert_no_leak(std::str::from_utf8(&body).unwrap(), upstream);
+
+    // Still saturated: a browser gets the page.
+    let response = client()
+        .request(get(&format!("http://{gw}/"), &[("accept", BROWSER)]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let body = body_bytes(response).await;
+    assert_no_leak(std::str::from_utf8(&body).unwrap(), upstream);
+    in_flight.abort();
 }
 
 #[tokio::test]
@@ -378,6 +425,10 @@ async fn row_18_head_gets_the_same_headers_and_no_body() {
         .await
         .unwrap();
     assert_eq!(head_response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        head_response.headers()["proxy-status"],
+        "gateway; error=connection_refused"
+    );
     let without_date = |headers: &http::HeaderMap| {
         let mut headers = headers.clone();
         headers.remove("date");
@@ -415,7 +466,8 @@ async fn hop_by_hop_headers_are_not_forwarded() {
             &[
                 ("connection", "x-secret-hop"),
                 ("x-secret-hop", "1"),
-                ("te", "trailers"),
+                // Only `TE: trailers` is end-to-end in effect; this goes.
+                ("te", "gzip"),
                 ("x-end-to-end", "kept"),
             ],
         ))
@@ -428,4 +480,93 @@ async fn hop_by_hop_headers_are_not_forwarded() {
     assert!(head.contains("x-end-to-end: kept"), "{head}");
     assert!(!head.contains("x-secret-hop"), "{head}");
     assert!(!head.contains("\r\nte:"), "{head}");
+}
+
+#[tokio::test]
+async fn the_body_and_method_are_forwarded_and_response_hop_headers_dropped() {
+    let upstream = raw_upstream(echo).await;
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    let request = http::Request::post(format!("http://{gw}/orders?id=7"))
+        .header("content-type", "text/plain")
+        .header("te", "trailers")
+        .body(http_body_util::Full::new(Bytes::from_static(
+            b"hello upstream",
+        )))
+        .unwrap();
+    let response = client().request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // The upstream's `Connection: close, x-hop` and `x-hop` are about its
+    // connection to the proxy; they must not reach the client.
+    assert!(response.headers().get("x-hop").is_none());
+    let echoed = String::from_utf8(body_bytes(response).await.to_vec()).unwrap();
+    let lowered = echoed.to_ascii_lowercase();
+    assert!(
+        echoed.starts_with("POST /orders?id=7 HTTP/1.1\r\n"),
+        "{echoed}"
+    );
+    assert!(lowered.contains("\r\nte: trailers\r\n"), "{echoed}");
+    assert!(echoed.ends_with("\r\n\r\nhello upstream"), "{echoed}");
+}
+
+#[tokio::test]
+async fn an_http2_upstream_answers_through_the_proxy() {
+    let upstream = h2_upstream(H2Fault::Answer).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--upstream-http2",
+    ])
+    .await;
+    let response = client()
+        .request(get(
+            &format!("http://{gw}/over/h2"),
+            &[("connection", "keep-alive")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        body_bytes(response).await,
+        Bytes::from_static(b"ok over h2 /over/h2")
+    );
+}
+
+#[test]
+fn flags_that_cannot_work_are_refused_with_a_reason() {
+    let refused = |flags: &[&str]| {
+        let mut argv = vec!["reverse_proxy"];
+        argv.extend_from_slice(flags);
+        proxy::Args::try_parse_from(argv).unwrap_err().to_string()
+    };
+    for (flags, says) in [
+        (
+            &["--upstream", "https://example.com"][..],
+            "use an http:// upstream",
+        ),
+        (
+            &["--upstream", "http://example.com/base"],
+            "scheme, host and port only",
+        ),
+        (&["--upstream", "http://user:pw@example.com"], "credentials"),
+        (&["--timeout", "abc"], "not a number of seconds"),
+        (&["--timeout", "1e30"], "between 0.001"),
+        (&["--connect-timeout", "0"], "between 0.001"),
+        (&["--max-concurrency", "0"], "at least 1"),
+        (&["--format", "xml"], "xml"),
+        (&["--retry-after", "-1"], "-1"),
+    ] {
+        let message = refused(flags);
+        assert!(message.contains(says), "{flags:?}: {message}");
+    }
+    let ok = args(&[
+        "--timeout",
+        "0.5",
+        "--format",
+        "json",
+        "--proxy-name",
+        "edge-1",
+    ]);
+    assert_eq!(ok.timeout, Duration::from_millis(500));
+    assert_eq!(ok.format, proxy::Format::Json);
+    ok.layer_builder().build().unwrap();
 }

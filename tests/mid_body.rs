@@ -93,7 +93,10 @@ async fn on_the_wire_the_client_gets_fewer_bytes_than_promised_and_a_close() {
         .await
         .unwrap();
     let mut received = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received)).await;
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received))
+        .await
+        .expect("the gateway closes the connection after the broken body")
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&received);
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
@@ -102,6 +105,56 @@ async fn on_the_wire_the_client_gets_fewer_bytes_than_promised_and_a_close() {
         body, "0123456789",
         "the connection must end right after what arrived"
     );
+}
+
+/// With chunked framing only the gateway passing the error on tells the
+/// client the body is incomplete: were it swallowed, the server would end
+/// the chunked body cleanly.
+#[tokio::test]
+async fn a_chunked_body_cut_short_is_not_ended_cleanly() {
+    let upstream = raw_upstream(breaks_mid_chunked_body).await;
+    let seen = Seen::default();
+    let gateway = gateway_to(upstream, seen.clone()).await;
+
+    let response = client()
+        .request(get(&format!("http://{gateway}/stream"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let collected = response.into_body().collect().await;
+    assert!(
+        collected.is_err(),
+        "a cut chunked body reached the client as complete: {:?}",
+        collected.map(|c| c.to_bytes())
+    );
+    wait_for_report(&seen).await;
+    assert_eq!(
+        seen.lock().unwrap()[0].0,
+        UpstreamErrorKind::HttpResponseIncomplete
+    );
+}
+
+/// An HTTP/2 client has no connection close to notice: the stream must be
+/// reset, not ended.
+#[tokio::test]
+async fn an_http2_client_sees_the_stream_reset() {
+    let upstream = raw_upstream(breaks_mid_chunked_body).await;
+    let gateway = gateway_to(upstream, Seen::default()).await;
+    let response = h2_client()
+        .request(get(&format!("http://{gateway}/stream"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.into_body().collect().await.is_err());
+}
+
+async fn wait_for_report(seen: &Seen) {
+    for _ in 0..50 {
+        if !seen.lock().unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

@@ -46,8 +46,14 @@ where
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(handler(stream));
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(handler(stream));
+                }
+                // Out of descriptors, say: keep serving once some are back.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
         }
     });
     addr
@@ -118,6 +124,63 @@ pub async fn plain_http_answering_anything(mut stream: TcpStream) {
             let _ = stream.shutdown().await;
         }
     }
+}
+
+/// Reads the request, writes `bytes`, closes at once: no lingering
+/// connections when thousands of requests come.
+pub fn reply_and_close(
+    bytes: &'static [u8],
+) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static
+{
+    move |mut stream| {
+        Box::pin(async move {
+            read_head(&mut stream).await;
+            let _ = stream.write_all(bytes).await;
+        })
+    }
+}
+
+/// A chunked 200 whose body stops after one chunk with a reset: unlike a
+/// short `Content-Length`, only the gateway passing the error on keeps the
+/// client from taking it for a complete body.
+pub async fn breaks_mid_chunked_body(mut stream: TcpStream) {
+    read_head(&mut stream).await;
+    let _ = stream
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\na\r\n0123456789\r\n")
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream.set_zero_linger().unwrap();
+}
+
+/// Answers each request with its own head and body, as `text/plain`
+/// (`content-length` bodies only).
+pub async fn echo(mut stream: TcpStream) {
+    let mut head = read_head(&mut stream).await;
+    let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return;
+    };
+    let mut body = head.split_off(end + 4);
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length: usize = text
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    while body.len() < length {
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let mut reply = head;
+    reply.extend_from_slice(&body);
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close, x-hop\r\nx-hop: 1\r\ncontent-length: {}\r\n\r\n",
+        reply.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.write_all(&reply).await;
 }
 
 /// A 200 whose body stops after 10 of its 100 bytes with a reset.
@@ -192,6 +255,8 @@ fn fill_backlog() -> FullBacklog {
 pub enum H2Fault {
     /// RST_STREAM(REFUSED_STREAM) on every request.
     RefuseStreams,
+    /// No fault: `200` with the body `ok over h2 <path>`.
+    Answer,
 }
 
 /// A real HTTP/2 (prior knowledge) upstream built on the h2 crate.
@@ -204,6 +269,14 @@ pub async fn h2_upstream(fault: H2Fault) -> SocketAddr {
             H2Fault::RefuseStreams => {
                 while let Some(Ok((_request, mut respond))) = connection.accept().await {
                     respond.send_reset(h2::Reason::REFUSED_STREAM);
+                }
+            }
+            H2Fault::Answer => {
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    let body = format!("ok over h2 {}", request.uri().path());
+                    if let Ok(mut send) = respond.send_response(http::Response::new(()), false) {
+                        let _ = send.send_data(Bytes::from(body), true);
+                    }
                 }
             }
         }
