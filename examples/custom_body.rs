@@ -26,6 +26,9 @@ use hyper_util::rt::TokioExecutor;
 use tower::Layer;
 use tower_gateway_error::{BodyFormat, GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
 
+#[path = "common/support.rs"]
+mod support;
+
 /// The API's own error shape. Each `{{field}}` expands to a JSON value.
 const API_ERROR: &str = r#"{
   "error": {
@@ -65,7 +68,7 @@ struct Args {
 async fn main() {
     let args = Args::parse();
     let slow = slow_upstream().await;
-    let nobody = port_nobody_listens_on();
+    let nobody = support::port_nobody_listens_on();
 
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     let proxy = move |upstream: SocketAddr| {
@@ -148,20 +151,4 @@ async fn slow_upstream() -> SocketAddr {
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
-}
-
-/// A bound, non-listening port: connects are refused, and nothing else can
-/// take the port while the socket lives.
-fn port_nobody_listens_on() -> (SocketAddr, socket2::Socket) {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("a TCP socket");
-    socket
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("a free loopback port");
-    let addr = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .expect("a bound IPv4 socket has an address");
-    (addr, socket)
 }

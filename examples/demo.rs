@@ -23,6 +23,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::Layer;
 use tower_gateway_error::GatewayErrorLayer;
 
+#[path = "common/support.rs"]
+mod support;
+
 /// The client refuses response heads larger than this (hyper's smallest).
 const CLIENT_HEAD_LIMIT: usize = 8 * 1024;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -40,17 +43,10 @@ async fn main() {
     };
 
     // The full error chain goes to the log; clients see none of it.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
-        )
-        .init();
+    support::init_logging();
 
     let upstream = start_misbehaving_upstream().await;
-    let (refused, _reserved) = port_nobody_listens_on();
+    let (refused, _reserved) = support::port_nobody_listens_on();
 
     let mut client = Client::builder(TokioExecutor::new());
     client.http1_max_buf_size(CLIENT_HEAD_LIMIT);
@@ -153,22 +149,6 @@ fn print_curl_lines(gateway: SocketAddr) {
     println!("# HEAD gets the same headers and no body");
     println!("curl -I http://{gateway}/refused\n");
     println!("Ctrl-C stops the demo.");
-}
-
-/// A port that is bound but not listening: connects to it are refused, and
-/// while the returned socket lives nothing else can take the port.
-fn port_nobody_listens_on() -> (SocketAddr, socket2::Socket) {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("a TCP socket");
-    socket
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("a free loopback port");
-    let addr = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .expect("a bound IPv4 socket has an address");
-    (addr, socket)
 }
 
 /// A raw TCP server: reads the request line and misbehaves by path.

@@ -11,6 +11,17 @@ use tower_gateway_error::{classify, UpstreamError, UpstreamErrorKind as Kind};
 
 use support::*;
 
+/// `GET /` at `addr` through `client`, which must fail.
+async fn fails(
+    client: TestClient,
+    addr: std::net::SocketAddr,
+) -> hyper_util::client::legacy::Error {
+    client
+        .request(get(&format!("http://{addr}/"), &[]))
+        .await
+        .unwrap_err()
+}
+
 fn kind_of(error: impl Into<tower_gateway_error::BoxError>) -> (Kind, bool) {
     let error = UpstreamError::classify(error);
     assert_eq!(
@@ -36,10 +47,7 @@ mod hyper_util_client {
     #[tokio::test]
     async fn refused_connection() {
         let addr = closed_port().await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert!(error.is_connect());
         assert_eq!(kind_of(error), (Kind::ConnectionRefused, true));
     }
@@ -47,50 +55,35 @@ mod hyper_util_client {
     #[tokio::test]
     async fn reset_before_the_head() {
         let addr = raw_upstream(reset_after_head).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error), (Kind::ConnectionTerminated, false));
     }
 
     #[tokio::test]
     async fn clean_close_without_an_answer() {
         let addr = raw_upstream(close_after_head).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error), (Kind::ConnectionTerminated, false));
     }
 
     #[tokio::test]
     async fn bytes_that_are_not_http() {
         let addr = raw_upstream(reply(GARBAGE)).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error), (Kind::HttpProtocolError, false));
     }
 
     #[tokio::test]
     async fn invalid_status_line() {
         let addr = raw_upstream(reply(BAD_STATUS)).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error), (Kind::HttpProtocolError, false));
     }
 
     #[tokio::test]
     async fn invalid_content_length() {
         let addr = raw_upstream(reply(BAD_CONTENT_LENGTH)).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error), (Kind::HttpProtocolError, false));
     }
 
@@ -254,20 +247,14 @@ mod http2 {
     #[tokio::test]
     async fn refused_stream_is_retry_safe() {
         let addr = h2_upstream(H2Fault::RefuseStreams).await;
-        let error = h2_client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(h2_client(), addr).await;
         assert_eq!(kind_of(error), (Kind::ConnectionRefused, true));
     }
 
     #[tokio::test]
     async fn graceful_goaway_for_an_unprocessed_stream_is_retry_safe() {
         let addr = h2_framed_upstream(H2Frames::GoAway(H2_NO_ERROR)).await;
-        let error = h2_client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(h2_client(), addr).await;
         assert_eq!(kind_of(error), (Kind::ConnectionTerminated, true));
     }
 
@@ -291,10 +278,7 @@ mod http2 {
     #[tokio::test]
     async fn goaway_with_protocol_error() {
         let addr = h2_framed_upstream(H2Frames::GoAway(H2_PROTOCOL_ERROR)).await;
-        let error = h2_client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(h2_client(), addr).await;
         assert_eq!(kind_of(error).0, Kind::HttpProtocolError);
     }
 }
@@ -441,20 +425,14 @@ mod without_the_hyper_feature {
     #[tokio::test]
     async fn refused_still_classified_through_io() {
         let addr = closed_port().await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error).0, Kind::ConnectionRefused);
     }
 
     #[tokio::test]
     async fn reset_still_classified_through_io() {
         let addr = raw_upstream(reset_after_head).await;
-        let error = client()
-            .request(get(&format!("http://{addr}/"), &[]))
-            .await
-            .unwrap_err();
+        let error = fails(client(), addr).await;
         assert_eq!(kind_of(error).0, Kind::ConnectionTerminated);
     }
 }

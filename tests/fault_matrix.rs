@@ -199,28 +199,13 @@ mod tls {
     /// through a hyper-rustls client that trusts nothing.
     async fn tls_gateway(upstream_port: u16) -> SocketAddr {
         let args = args(&["--upstream", "http://localhost:1"]);
-        let https = install_tls_client(RootCertStore::empty());
+        let https = tls_client(RootCertStore::empty(), VERSIONS);
         let upstream: http::Uri = format!("https://localhost:{upstream_port}")
             .parse()
             .unwrap();
         let forward = proxy::Forward::new(https, &upstream, false);
         let service = args.layer_builder().build().unwrap().layer(forward);
         serve(axum::Router::new().fallback_service(service)).await
-    }
-
-    fn install_tls_client(
-        roots: RootCertStore,
-    ) -> Client<hyper_rustls::HttpsConnector<HttpConnector>, Body> {
-        install_crypto_provider();
-        let config = rustls::ClientConfig::builder_with_protocol_versions(VERSIONS)
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_only()
-            .enable_http1()
-            .build();
-        Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
     }
 
     #[tokio::test]

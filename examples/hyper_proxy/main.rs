@@ -8,6 +8,8 @@
 
 #[path = "../common/proxy.rs"]
 mod proxy;
+#[path = "../common/support.rs"]
+mod support;
 
 use std::process::ExitCode;
 
@@ -20,14 +22,7 @@ use hyper_util::service::TowerToHyperService;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = proxy::Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
-        )
-        .init();
+    support::init_logging();
 
     let service = match proxy::service(&args, args.client::<Incoming>(), |layer| layer) {
         Ok(service) => service,

@@ -9,6 +9,8 @@
 mod app;
 #[path = "../common/proxy.rs"]
 mod proxy;
+#[path = "../common/support.rs"]
+mod support;
 
 use std::process::ExitCode;
 
@@ -17,14 +19,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = proxy::Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
-        )
-        .init();
+    support::init_logging();
 
     let router = match app::router(&args, args.client(), |layer| layer) {
         Ok(router) => router,

@@ -371,13 +371,15 @@ pub async fn tls_upstream(
     (addr, cert)
 }
 
-pub type TlsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// A hyper-util client over hyper-rustls that trusts only `roots`.
-pub fn tls_client(
+pub fn tls_client<B>(
     roots: rustls::RootCertStore,
     versions: &'static [&'static rustls::SupportedProtocolVersion],
-) -> TlsClient {
+) -> Client<hyper_rustls::HttpsConnector<HttpConnector>, B>
+where
+    B: http_body::Body + Send,
+    B::Data: Send,
+{
     install_crypto_provider();
     let config = rustls::ClientConfig::builder_with_protocol_versions(versions)
         .with_root_certificates(roots)

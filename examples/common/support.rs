@@ -1,0 +1,34 @@
+//! Small pieces every example needs: a log for the operator, and a port
+//! nobody serves. Each example uses what it needs of them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+/// Logs this crate's failure events (the full error chain) to stderr,
+/// plain when stderr is not a terminal. `RUST_LOG` overrides the filter.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
+        )
+        .init();
+}
+
+/// A loopback port that is bound but not listening: connects to it are
+/// refused, and while the returned socket lives nothing else can take it.
+pub fn port_nobody_listens_on() -> (SocketAddr, socket2::Socket) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("a TCP socket");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("a free loopback port");
+    let addr = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("a bound IPv4 socket has an address");
+    (addr, socket)
+}
