@@ -2,14 +2,18 @@
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::Response;
+use http::{Response, StatusCode};
 
-use crate::render::{ErrorContext, Fields};
-use crate::settings::{FormatChoice, Settings};
-use crate::{negotiate, proxy_status, FailedRequest, ResponseBody, UpstreamError};
+use crate::render::{push_request_id, request_id_text, ErrorContext, Fields};
+use crate::settings::{FormatChoice, RequestIdSlot, Settings};
+use crate::{
+    negotiate, proxy_status, BodyFormat, FailedRequest, ResponseBody, UpstreamError,
+    UpstreamErrorKind,
+};
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
 const ACCEPT: HeaderValue = HeaderValue::from_static("accept");
 
 pub(crate) fn error_response<B>(
@@ -19,63 +23,130 @@ pub(crate) fn error_response<B>(
 ) -> Response<ResponseBody<B>> {
     let kind = error.kind();
     let status = settings.statuses[kind.index()];
-    let (format, negotiated) = match settings.format {
-        FormatChoice::Fixed(format) => (format, false),
-        FormatChoice::Negotiate { fallback } => (negotiate(request.accept(), fallback), true),
+    let format = match settings.format {
+        FormatChoice::Fixed(format) => format,
+        FormatChoice::Negotiate { fallback } => negotiate(request.accept(), fallback),
     };
+
+    let (headers, body) = match prerendered(settings, &error, format, request) {
+        Some(ready) => ready,
+        None => rendered(settings, &error, status, format, request),
+    };
+
+    let body = if request.is_head() {
+        ResponseBody::empty()
+    } else {
+        ResponseBody::generated(body)
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    report(settings, &error, status, request);
+    response.extensions_mut().insert(error);
+    response
+}
+
+/// The common case, from what was worked out when the layer was built: a
+/// clone of the headers and body, plus the escaped request id if there is
+/// one. `None` when this failure needs rendering (a custom renderer, error
+/// details, a template that shows the id twice).
+fn prerendered(
+    settings: &Settings,
+    error: &UpstreamError,
+    format: BodyFormat,
+    request: &FailedRequest,
+) -> Option<(HeaderMap, Bytes)> {
+    if settings.renderer.is_some() || settings.show_details {
+        return None;
+    }
+    let ready = &settings.prerendered[error.kind().index()][format.index()];
+    let Some(id) = request.request_id() else {
+        return Some((ready.headers.clone(), ready.body.clone()));
+    };
+    match &ready.request_id {
+        RequestIdSlot::Ignored => Some((ready.headers.clone(), ready.body.clone())),
+        RequestIdSlot::Rerender => None,
+        RequestIdSlot::Between(prefix, suffix) => {
+            let id = request_id_text(id);
+            let mut text = String::with_capacity(prefix.len() + id.len() + suffix.len() + 16);
+            text.push_str(prefix);
+            push_request_id(&mut text, format, &id);
+            text.push_str(suffix);
+            let mut headers = ready.headers.clone();
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+            Some((headers, Bytes::from(text)))
+        }
+    }
+}
+
+/// Renders this failure's body and headers from scratch.
+fn rendered(
+    settings: &Settings,
+    error: &UpstreamError,
+    status: StatusCode,
+    format: BodyFormat,
+    request: &FailedRequest,
+) -> (HeaderMap, Bytes) {
     let details = settings
         .show_details
         .then(|| error.display_chain().to_string());
-
-    let (content_type, body, content_length): (HeaderValue, Bytes, HeaderValue) =
-        if let Some(renderer) = &settings.renderer {
+    let (content_type, body) = match &settings.renderer {
+        Some(renderer) => {
             let rendered = renderer.render(&ErrorContext {
-                error: &error,
+                error,
                 status,
                 format,
                 request,
                 show_details: settings.show_details,
             });
-            let length = HeaderValue::from(rendered.body.len());
-            (rendered.content_type, rendered.body, length)
-        } else {
-            let content_type = HeaderValue::from_static(settings.bodies.content_type(format));
-            let request_independent = details.is_none()
-                && (request.request_id().is_none() || !settings.bodies.depends_on_request(format));
-            if request_independent {
-                let ready = &settings.prerendered[kind.index()][format.index()];
-                (
-                    content_type,
-                    ready.body.clone(),
-                    ready.content_length.clone(),
-                )
-            } else {
-                let fields = Fields::new(
-                    status,
-                    &error,
-                    &settings.proxy_name,
-                    request.request_id(),
-                    details.as_deref(),
-                );
-                let body = settings.bodies.render(format, &fields);
-                let length = HeaderValue::from(body.len());
-                (content_type, body, length)
-            }
-        };
+            (rendered.content_type, rendered.body)
+        }
+        None => {
+            let fields = Fields::new(
+                status,
+                error,
+                &settings.proxy_name,
+                request.request_id(),
+                details.as_deref(),
+            );
+            (
+                HeaderValue::from_static(settings.bodies.content_type(format)),
+                settings.bodies.render(format, &fields),
+            )
+        }
+    };
+    let length = HeaderValue::from(body.len());
+    let headers = headers(
+        settings,
+        error.kind(),
+        content_type,
+        length,
+        details.as_deref(),
+    );
+    (headers, body)
+}
 
+/// Every header of an error response of `kind`.
+pub(crate) fn headers(
+    settings: &Settings,
+    kind: UpstreamErrorKind,
+    content_type: HeaderValue,
+    content_length: HeaderValue,
+    details: Option<&str>,
+) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(8 + settings.extra_headers.len());
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CONTENT_LENGTH, content_length);
     headers.insert(header::CACHE_CONTROL, NO_STORE);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    if negotiated {
+    if settings.negotiates() {
         headers.insert(header::VARY, ACCEPT);
     }
     if let Some(retry_after) = &settings.retry_after[kind.index()] {
         headers.insert(header::RETRY_AFTER, retry_after.clone());
     }
     if let Some(values) = &settings.proxy_status {
-        let value = match &details {
+        let value = match details {
             Some(details) => {
                 proxy_status::header_value_with_details(&settings.proxy_member, kind, details)
             }
@@ -86,22 +157,8 @@ pub(crate) fn error_response<B>(
     for (name, value) in &settings.extra_headers {
         headers.insert(name.clone(), value.clone());
     }
-
-    let body = if request.is_head() {
-        ResponseBody::empty()
-    } else {
-        ResponseBody::generated(body)
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-
-    report(settings, &error, status, request);
-    response.extensions_mut().insert(error);
-    response
+    headers
 }
-
-const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
 
 /// Tells the log and the hook about a failure, whether it became an error
 /// response or broke an upstream body already on its way.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::classify::Classifier;
 use crate::render::{Bodies, Fields};
@@ -20,13 +20,30 @@ pub(crate) enum FormatChoice {
     Negotiate { fallback: BodyFormat },
 }
 
-/// A body rendered when the layer was built, for failures whose response
-/// does not depend on the request.
+/// The response for one kind in one format, worked out when the layer was
+/// built: the body without a request id, every header, and how to add a
+/// request id cheaply.
 #[derive(Debug, Clone)]
 pub(crate) struct Prerendered {
     pub(crate) body: Bytes,
-    pub(crate) content_length: HeaderValue,
+    pub(crate) headers: HeaderMap,
+    pub(crate) request_id: RequestIdSlot,
 }
+
+/// Where a request id goes in a prerendered body.
+#[derive(Debug, Clone)]
+pub(crate) enum RequestIdSlot {
+    /// The body does not show it.
+    Ignored,
+    /// The body is `prefix`, the escaped id, `suffix`.
+    Between(String, String),
+    /// The body shows it more than once (a template): render it anew.
+    Rerender,
+}
+
+/// Stands in for the request id while prerendering; every escaping leaves
+/// it unchanged, so the body can be split where it lands.
+const REQUEST_ID_MARK: &str = "REQUESTID4f9c2b7e1aSLOT";
 
 pub(crate) struct Settings {
     pub(crate) statuses: [StatusCode; KINDS],
@@ -58,7 +75,7 @@ impl Settings {
     }
 
     pub(crate) fn prerender(&mut self) {
-        self.prerendered = UpstreamErrorKind::ALL
+        let prerendered = UpstreamErrorKind::ALL
             .iter()
             .map(|&kind| {
                 let error = UpstreamError::from_kind(kind);
@@ -66,13 +83,39 @@ impl Settings {
                 let fields = Fields::new(status, &error, &self.proxy_name, None, None);
                 BodyFormat::ALL.map(|format| {
                     let body = self.bodies.render(format, &fields);
+                    let headers = crate::response::headers(
+                        self,
+                        kind,
+                        HeaderValue::from_static(self.bodies.content_type(format)),
+                        HeaderValue::from(body.len()),
+                        None,
+                    );
                     Prerendered {
-                        content_length: HeaderValue::from(body.len()),
                         body,
+                        headers,
+                        request_id: self.request_id_slot(format, &fields),
                     }
                 })
             })
             .collect();
+        self.prerendered = prerendered;
+    }
+
+    fn request_id_slot(&self, format: BodyFormat, fields: &Fields<'_>) -> RequestIdSlot {
+        if !self.bodies.depends_on_request(format) {
+            return RequestIdSlot::Ignored;
+        }
+        let mut marked = fields.clone();
+        marked.request_id = Some(REQUEST_ID_MARK.into());
+        let body = self.bodies.render(format, &marked);
+        let text = std::str::from_utf8(&body).expect("bodies are rendered from strings");
+        match text.split_once(REQUEST_ID_MARK) {
+            Some((prefix, suffix)) if !suffix.contains(REQUEST_ID_MARK) => {
+                RequestIdSlot::Between(prefix.to_owned(), suffix.to_owned())
+            }
+            Some(_) => RequestIdSlot::Rerender,
+            None => RequestIdSlot::Ignored,
+        }
     }
 }
 

@@ -686,3 +686,24 @@ async fn user_rules_are_asked_first_and_defaults_can_go() {
         "gateway; error=proxy_internal_error"
     );
 }
+
+#[tokio::test]
+async fn a_template_showing_the_request_id_twice_fills_both() {
+    let (url, _) = refused_url().await;
+    let gateway = GatewayErrorLayer::builder()
+        .html_template("<p>{{request_id}}</p><footer>{{request_id}}</footer>")
+        .build()
+        .unwrap()
+        .layer(client());
+    let response = gateway
+        .oneshot(get(
+            &url,
+            &[("accept", "text/html"), ("x-request-id", "a&b")],
+        ))
+        .await
+        .unwrap();
+    let length = response.headers()["content-length"].clone();
+    let body = body_bytes(response).await;
+    assert_eq!(body, &b"<p>a&amp;b</p><footer>a&amp;b</footer>"[..]);
+    assert_eq!(length, body.len().to_string().as_str());
+}

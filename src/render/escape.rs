@@ -2,26 +2,54 @@
 
 use std::fmt::Write as _;
 
+// Each function copies runs of bytes that need no escaping in one go and
+// only looks closely at the bytes that might: ASCII specials, ASCII
+// controls, and the lead bytes of the few non-ASCII characters that need
+// escaping (C1 controls start with 0xC2, U+2028/U+2029 with 0xE2).
+
 /// Text safe to place in HTML element content or a quoted attribute.
 pub(crate) fn push_html(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
+    push_escaped(
+        out,
+        text,
+        |b| {
+            matches!(
+                b,
+                b'&' | b'<' | b'>' | b'"' | b'\'' | 0x00..=0x1f | 0x7f | 0xc2
+            )
+        },
+        |out, c| match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
-        }
-    }
+        },
+    );
 }
 
 /// `text` as a complete JSON string literal, quotes included.
 pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
+    push_json_content(out, text);
+    out.push('"');
+}
+
+/// `text` escaped for the inside of a JSON string literal.
+pub(crate) fn push_json_content(out: &mut String, text: &str) {
+    push_escaped(
+        out,
+        text,
+        |b| {
+            matches!(
+                b,
+                b'"' | b'\\' | b'<' | b'>' | 0x00..=0x1f | 0x7f | 0xc2 | 0xe2
+            )
+        },
+        |out, c| match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
@@ -33,21 +61,47 @@ pub(crate) fn push_json_string(out: &mut String, text: &str) {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
-        }
-    }
-    out.push('"');
+        },
+    );
 }
 
 /// Text for a plain-text body: control characters (which could drive a
 /// terminal) become U+FFFD; line breaks are kept only when `multiline`.
 pub(crate) fn push_text(out: &mut String, text: &str, multiline: bool) {
-    for c in text.chars() {
-        if c.is_control() && !(multiline && c == '\n') {
-            out.push('\u{fffd}');
-        } else {
-            out.push(c);
-        }
+    push_escaped(
+        out,
+        text,
+        |b| matches!(b, 0x00..=0x1f | 0x7f | 0xc2),
+        |out, c| {
+            if c.is_control() && !(multiline && c == '\n') {
+                out.push('\u{fffd}');
+            } else {
+                out.push(c);
+            }
+        },
+    );
+}
+
+/// Copies `text` to `out`, handing each character whose first byte
+/// `maybe_special` flags to `escape`.
+fn push_escaped(
+    out: &mut String,
+    text: &str,
+    maybe_special: impl Fn(u8) -> bool,
+    escape: impl Fn(&mut String, char),
+) {
+    out.reserve(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(&maybe_special) {
+        out.push_str(&rest[..at]);
+        let c = rest[at..]
+            .chars()
+            .next()
+            .expect("a char starts at a flagged byte");
+        escape(out, c);
+        rest = &rest[at + c.len_utf8()..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -69,6 +123,16 @@ mod tests {
         let mut out = String::new();
         push_json_string(&mut out, "a\"b\\c\r\n\u{0}<x>");
         assert_eq!(out, r#""a\"b\\c\r\n\u0000\u003cx\u003e""#);
+    }
+
+    #[test]
+    fn non_ascii_passes_and_special_non_ascii_is_escaped() {
+        let mut out = String::new();
+        push_json_string(&mut out, "caf\u{e9} \u{85} \u{2028} \u{20ac} \u{1f600}");
+        assert_eq!(out, "\"caf\u{e9} \\u0085 \\u2028 \u{20ac} \u{1f600}\"");
+        let mut out = String::new();
+        push_html(&mut out, "caf\u{e9}\u{85}\u{a9}");
+        assert_eq!(out, "caf\u{e9}\u{fffd}\u{a9}");
     }
 
     #[test]

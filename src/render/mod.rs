@@ -119,6 +119,23 @@ where
     }
 }
 
+/// A request id as bodies show it: at most `MAX_REQUEST_ID_LEN` bytes, as
+/// UTF-8 (invalid bytes replaced); escaping for the format comes later.
+pub(crate) fn request_id_text(value: &HeaderValue) -> Cow<'_, str> {
+    let bytes = value.as_bytes();
+    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_REQUEST_ID_LEN)])
+}
+
+/// Appends `id` escaped for `format`, as the built-in bodies and templates
+/// escape it (JSON without the quotes, which surround the placeholder).
+pub(crate) fn push_request_id(out: &mut String, format: BodyFormat, id: &str) {
+    match format {
+        BodyFormat::Html => escape::push_html(out, id),
+        BodyFormat::Json => escape::push_json_content(out, id),
+        BodyFormat::Text => escape::push_text(out, id, false),
+    }
+}
+
 /// The values a body shows, already reduced to what a client may see.
 #[derive(Debug, Clone)]
 pub(crate) struct Fields<'a> {
@@ -139,10 +156,7 @@ impl<'a> Fields<'a> {
         request_id: Option<&'a HeaderValue>,
         details: Option<&'a str>,
     ) -> Self {
-        let request_id = request_id.map(|value| {
-            let bytes = value.as_bytes();
-            String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_REQUEST_ID_LEN)])
-        });
+        let request_id = request_id.map(request_id_text);
         Self {
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error"),
