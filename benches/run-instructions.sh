@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Instructions per request, from callgrind: stable on a noisy machine.
+# Needs valgrind (Debian package `valgrind`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+cargo bench --quiet --bench instructions --no-run 2> /dev/null
+bin=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/instructions-* | grep -v '\.d$' | head -1)
+
+count() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$n" 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+setup=$(count setup)
+bare=$(count bare)
+printf '%-10s %12s\n' mode 'instr/request'
+printf '%-10s %12d   (the inner service alone)\n' bare $(( (bare - setup) / n ))
+for mode in layered fail-json fail-html fail-text; do
+    total=$(count "$mode")
+    printf '%-10s %12d   (%+d vs bare)\n' "$mode" $(( (total - setup) / n )) $(( (total - bare) / n ))
+done
