@@ -63,8 +63,8 @@ pub(crate) struct Settings {
     pub(crate) classifier: Classifier,
     pub(crate) request_id_header: HeaderName,
     pub(crate) bodies: Bodies,
-    /// Per kind and format; used when the request has no request id (or the
-    /// body ignores it) and details are off.
+    /// Per kind and format: the body, headers and request-id slot of every
+    /// failure answered without a custom renderer or details.
     pub(crate) prerendered: Vec<[Prerendered; 3]>,
     pub(crate) capture_uri: bool,
 }
@@ -91,9 +91,9 @@ impl Settings {
                         None,
                     );
                     Prerendered {
+                        request_id: self.request_id_slot(format, &fields, &body),
                         body,
                         headers,
-                        request_id: self.request_id_slot(format, &fields),
                     }
                 })
             })
@@ -101,9 +101,22 @@ impl Settings {
         self.prerendered = prerendered;
     }
 
-    fn request_id_slot(&self, format: BodyFormat, fields: &Fields<'_>) -> RequestIdSlot {
+    fn request_id_slot(
+        &self,
+        format: BodyFormat,
+        fields: &Fields<'_>,
+        plain: &[u8],
+    ) -> RequestIdSlot {
         if !self.bodies.depends_on_request(format) {
             return RequestIdSlot::Ignored;
+        }
+        // A template (or proxy name) that already holds the mark would make
+        // the split land in the wrong place: render such bodies in full.
+        if plain
+            .windows(REQUEST_ID_MARK.len())
+            .any(|w| w == REQUEST_ID_MARK.as_bytes())
+        {
+            return RequestIdSlot::Rerender;
         }
         let mut marked = fields.clone();
         marked.request_id = Some(REQUEST_ID_MARK.into());
@@ -136,5 +149,34 @@ impl fmt::Debug for Settings {
             .field("request_id_header", &self.request_id_header)
             .field("bodies", &self.bodies)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GatewayErrorLayer;
+
+    #[test]
+    fn a_template_holding_the_mark_itself_is_rendered_in_full() {
+        let html = format!("<a href={REQUEST_ID_MARK}>x</a>{{{{details}}}}");
+        let layer = GatewayErrorLayer::builder()
+            .html_template(html)
+            .build()
+            .unwrap();
+        let ready = &layer.settings().prerendered[0][BodyFormat::Html.index()];
+        assert!(matches!(ready.request_id, RequestIdSlot::Rerender));
+    }
+
+    #[test]
+    fn built_in_bodies_get_a_slot() {
+        let layer = GatewayErrorLayer::new();
+        for format in BodyFormat::ALL {
+            let ready = &layer.settings().prerendered[0][format.index()];
+            assert!(
+                matches!(ready.request_id, RequestIdSlot::Between(..)),
+                "{format:?}"
+            );
+        }
     }
 }
