@@ -25,6 +25,9 @@ use hyper_util::service::TowerToHyperService;
 use tower::{service_fn, Layer, Service};
 use tower_gateway_error::GatewayErrorLayer;
 
+#[path = "../examples/common/support.rs"]
+mod support;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -33,15 +36,8 @@ fn main() {
     let mode = args.first().cloned().unwrap_or_default();
     let target: Option<SocketAddr> = args.get(2).and_then(|a| a.parse().ok());
     if mode == "closed-port" {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket
-            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-            .unwrap();
-        println!(
-            "{}",
-            socket.local_addr().unwrap().as_socket().unwrap().port()
-        );
+        let (addr, _held) = support::port_nobody_listens_on();
+        println!("{}", addr.port());
         std::thread::park();
         return;
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::classify::{self, Classification};
+use crate::classify::Classifier;
 use crate::{BoxError, UpstreamErrorKind};
 
 /// A failed call to the upstream: its [`UpstreamErrorKind`] and the original
@@ -57,17 +57,7 @@ impl UpstreamError {
     ///
     /// An `error` that already is an `UpstreamError` is returned as it is.
     pub fn classify(error: impl Into<BoxError>) -> Self {
-        let error = error.into();
-        match error.downcast::<UpstreamError>() {
-            Ok(already) => *already,
-            Err(error) => {
-                let Classification {
-                    kind,
-                    request_not_sent,
-                } = classify::classify_default(&*error);
-                Self::from_parts(kind, request_not_sent, Some(error))
-            }
-        }
+        Classifier::defaults().upstream_error(error.into())
     }
 
     pub(crate) fn from_parts(

@@ -85,7 +85,8 @@ impl UpstreamErrorKind {
     /// breaking change.
     pub const ALL: &'static [UpstreamErrorKind] = &Self::EVERY;
 
-    const EVERY: [UpstreamErrorKind; 20] = [
+    /// Every kind as an array, for per-kind tables.
+    pub(crate) const EVERY: [UpstreamErrorKind; 20] = [
         Self::DnsError,
         Self::DnsTimeout,
         Self::DestinationIpUnroutable,
@@ -109,11 +110,6 @@ impl UpstreamErrorKind {
     ];
 
     pub(crate) const COUNT: usize = Self::EVERY.len();
-
-    /// Every kind as an array, for per-kind tables.
-    pub(crate) const fn every() -> [UpstreamErrorKind; Self::COUNT] {
-        Self::EVERY
-    }
 
     /// The RFC 9209 error type token, as sent in `Proxy-Status: name; error=<token>`.
     pub const fn as_str(self) -> &'static str {
@@ -250,7 +246,7 @@ mod tests {
     #[test]
     fn all_is_in_declaration_order() {
         for (i, kind) in UpstreamErrorKind::ALL.iter().enumerate() {
-            assert_eq!(*kind, UpstreamErrorKind::every()[i]);
+            assert_eq!(*kind, UpstreamErrorKind::EVERY[i]);
             assert_eq!(kind.index(), i, "{kind:?}");
         }
     }

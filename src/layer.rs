@@ -348,7 +348,7 @@ impl GatewayErrorLayerBuilder {
 
     /// Checks the settings and builds the layer.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
-        let mut statuses = UpstreamErrorKind::every().map(UpstreamErrorKind::default_status);
+        let mut statuses = UpstreamErrorKind::EVERY.map(UpstreamErrorKind::default_status);
         for (kind, status) in self.statuses {
             if !(status.is_client_error() || status.is_server_error()) {
                 return Err(ConfigError::NotAnErrorStatus { kind, status });
@@ -364,7 +364,7 @@ impl GatewayErrorLayerBuilder {
 
         let proxy_member = proxy_status::render_name(&self.proxy_name)?;
         let proxy_status_values = self.proxy_status.then(|| {
-            UpstreamErrorKind::every().map(|kind| proxy_status::header_value(&proxy_member, kind))
+            UpstreamErrorKind::EVERY.map(|kind| proxy_status::header_value(&proxy_member, kind))
         });
 
         if self.response_timeout == Some(Duration::ZERO) {
@@ -413,7 +413,7 @@ impl GatewayErrorLayerBuilder {
             },
             request_id_header: self.request_id_header,
             bodies,
-            prerendered: Vec::new(),
+            prerendered: None,
             capture_uri,
         };
         settings.prerender();

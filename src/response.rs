@@ -56,10 +56,7 @@ fn prerendered(
     format: BodyFormat,
     request: &FailedRequest,
 ) -> Option<(HeaderMap, Bytes)> {
-    if settings.renderer.is_some() || settings.show_details {
-        return None;
-    }
-    let ready = &settings.prerendered[error.kind().index()][format.index()];
+    let ready = &settings.prerendered.as_ref()?[error.kind().index()][format.index()];
     let Some(id) = request.request_id() else {
         return Some((ready.headers.clone(), ready.body.clone()));
     };

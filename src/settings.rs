@@ -37,7 +37,8 @@ pub(crate) enum RequestIdSlot {
     Ignored,
     /// The body is `prefix`, the escaped id, `suffix`.
     Between(String, String),
-    /// The body shows it more than once (a template): render it anew.
+    /// The body shows it more than once (a template), or already holds the
+    /// mark text: render it anew.
     Rerender,
 }
 
@@ -64,8 +65,12 @@ pub(crate) struct Settings {
     pub(crate) request_id_header: HeaderName,
     pub(crate) bodies: Bodies,
     /// Per kind and format: the body, headers and request-id slot of every
-    /// failure answered without a custom renderer or details.
-    pub(crate) prerendered: Vec<[Prerendered; 3]>,
+    /// failure. `None` with a custom renderer or details, which render each
+    /// failure anew.
+    pub(crate) prerendered: Option<Vec<[Prerendered; 3]>>,
+    /// Whether requests keep their URI: only a hook or a renderer reads it.
+    /// Stored rather than derived from those two because every request reads
+    /// it (derived, it cost ~50 instructions per request in callgrind).
     pub(crate) capture_uri: bool,
 }
 
@@ -75,6 +80,9 @@ impl Settings {
     }
 
     pub(crate) fn prerender(&mut self) {
+        if self.renderer.is_some() || self.show_details {
+            return;
+        }
         let prerendered = UpstreamErrorKind::ALL
             .iter()
             .map(|&kind| {
@@ -98,7 +106,7 @@ impl Settings {
                 })
             })
             .collect();
-        self.prerendered = prerendered;
+        self.prerendered = Some(prerendered);
     }
 
     fn request_id_slot(
@@ -164,7 +172,7 @@ mod tests {
             .html_template(html)
             .build()
             .unwrap();
-        let ready = &layer.settings().prerendered[0][BodyFormat::Html.index()];
+        let ready = &layer.settings().prerendered.as_ref().unwrap()[0][BodyFormat::Html.index()];
         assert!(matches!(ready.request_id, RequestIdSlot::Rerender));
     }
 
@@ -172,7 +180,7 @@ mod tests {
     fn built_in_bodies_get_a_slot() {
         let layer = GatewayErrorLayer::new();
         for format in BodyFormat::ALL {
-            let ready = &layer.settings().prerendered[0][format.index()];
+            let ready = &layer.settings().prerendered.as_ref().unwrap()[0][format.index()];
             assert!(
                 matches!(ready.request_id, RequestIdSlot::Between(..)),
                 "{format:?}"

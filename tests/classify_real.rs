@@ -107,9 +107,7 @@ mod hyper_util_client {
         let blocked = full_backlog().await;
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(300)));
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
+        let client = client_over(connector);
         let error = client
             .request(get(&format!("http://{}/", blocked.addr), &[]))
             .await
@@ -130,9 +128,7 @@ mod hyper_util_client {
                 .timeout(Duration::from_millis(300))
                 .service(hyper_util::client::legacy::connect::HttpConnector::new()),
         );
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let client = client_over::<_, http_body_util::Full<bytes::Bytes>>(connector);
         let error = client
             .request(get(&format!("http://{}/", blocked.addr), &[]))
             .await
@@ -187,9 +183,7 @@ mod hyper_util_client {
         );
         let connector =
             hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let client = client_over::<_, http_body_util::Full<bytes::Bytes>>(connector);
         let error = client
             .request(get("http://upstream.invalid/", &[]))
             .await
@@ -212,9 +206,7 @@ mod hyper_util_client {
             .service(slow);
         let connector =
             hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+        let client = client_over::<_, http_body_util::Full<bytes::Bytes>>(connector);
         let error = client
             .request(get("http://upstream.invalid/", &[]))
             .await

@@ -62,6 +62,12 @@ where
     serve(app::router(&args, client, |layer: GatewayErrorLayerBuilder| layer).unwrap()).await
 }
 
+/// A row for the reverse proxy with default flags, in front of `upstream`.
+async fn assert_row_through_the_proxy(upstream: SocketAddr, status: u16, token: &str) {
+    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
+    assert_row(gw, upstream, status, token).await;
+}
+
 /// One row: both an API client and a browser get `status` with `token`,
 /// each in its format, and nothing about the upstream.
 async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, token: &str) {
@@ -114,50 +120,43 @@ async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, toke
 #[tokio::test]
 async fn row_01_nothing_listens() {
     let upstream = closed_port().await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "connection_refused").await;
+    assert_row_through_the_proxy(upstream, 502, "connection_refused").await;
 }
 
 #[tokio::test]
 async fn row_02_reset_before_answering() {
     let upstream = raw_upstream(reset_after_head).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "connection_terminated").await;
+    assert_row_through_the_proxy(upstream, 502, "connection_terminated").await;
 }
 
 #[tokio::test]
 async fn row_03_clean_close_without_answering() {
     let upstream = raw_upstream(close_after_head).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "connection_terminated").await;
+    assert_row_through_the_proxy(upstream, 502, "connection_terminated").await;
 }
 
 #[tokio::test]
 async fn row_04_bytes_that_are_not_http() {
     let upstream = raw_upstream(reply(GARBAGE)).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "http_protocol_error").await;
+    assert_row_through_the_proxy(upstream, 502, "http_protocol_error").await;
 }
 
 #[tokio::test]
 async fn row_05_invalid_status_line() {
     let upstream = raw_upstream(reply(BAD_STATUS)).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "http_protocol_error").await;
+    assert_row_through_the_proxy(upstream, 502, "http_protocol_error").await;
 }
 
 #[tokio::test]
 async fn row_06_invalid_content_length() {
     let upstream = raw_upstream(reply(BAD_CONTENT_LENGTH)).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "http_protocol_error").await;
+    assert_row_through_the_proxy(upstream, 502, "http_protocol_error").await;
 }
 
 #[tokio::test]
 async fn row_07_head_larger_than_the_client_accepts() {
     let upstream = raw_upstream(reply(huge_head())).await;
-    let gw = gateway(&["--upstream", &format!("http://{upstream}")]).await;
-    assert_row(gw, upstream, 502, "http_response_header_section_size").await;
+    assert_row_through_the_proxy(upstream, 502, "http_response_header_section_size").await;
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 
 use tower_gateway_error::UpstreamErrorKind;
 
+mod support;
+
 #[test]
 fn the_readme_table_matches_every_kind() {
     let readme = include_str!("../README.md");
@@ -51,23 +53,17 @@ async fn the_readme_sample_response_is_real() {
     let expected_body = format!("{}\n", lines.next().unwrap());
 
     // The demo's gateway: the same settings, a client, a port nobody serves.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let addr = support::closed_port().await;
+    let client = support::client();
     let gateway = GatewayErrorLayer::builder()
         .proxy_name("demo-gateway")
         .build()
         .unwrap()
         .layer(client);
-    let request = http::Request::get(format!("http://{addr}/refused"))
-        .header("accept", "application/json")
-        .header("x-request-id", "demo-1")
-        .body(http_body_util::Empty::new())
-        .unwrap();
+    let request = support::get(
+        &format!("http://{addr}/refused"),
+        &[("accept", "application/json"), ("x-request-id", "demo-1")],
+    );
     let response = gateway.oneshot(request).await.unwrap();
 
     let actual_headers: Vec<(String, String)> = response

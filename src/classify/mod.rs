@@ -209,6 +209,14 @@ pub(crate) struct Classifier {
 }
 
 impl Classifier {
+    /// The default rules alone.
+    pub(crate) fn defaults() -> Self {
+        Self {
+            rules: Vec::new(),
+            default_rules: true,
+        }
+    }
+
     pub(crate) fn upstream_error(&self, error: BoxError) -> UpstreamError {
         let error = match error.downcast::<UpstreamError>() {
             Ok(already) => return *already,

@@ -24,6 +24,17 @@ pub fn client() -> TestClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// A hyper-util client over any connector (a custom resolver, a timeout,
+/// TLS), with the defaults a proxy would use.
+pub fn client_over<C, B>(connector: C) -> Client<C, B>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone,
+    B: http_body::Body + Send,
+    B::Data: Send,
+{
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
 /// A loopback port nothing listens on. The port stays bound (without
 /// listening) for the rest of the test process, so connects to it are
 /// refused and no other test or process can take it meanwhile.
@@ -91,23 +102,29 @@ pub async fn stall(mut stream: TcpStream) {
     tokio::time::sleep(Duration::from_secs(120)).await;
 }
 
+type Handler =
+    Box<dyn Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Reads the request, writes `bytes`, then waits for the client to close.
-pub fn reply(
-    bytes: &'static [u8],
-) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static
-{
-    move |mut stream| {
+pub fn reply(bytes: &'static [u8]) -> Handler {
+    replier(bytes, true)
+}
+
+/// Reads the request, writes `bytes`, closes at once: no lingering
+/// connections when thousands of requests come.
+pub fn reply_and_close(bytes: &'static [u8]) -> Handler {
+    replier(bytes, false)
+}
+
+fn replier(bytes: &'static [u8], linger: bool) -> Handler {
+    Box::new(move |mut stream| {
         Box::pin(async move {
             read_head(&mut stream).await;
             let _ = stream.write_all(bytes).await;
             let mut sink = [0u8; 1024];
-            while let Ok(n) = stream.read(&mut sink).await {
-                if n == 0 {
-                    break;
-                }
-            }
+            while linger && matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
         })
-    }
+    })
 }
 
 /// Answers whatever arrives first (a TLS ClientHello, say) with a plain
@@ -123,20 +140,6 @@ pub async fn plain_http_answering_anything(mut stream: TcpStream) {
                 .await;
             let _ = stream.shutdown().await;
         }
-    }
-}
-
-/// Reads the request, writes `bytes`, closes at once: no lingering
-/// connections when thousands of requests come.
-pub fn reply_and_close(
-    bytes: &'static [u8],
-) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync + 'static
-{
-    move |mut stream| {
-        Box::pin(async move {
-            read_head(&mut stream).await;
-            let _ = stream.write_all(bytes).await;
-        })
     }
 }
 
@@ -389,7 +392,7 @@ where
         .https_only()
         .enable_http1()
         .build();
-    Client::builder(TokioExecutor::new()).build(connector)
+    client_over(connector)
 }
 
 /// `GET url` with an empty body and the given headers.
