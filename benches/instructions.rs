@@ -79,10 +79,36 @@ fn main() {
                 drop(black_box(call(&mut service, request)));
             }
         }
+        "identity" => {
+            // A layer that does nothing: the cost of one more layer.
+            let mut service = tower::util::MapResponse::new(ok, |r| r);
+            for request in requests {
+                drop(black_box(call(&mut service, request)));
+            }
+        }
         "layered" => {
             let mut service = GatewayErrorLayer::new().layer(ok);
             for request in requests {
                 drop(black_box(call(&mut service, request)));
+            }
+        }
+        "floor" => {
+            // What criterion's failure groups call the floor: a prebuilt 502,
+            // cloned.
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("16"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let body = Bytes::from_static(b"502 Bad Gateway\n");
+            for request in requests {
+                drop(black_box(request));
+                let mut response = Response::new(Full::new(body.clone()));
+                *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+                *response.headers_mut() = headers.clone();
+                drop(black_box(response));
             }
         }
         "fail-json" | "fail-html" | "fail-text" => {
@@ -92,7 +118,7 @@ fn main() {
             }
         }
         other => {
-            panic!("unknown mode {other}: setup, bare, layered, fail-json, fail-html, fail-text")
+            panic!("unknown mode {other}: setup, bare, identity, layered, floor, fail-json, fail-html, fail-text")
         }
     }
 }

@@ -85,6 +85,16 @@ fn success(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // A layer that does nothing: what one more layer costs in this harness
+    // before it does any work.
+    let mut identity = tower::util::MapResponse::new(inner, |r| r);
+    group.bench_function("do-nothing layer (MapResponse identity)", |b| {
+        b.iter_batched(
+            || request(BROWSER),
+            |r| call(&mut identity, r),
+            BatchSize::SmallInput,
+        )
+    });
     let mut layered = GatewayErrorLayer::new().layer(inner);
     group.bench_function("GatewayErrorLayer", |b| {
         b.iter_batched(

@@ -16,7 +16,14 @@ setup=$(count setup)
 bare=$(count bare)
 printf '%-10s %12s\n' mode 'instr/request'
 printf '%-10s %12d   (the inner service alone)\n' bare $(( (bare - setup) / n ))
-for mode in layered fail-json fail-html fail-text; do
+total=$(count identity)
+printf '%-10s %12d   (%+d vs bare: a layer that does nothing)\n' identity $(( (total - setup) / n )) $(( (total - bare) / n ))
+total=$(count layered)
+printf '%-10s %12d   (%+d vs bare)\n' layered $(( (total - setup) / n )) $(( (total - bare) / n ))
+floor=$(count floor)
+printf '%-10s %12d   (a prebuilt 502, cloned: the failure floor)\n' floor $(( (floor - setup) / n ))
+for mode in fail-json fail-html fail-text; do
     total=$(count "$mode")
-    printf '%-10s %12d   (%+d vs bare)\n' "$mode" $(( (total - setup) / n )) $(( (total - bare) / n ))
+    printf '%-10s %12d   (%.2fx the floor)\n' "$mode" $(( (total - setup) / n )) \
+        "$(awk "BEGIN { print ($total - $setup) / ($floor - $setup) }")"
 done

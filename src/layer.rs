@@ -8,6 +8,7 @@ use http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 
 use crate::classify::Classifier;
+use crate::format::Negotiator;
 use crate::render::{Bodies, Template};
 use crate::settings::{FormatChoice, Settings};
 use crate::{
@@ -389,9 +390,7 @@ impl GatewayErrorLayerBuilder {
 
         let format = match self.format {
             Some(format) => FormatChoice::Fixed(format),
-            None => FormatChoice::Negotiate {
-                fallback: self.default_format,
-            },
+            None => FormatChoice::Negotiate(Negotiator::new(self.default_format)),
         };
 
         let capture_uri = self.hook.is_some() || self.renderer.is_some();

@@ -7,8 +7,7 @@ use http::{Response, StatusCode};
 use crate::render::{push_request_id, request_id_text, ErrorContext, Fields};
 use crate::settings::{FormatChoice, RequestIdSlot, Settings};
 use crate::{
-    negotiate, proxy_status, BodyFormat, FailedRequest, ResponseBody, UpstreamError,
-    UpstreamErrorKind,
+    proxy_status, BodyFormat, FailedRequest, ResponseBody, UpstreamError, UpstreamErrorKind,
 };
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -25,7 +24,7 @@ pub(crate) fn error_response<B>(
     let status = settings.statuses[kind.index()];
     let format = match settings.format {
         FormatChoice::Fixed(format) => format,
-        FormatChoice::Negotiate { fallback } => negotiate(request.accept(), fallback),
+        FormatChoice::Negotiate(negotiator) => negotiator.choose(request.accept()),
     };
 
     let (headers, body) = match prerendered(settings, &error, format, request) {

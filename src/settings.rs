@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::classify::Classifier;
+use crate::format::Negotiator;
 use crate::render::{Bodies, Fields};
 use crate::{BodyFormat, OnUpstreamError, RenderBody, UpstreamError, UpstreamErrorKind};
 
@@ -17,7 +18,7 @@ const KINDS: usize = UpstreamErrorKind::COUNT;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FormatChoice {
     Fixed(BodyFormat),
-    Negotiate { fallback: BodyFormat },
+    Negotiate(Negotiator),
 }
 
 /// The response for one kind in one format, worked out when the layer was
@@ -76,7 +77,7 @@ pub(crate) struct Settings {
 
 impl Settings {
     pub(crate) fn negotiates(&self) -> bool {
-        matches!(self.format, FormatChoice::Negotiate { .. })
+        matches!(self.format, FormatChoice::Negotiate(_))
     }
 
     pub(crate) fn prerender(&mut self) {
