@@ -135,6 +135,40 @@ impl Error for UpstreamError {
     }
 }
 
+/// Classified with the default rules, so `?` works on an upstream call in
+/// code that returns `Result<_, UpstreamError>` (an axum handler, with the
+/// `axum` feature).
+impl From<std::io::Error> for UpstreamError {
+    fn from(error: std::io::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works; see the `io::Error` impl.
+#[cfg(feature = "hyper")]
+impl From<hyper::Error> for UpstreamError {
+    fn from(error: hyper::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a hyper-util `Client`
+/// call; see the `io::Error` impl.
+#[cfg(feature = "hyper")]
+impl From<hyper_util::client::legacy::Error> for UpstreamError {
+    fn from(error: hyper_util::client::legacy::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified as a response timeout, so `?` works on a call under tower's
+/// `Timeout`; see the `io::Error` impl.
+impl From<tower::timeout::error::Elapsed> for UpstreamError {
+    fn from(error: tower::timeout::error::Elapsed) -> Self {
+        Self::classify(error)
+    }
+}
+
 /// The cause chain of an [`UpstreamError`], displayed on one line; see
 /// [`UpstreamError::display_chain`].
 pub struct DisplayChain<'a> {

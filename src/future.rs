@@ -88,16 +88,20 @@ where
                 failure,
             } => match inner.poll(cx) {
                 Poll::Ready(Ok(response)) => {
-                    let Failure { settings, request } = take(failure);
-                    let watch = BodyWatch {
-                        settings,
-                        request,
-                        status: response.status(),
-                    };
-                    state.set(State::Done);
-                    return Poll::Ready(
-                        Ok(response.map(|body| ResponseBody::watched(body, watch))),
-                    );
+                    if let Some(error) = unrendered(&response) {
+                        (error, take(failure))
+                    } else {
+                        let Failure { settings, request } = take(failure);
+                        let watch = BodyWatch {
+                            settings,
+                            request,
+                            status: response.status(),
+                        };
+                        state.set(State::Done);
+                        return Poll::Ready(Ok(
+                            response.map(|body| ResponseBody::watched(body, watch))
+                        ));
+                    }
                 }
                 Poll::Ready(Err(error)) => {
                     let failure = take(failure);
@@ -132,6 +136,17 @@ where
             &failure.request,
         )))
     }
+}
+
+// An error a handler returned as a response (`UpstreamError` as axum's
+// `IntoResponse`), which the layer answers with its own settings.
+#[cfg(feature = "axum")]
+use crate::axum::unrendered;
+
+#[cfg(not(feature = "axum"))]
+#[inline]
+fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
+    None
 }
 
 /// The failure context of a call still in progress, which is always there.

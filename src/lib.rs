@@ -65,6 +65,7 @@
 //! | `hyper` | yes | rules for `hyper::Error` and hyper-util's legacy `Client` error |
 //! | `h2` | yes | rules for `h2::Error` (REFUSED_STREAM, GOAWAY, protocol errors) |
 //! | `rustls` | yes | rules for `rustls::Error` (certificate, alert, other TLS) |
+//! | `axum` | no | `UpstreamError` as axum's `IntoResponse`, for handlers that call upstreams themselves |
 //! | `tracing` | yes | a `tracing` event with the full error chain for every failure |
 //!
 //! With a feature off, or when the error comes from another major version
@@ -80,6 +81,8 @@
     rust_2018_idioms
 )]
 
+#[cfg(feature = "axum")]
+mod axum;
 mod body;
 mod classify;
 mod config_error;

@@ -36,6 +36,19 @@ impl FailedRequest {
         }
     }
 
+    /// Stands in for a request the layer never saw (an error a handler
+    /// returned on its own): a GET with no headers.
+    #[cfg(feature = "axum")]
+    pub(crate) fn unknown() -> Self {
+        Self {
+            method: Method::GET,
+            version: Version::HTTP_11,
+            uri: None,
+            accept: None,
+            request_id: None,
+        }
+    }
+
     /// The request's method.
     pub fn method(&self) -> &Method {
         &self.method

@@ -20,6 +20,29 @@ pub(crate) fn error_response<B>(
     error: UpstreamError,
     request: &FailedRequest,
 ) -> Response<ResponseBody<B>> {
+    let mut response = build(settings, &error, request);
+    report(settings, &error, response.status(), request);
+    response.extensions_mut().insert(error);
+    response
+}
+
+/// [`error_response`] without telling the log and the hook.
+#[cfg(feature = "axum")]
+pub(crate) fn unreported_error_response<B>(
+    settings: &Settings,
+    error: UpstreamError,
+    request: &FailedRequest,
+) -> Response<ResponseBody<B>> {
+    let mut response = build(settings, &error, request);
+    response.extensions_mut().insert(error);
+    response
+}
+
+fn build<B>(
+    settings: &Settings,
+    error: &UpstreamError,
+    request: &FailedRequest,
+) -> Response<ResponseBody<B>> {
     let kind = error.kind();
     let status = settings.statuses[kind.index()];
     let format = match settings.format {
@@ -27,9 +50,9 @@ pub(crate) fn error_response<B>(
         FormatChoice::Negotiate(negotiator) => negotiator.choose(request.accept()),
     };
 
-    let (headers, body) = match prerendered(settings, &error, format, request) {
+    let (headers, body) = match prerendered(settings, error, format, request) {
         Some(ready) => ready,
-        None => rendered(settings, &error, status, format, request),
+        None => rendered(settings, error, status, format, request),
     };
 
     let body = if request.is_head() {
@@ -40,8 +63,6 @@ pub(crate) fn error_response<B>(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
-    report(settings, &error, status, request);
-    response.extensions_mut().insert(error);
     response
 }
 
