@@ -86,6 +86,7 @@ mod axum;
 mod body;
 mod classify;
 mod config_error;
+mod dns;
 mod error;
 mod format;
 mod future;
@@ -103,6 +104,9 @@ mod settings;
 pub use crate::body::ResponseBody;
 pub use crate::classify::{classify, error_chain, ClassifyError, ErrorChain};
 pub use crate::config_error::ConfigError;
+pub use crate::dns::DnsError;
+#[cfg(feature = "hyper")]
+pub use crate::dns::{DnsResolver, ResolveFuture};
 pub use crate::error::{DisplayChain, ResponseTimeout, UpstreamError};
 pub use crate::format::{negotiate, BodyFormat};
 pub use crate::future::ResponseFuture;

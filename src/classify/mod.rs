@@ -165,6 +165,13 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     if level.is::<crate::ResponseTimeout>() {
         return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
     }
+    if let Some(dns) = level.downcast_ref::<crate::DnsError>() {
+        return Step::Decided(if dns.is_timeout() {
+            UpstreamErrorKind::DnsTimeout
+        } else {
+            UpstreamErrorKind::DnsError
+        });
+    }
 
     let step = tower::classify(level, walk);
     if step != Step::Continue {
