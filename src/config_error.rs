@@ -19,6 +19,12 @@ pub enum ConfigError {
         /// The rejected status.
         status: StatusCode,
     },
+    /// A status to intercept is not 4xx or 5xx.
+    #[error("status {status} cannot be intercepted: only the upstream's error responses can, so use 4xx or 5xx codes such as 502, 503 and 504")]
+    InterceptNotAnErrorStatus {
+        /// The rejected status.
+        status: StatusCode,
+    },
     /// The proxy name is empty.
     #[error("the proxy name is empty; give the name this gateway should show in Proxy-Status, such as \"edge-1\"")]
     EmptyProxyName,

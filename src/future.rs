@@ -92,6 +92,16 @@ where
                         (error, take(failure))
                     } else {
                         let Failure { settings, request } = take(failure);
+                        if let Some(intercepted) = settings.intercepted(response.status()) {
+                            let response = crate::intercept::replace_body(
+                                &settings,
+                                intercepted,
+                                response,
+                                &request,
+                            );
+                            state.set(State::Done);
+                            return Poll::Ready(Ok(response));
+                        }
                         let watch = BodyWatch {
                             settings,
                             request,

@@ -9,6 +9,7 @@ use tower_layer::Layer;
 
 use crate::classify::Classifier;
 use crate::format::Negotiator;
+use crate::intercept::Intercepted;
 use crate::render::{Bodies, Template};
 use crate::settings::{FormatChoice, Settings};
 use crate::{
@@ -187,6 +188,7 @@ pub struct GatewayErrorLayerBuilder {
     request_id_header: HeaderName,
     html_template: Option<String>,
     json_template: Option<String>,
+    intercept: Vec<StatusCode>,
 }
 
 impl Default for GatewayErrorLayerBuilder {
@@ -209,6 +211,7 @@ impl Default for GatewayErrorLayerBuilder {
             request_id_header: HeaderName::from_static("x-request-id"),
             html_template: None,
             json_template: None,
+            intercept: Vec::new(),
         }
     }
 }
@@ -347,6 +350,38 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
+    /// Replaces the body of the upstream's own responses with these
+    /// statuses (typically 502, 503 and 504) by the layer's page, so
+    /// clients see one branded page whatever the upstream sent. Off by
+    /// default: upstream responses pass through untouched.
+    ///
+    /// The upstream's status and its other headers, `Retry-After` among
+    /// them, are kept; the headers that described its body go, and
+    /// `Proxy-Status` gets this gateway's member,
+    /// `<name>; received-status=<code>`, after the upstream's own members.
+    /// The body comes from the built-in pages or your templates, in the
+    /// negotiated format, with `{{error}}` empty (`null` in JSON): there is
+    /// no error type, since the upstream did answer. A custom
+    /// [`renderer`](Self::renderer) is not used for them, and the hook is
+    /// not called.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use tower_gateway_error::GatewayErrorLayer;
+    ///
+    /// let layer = GatewayErrorLayer::builder()
+    ///     .intercept([StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE, StatusCode::GATEWAY_TIMEOUT])
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = layer;
+    /// let error = GatewayErrorLayer::builder().intercept([StatusCode::OK]).build().unwrap_err();
+    /// assert!(error.to_string().contains("4xx or 5xx"));
+    /// ```
+    pub fn intercept(mut self, statuses: impl IntoIterator<Item = StatusCode>) -> Self {
+        self.intercept.extend(statuses);
+        self
+    }
+
     /// Checks the settings and builds the layer.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
         let mut statuses = UpstreamErrorKind::EVERY.map(UpstreamErrorKind::default_status);
@@ -367,6 +402,16 @@ impl GatewayErrorLayerBuilder {
         let proxy_status_values = self.proxy_status.then(|| {
             UpstreamErrorKind::EVERY.map(|kind| proxy_status::header_value(&proxy_member, kind))
         });
+
+        let mut intercept: Vec<Intercepted> = Vec::new();
+        for status in self.intercept {
+            if !(status.is_client_error() || status.is_server_error()) {
+                return Err(ConfigError::InterceptNotAnErrorStatus { status });
+            }
+            if !intercept.iter().any(|i| i.status == status) {
+                intercept.push(Intercepted::new(status, &proxy_member));
+            }
+        }
 
         if self.response_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroResponseTimeout);
@@ -414,6 +459,7 @@ impl GatewayErrorLayerBuilder {
             bodies,
             prerendered: None,
             capture_uri,
+            intercept,
         };
         settings.prerender();
         Ok(GatewayErrorLayer {
@@ -442,6 +488,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("request_id_header", &self.request_id_header)
             .field("html_template", &self.html_template)
             .field("json_template", &self.json_template)
+            .field("intercept", &self.intercept)
             .finish()
     }
 }

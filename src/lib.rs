@@ -91,6 +91,7 @@ mod error;
 mod format;
 mod future;
 mod hook;
+mod intercept;
 mod kind;
 mod layer;
 mod proxy_status;

@@ -5,7 +5,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
 use crate::render::{push_request_id, request_id_text, ErrorContext, Fields};
-use crate::settings::{FormatChoice, RequestIdSlot, Settings};
+use crate::settings::{RequestIdSlot, Settings};
 use crate::{
     proxy_status, BodyFormat, FailedRequest, ResponseBody, UpstreamError, UpstreamErrorKind,
 };
@@ -45,10 +45,7 @@ fn build<B>(
 ) -> Response<ResponseBody<B>> {
     let kind = error.kind();
     let status = settings.statuses[kind.index()];
-    let format = match settings.format {
-        FormatChoice::Fixed(format) => format,
-        FormatChoice::Negotiate(negotiator) => negotiator.choose(request.accept()),
-    };
+    let format = settings.format_for(request);
 
     let (headers, body) = match prerendered(settings, error, format, request) {
         Some(ready) => ready,

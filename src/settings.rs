@@ -10,8 +10,11 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::classify::Classifier;
 use crate::format::Negotiator;
+use crate::intercept::Intercepted;
 use crate::render::{Bodies, Fields};
-use crate::{BodyFormat, OnUpstreamError, RenderBody, UpstreamError, UpstreamErrorKind};
+use crate::{
+    BodyFormat, FailedRequest, OnUpstreamError, RenderBody, UpstreamError, UpstreamErrorKind,
+};
 
 const KINDS: usize = UpstreamErrorKind::COUNT;
 
@@ -73,9 +76,24 @@ pub(crate) struct Settings {
     /// Stored rather than derived from those two because every request reads
     /// it (derived, it cost ~50 instructions per request in callgrind).
     pub(crate) capture_uri: bool,
+    /// Upstream statuses whose bodies are replaced; empty unless asked for.
+    pub(crate) intercept: Vec<Intercepted>,
 }
 
 impl Settings {
+    /// The body format for `request`: fixed, or negotiated by its `Accept`.
+    pub(crate) fn format_for(&self, request: &FailedRequest) -> BodyFormat {
+        match self.format {
+            FormatChoice::Fixed(format) => format,
+            FormatChoice::Negotiate(negotiator) => negotiator.choose(request.accept()),
+        }
+    }
+
+    /// The interception set for `status`, if its body is to be replaced.
+    pub(crate) fn intercepted(&self, status: StatusCode) -> Option<&Intercepted> {
+        self.intercept.iter().find(|i| i.status == status)
+    }
+
     pub(crate) fn negotiates(&self) -> bool {
         matches!(self.format, FormatChoice::Negotiate(_))
     }
@@ -157,6 +175,7 @@ impl fmt::Debug for Settings {
             .field("classifier", &self.classifier)
             .field("request_id_header", &self.request_id_header)
             .field("bodies", &self.bodies)
+            .field("intercept", &self.intercept)
             .finish_non_exhaustive()
     }
 }

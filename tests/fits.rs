@@ -10,12 +10,12 @@ use axum::body::Body;
 use axum::routing::get as get_route;
 use axum::Router;
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::StatusCode;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, ServiceExt};
 use tower_gateway_error::{GatewayErrorLayer, GatewayErrorService, ResponseBody, ResponseFuture};
@@ -32,31 +32,6 @@ fn service_future_and_body_are_thread_safe() {
     assert_send_sync_clone::<GatewayErrorLayer>();
     assert_send::<ResponseFuture<hyper_util::client::legacy::ResponseFuture>>();
     assert_send::<ResponseBody<Incoming>>();
-}
-
-/// A proxy handler as users write it: rewrite the URI, call the client.
-fn proxy_to<B>(
-    upstream: SocketAddr,
-) -> impl tower::Service<
-    Request<B>,
-    Response = http::Response<Incoming>,
-    Error = hyper_util::client::legacy::Error,
-    Future = impl Send,
-> + Clone
-       + Send
-       + Sync
-       + 'static
-where
-    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let client: Client<HttpConnector, B> = Client::builder(TokioExecutor::new()).build_http();
-    tower::service_fn(move |mut request: Request<B>| {
-        let client = client.clone();
-        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        *request.uri_mut() = format!("http://{upstream}{path}").parse().unwrap();
-        async move { client.request(request).await }
-    })
 }
 
 async fn serve_axum(router: Router) -> SocketAddr {

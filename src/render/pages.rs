@@ -20,15 +20,25 @@ pub(super) fn html(fields: &Fields<'_>) -> String {
         title = fields.title,
     );
     push_html(&mut out, fields.detail);
-    out.push_str("</p>\n<p class=\"meta\">Error: <code>");
-    push_html(&mut out, fields.error);
-    out.push_str("</code>");
-    if let Some(id) = &fields.request_id {
-        out.push_str("<br>Request ID: <code>");
-        push_html(&mut out, id);
-        out.push_str("</code>");
-    }
     out.push_str("</p>\n");
+    // A replaced upstream error response has no error type.
+    if !fields.error.is_empty() || fields.request_id.is_some() {
+        out.push_str("<p class=\"meta\">");
+        if !fields.error.is_empty() {
+            out.push_str("Error: <code>");
+            push_html(&mut out, fields.error);
+            out.push_str("</code>");
+        }
+        if let Some(id) = &fields.request_id {
+            if !fields.error.is_empty() {
+                out.push_str("<br>");
+            }
+            out.push_str("Request ID: <code>");
+            push_html(&mut out, id);
+            out.push_str("</code>");
+        }
+        out.push_str("</p>\n");
+    }
     if let Some(details) = fields.details {
         out.push_str("<pre>");
         push_html(&mut out, details);
@@ -46,8 +56,10 @@ pub(super) fn json(fields: &Fields<'_>) -> String {
     push_json_string(&mut out, fields.title);
     let _ = write!(out, ",\"status\":{},\"detail\":", fields.status);
     push_json_string(&mut out, fields.detail);
-    out.push_str(",\"proxy_error\":");
-    push_json_string(&mut out, fields.error);
+    if !fields.error.is_empty() {
+        out.push_str(",\"proxy_error\":");
+        push_json_string(&mut out, fields.error);
+    }
     if let Some(id) = &fields.request_id {
         out.push_str(",\"request_id\":");
         push_json_string(&mut out, id);
@@ -62,12 +74,11 @@ pub(super) fn json(fields: &Fields<'_>) -> String {
 
 pub(super) fn text(fields: &Fields<'_>) -> String {
     let mut out = String::with_capacity(160);
-    let _ = write!(
-        out,
-        "{} {}\n{}\nerror: ",
-        fields.status, fields.title, fields.detail
-    );
-    push_text(&mut out, fields.error, false);
+    let _ = write!(out, "{} {}\n{}", fields.status, fields.title, fields.detail);
+    if !fields.error.is_empty() {
+        out.push_str("\nerror: ");
+        push_text(&mut out, fields.error, false);
+    }
     if let Some(id) = &fields.request_id {
         out.push_str("\nrequest id: ");
         push_text(&mut out, id, false);

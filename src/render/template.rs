@@ -153,7 +153,8 @@ impl Template {
             }
             Field::Title => Some(fields.title),
             Field::Detail => Some(fields.detail),
-            Field::Error => Some(fields.error),
+            // Empty for a replaced upstream error response, which has none.
+            Field::Error => (!fields.error.is_empty()).then_some(fields.error),
             Field::Proxy => Some(fields.proxy),
             Field::RequestId => fields.request_id.as_deref(),
             Field::Details => fields.details,
@@ -183,6 +184,19 @@ mod tests {
         );
         assert!(err.to_string().contains("`{{stauts}}`"), "{err}");
         assert!(err.to_string().contains("request_id"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_error_is_null_in_json() {
+        // A replaced upstream error response has no error type.
+        let template = Template::parse(BodyFormat::Json, r#"{"e": {{error}}}"#).unwrap();
+        let fields = Fields {
+            error: "",
+            ..Fields::empty_sample()
+        };
+        assert_eq!(template.render(&fields), r#"{"e": null}"#);
+        let full = template.render(&Fields::empty_sample());
+        assert_eq!(full, r#"{"e": "proxy_internal_error"}"#);
     }
 
     #[test]

@@ -436,3 +436,57 @@ pub fn assert_no_leak(text: &str, upstream: SocketAddr) {
         );
     }
 }
+
+/// A proxy handler as users write it: rewrite the URI, call the client.
+pub fn proxy_to<B>(
+    upstream: SocketAddr,
+) -> impl tower::Service<
+    Request<B>,
+    Response = http::Response<hyper::body::Incoming>,
+    Error = hyper_util::client::legacy::Error,
+    Future = impl Send,
+> + Clone
+       + Send
+       + Sync
+       + 'static
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let client: Client<HttpConnector, B> = Client::builder(TokioExecutor::new()).build_http();
+    tower::service_fn(move |mut request: Request<B>| {
+        let client = client.clone();
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        *request.uri_mut() = format!("http://{upstream}{path}").parse().unwrap();
+        async move { client.request(request).await }
+    })
+}
+
+/// Serves `service` with hyper-util's HTTP/1 + HTTP/2 server on loopback,
+/// as a gateway binary would; returns its address.
+pub async fn serve<S, B>(service: S) -> SocketAddr
+where
+    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}

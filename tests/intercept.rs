@@ -1,0 +1,173 @@
+//! Replacing the body of the upstream's own error responses
+//! (`GatewayErrorLayerBuilder::intercept`), over real sockets: a raw
+//! upstream that answers with fixed bytes, a hyper-util client, the layer,
+//! and a hyper server in front.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use http::StatusCode;
+use tower::Layer;
+use tower_gateway_error::GatewayErrorLayer;
+
+use support::{body_bytes, client, get, proxy_to, raw_upstream, reply, request, serve};
+
+// Each upstream answer closes its connection, since the raw upstream
+// answers one request per connection.
+
+/// An upstream's own 502, as a load balancer in front of it might write it:
+/// its page, a `Retry-After`, its own `Proxy-Status`, and a header of its own.
+const UPSTREAM_502: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\n\
+content-type: text/html\r\n\
+content-length: 43\r\nconnection: close\r\n\
+etag: \"lb-page\"\r\n\
+retry-after: 30\r\n\
+proxy-status: lb-7; error=connection_refused\r\n\
+x-served-by: lb-7\r\n\
+\r\n\
+<html><body>nginx bad gateway</body></html>";
+
+const UPSTREAM_504: &[u8] = b"HTTP/1.1 504 Gateway Timeout\r\n\
+content-type: text/plain\r\n\
+content-length: 8\r\nconnection: close\r\n\
+\r\n\
+timeout\n";
+
+async fn gateway(upstream: SocketAddr, intercept: &[StatusCode]) -> SocketAddr {
+    let layer = GatewayErrorLayer::builder()
+        .proxy_name("edge")
+        .intercept(intercept.iter().copied())
+        .build()
+        .unwrap();
+    serve(layer.layer(proxy_to(upstream))).await
+}
+
+async fn fetch(
+    gateway: SocketAddr,
+    method: &str,
+    headers: &[(&str, &str)],
+) -> (http::response::Parts, Vec<u8>) {
+    let response = client()
+        .request(request(method, &format!("http://{gateway}/"), headers))
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body_bytes(http::Response::new(body)).await.to_vec();
+    (parts, body)
+}
+
+const ALL: [StatusCode; 3] = [
+    StatusCode::BAD_GATEWAY,
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::GATEWAY_TIMEOUT,
+];
+
+#[tokio::test]
+async fn an_intercepted_502_gets_our_body_and_keeps_its_status_and_retry_after() {
+    let upstream = raw_upstream(reply(UPSTREAM_502)).await;
+    let gateway = gateway(upstream, &ALL).await;
+
+    let (head, body) = fetch(gateway, "GET", &[("accept", "application/json")]).await;
+    assert_eq!(head.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(head.headers["content-type"], "application/problem+json");
+    assert_eq!(head.headers["content-length"], body.len().to_string());
+    assert_eq!(head.headers["retry-after"], "30");
+    assert_eq!(head.headers["x-served-by"], "lb-7");
+    assert_eq!(head.headers["cache-control"], "no-store");
+    // The upstream's member first, ours appended.
+    assert_eq!(
+        head.headers["proxy-status"],
+        "lb-7; error=connection_refused, edge; received-status=502"
+    );
+    // The upstream's body and the headers that described it are gone.
+    assert!(head.headers.get("etag").is_none());
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["status"], 502);
+    assert_eq!(problem["title"], "Bad Gateway");
+    assert!(problem.get("proxy_error").is_none(), "{problem}");
+    assert!(!String::from_utf8_lossy(&body).contains("nginx"));
+
+    let (head, body) = fetch(gateway, "GET", &[("accept", "text/html")]).await;
+    assert_eq!(head.headers["content-type"], "text/html; charset=utf-8");
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("<h1>502 Bad Gateway</h1>"), "{page}");
+    assert!(!page.contains("Error: <code>"), "{page}");
+}
+
+#[tokio::test]
+async fn head_gets_the_same_headers_and_no_body() {
+    let upstream = raw_upstream(reply(UPSTREAM_504)).await;
+    let gateway = gateway(upstream, &ALL).await;
+    let (get_head, get_body) = fetch(gateway, "GET", &[]).await;
+    assert_eq!(get_head.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(
+        get_head.headers["proxy-status"],
+        "edge; received-status=504"
+    );
+    assert!(String::from_utf8(get_body.clone())
+        .unwrap()
+        .starts_with("504 Gateway Timeout\n"));
+    let (head_head, head_body) = fetch(gateway, "HEAD", &[]).await;
+    assert_eq!(head_head.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(
+        head_head.headers["content-length"],
+        get_body.len().to_string()
+    );
+    assert!(head_body.is_empty());
+}
+
+#[tokio::test]
+async fn statuses_not_chosen_pass_through_untouched() {
+    // Only 503 is intercepted: the upstream's 500 and 502 pass as they are.
+    for (upstream_bytes, status) in [
+        (support::VALID_500, StatusCode::INTERNAL_SERVER_ERROR),
+        (UPSTREAM_502, StatusCode::BAD_GATEWAY),
+    ] {
+        let upstream = raw_upstream(reply(upstream_bytes)).await;
+        let gateway = gateway(upstream, &[StatusCode::SERVICE_UNAVAILABLE]).await;
+        let response = client()
+            .request(get(&format!("http://{gateway}/"), &[]))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        let proxy_status = response.headers().get("proxy-status").cloned();
+        let body = body_bytes(response).await;
+        let raw = String::from_utf8_lossy(upstream_bytes);
+        assert!(
+            raw.ends_with(std::str::from_utf8(&body).unwrap()),
+            "{body:?}"
+        );
+        if status == StatusCode::BAD_GATEWAY {
+            assert_eq!(proxy_status.unwrap(), "lb-7; error=connection_refused");
+        }
+    }
+}
+
+#[tokio::test]
+async fn off_by_default() {
+    let upstream = raw_upstream(reply(UPSTREAM_502)).await;
+    let gateway = gateway(upstream, &[]).await;
+    let (head, body) = fetch(gateway, "GET", &[("accept", "application/json")]).await;
+    assert_eq!(head.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(head.headers["content-type"], "text/html");
+    assert_eq!(body, b"<html><body>nginx bad gateway</body></html>");
+}
+
+#[test]
+fn only_error_statuses_can_be_intercepted() {
+    for status in [
+        StatusCode::OK,
+        StatusCode::MOVED_PERMANENTLY,
+        StatusCode::CONTINUE,
+    ] {
+        let error = GatewayErrorLayer::builder()
+            .intercept([StatusCode::BAD_GATEWAY, status])
+            .build()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains(&status.as_u16().to_string()),
+            "{error}"
+        );
+    }
+}
