@@ -25,6 +25,20 @@ pub enum ConfigError {
         /// The rejected status.
         status: StatusCode,
     },
+    /// Retry backoff bounds tower's backoff cannot use.
+    #[error("the retry backoff from {min:?} to {max:?} is invalid; the maximum must be positive and at least the minimum, such as 25ms to 1s")]
+    InvalidRetryBackoff {
+        /// The first wait.
+        min: std::time::Duration,
+        /// The longest wait.
+        max: std::time::Duration,
+    },
+    /// A retry jitter outside 0 to 1.
+    #[error("the retry jitter {jitter} is not a fraction; use a value from 0 to 1, such as 0.5")]
+    InvalidRetryJitter {
+        /// The rejected value, as given.
+        jitter: String,
+    },
     /// The proxy name is empty.
     #[error("the proxy name is empty; give the name this gateway should show in Proxy-Status, such as \"edge-1\"")]
     EmptyProxyName,

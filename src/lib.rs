@@ -65,6 +65,7 @@
 //! | `hyper` | yes | rules for `hyper::Error` and hyper-util's legacy `Client` error |
 //! | `h2` | yes | rules for `h2::Error` (REFUSED_STREAM, GOAWAY, protocol errors) |
 //! | `rustls` | yes | rules for `rustls::Error` (certificate, alert, other TLS) |
+//! | `retry` | yes | `RetryPolicy`, a `tower::retry::Policy` that retries only what is safe to retry |
 //! | `axum` | no | `UpstreamError` as axum's `IntoResponse`, for handlers that call upstreams themselves |
 //! | `tracing` | yes | a `tracing` event with the full error chain for every failure |
 //!
@@ -98,6 +99,8 @@ mod proxy_status;
 mod render;
 mod request;
 mod response;
+#[cfg(feature = "retry")]
+mod retry;
 mod retry_after;
 mod service;
 mod settings;
@@ -116,6 +119,8 @@ pub use crate::kind::UpstreamErrorKind;
 pub use crate::layer::{GatewayErrorLayer, GatewayErrorLayerBuilder};
 pub use crate::render::{ErrorContext, RenderBody, RenderedBody, TemplateError};
 pub use crate::request::FailedRequest;
+#[cfg(feature = "retry")]
+pub use crate::retry::{AsUpstreamCause, RetryPolicy, RetryPolicyBuilder};
 pub use crate::retry_after::RetryAfter;
 pub use crate::service::GatewayErrorService;
 

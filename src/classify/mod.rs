@@ -229,19 +229,38 @@ impl Classifier {
             Ok(already) => return *already,
             Err(error) => error,
         };
+        let Classification {
+            kind,
+            request_not_sent,
+        } = self.classify(&*error);
+        UpstreamError::from_parts(kind, request_not_sent, Some(error))
+    }
+
+    /// The kind of `error`, and whether it shows the request was never
+    /// sent; without taking ownership, for a retry policy that must leave
+    /// the error where it is.
+    pub(crate) fn classify(&self, error: &(dyn Error + 'static)) -> Classification {
+        if let Some(ours) = error.downcast_ref::<UpstreamError>() {
+            return Classification {
+                kind: ours.kind(),
+                request_not_sent: ours.is_retry_safe(),
+            };
+        }
         for rule in &self.rules {
-            if let Some(kind) = rule.classify(&*error) {
-                return UpstreamError::from_parts(kind, false, Some(error));
+            if let Some(kind) = rule.classify(error) {
+                return Classification {
+                    kind,
+                    request_not_sent: false,
+                };
             }
         }
         if self.default_rules {
-            let Classification {
-                kind,
-                request_not_sent,
-            } = classify_default(&*error);
-            UpstreamError::from_parts(kind, request_not_sent, Some(error))
+            classify_default(error)
         } else {
-            UpstreamError::from_parts(UpstreamErrorKind::Unclassified, false, Some(error))
+            Classification {
+                kind: UpstreamErrorKind::Unclassified,
+                request_not_sent: false,
+            }
         }
     }
 }

@@ -1,0 +1,373 @@
+//! [`RetryPolicy`]: a `tower::retry::Policy` that retries only what is safe
+//! to retry, by what the failure says about whether the upstream saw the
+//! request.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Method, Request};
+use tower::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
+use tower::retry::budget::{Budget, TpsBudget};
+use tower::retry::Policy;
+use tower::util::rng::HasherRng;
+
+use crate::classify::Classifier;
+use crate::{ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
+
+/// Retries a failed upstream call when that cannot do harm, for tower's
+/// `Retry` middleware.
+///
+/// - A failure where the request **certainly never reached the upstream**
+///   ([`UpstreamError::is_retry_safe`]: refused, DNS, connect timeout, a TLS
+///   handshake failure, HTTP/2 REFUSED_STREAM or a GOAWAY below the stream)
+///   is retried whatever the method, a POST included.
+/// - A failure where the upstream **may have processed it** (the connection
+///   reset or closed after the request went out, a read or response
+///   timeout) is retried only for idempotent methods: GET, HEAD, OPTIONS,
+///   PUT, DELETE, TRACE.
+/// - Other failures (a malformed response, a failing request body, TLS
+///   certificate errors after connecting, anything unclassified) and every
+///   response the upstream gave, error statuses included, are not retried.
+///
+/// Each retry waits an exponential backoff with jitter, at most
+/// [`max_retries`](RetryPolicyBuilder::max_retries) happen per request, and
+/// all requests share a retry budget (tower's `TpsBudget`: by default
+/// retries may add 20% to the load, plus 10 per second), so an outage does
+/// not multiply the traffic.
+///
+/// # Replayable bodies
+///
+/// A request is retried only if its body can be sent again: the body type
+/// must be `Clone`, like `http_body_util::Full<Bytes>`, `String` or
+/// `Bytes`. A streaming body (hyper's `Incoming`, axum's `Body`) has to be
+/// collected first, with a size limit; see `tests/retry.rs`. A body that is
+/// already on its way cannot be replayed, and tower's `Retry` then returns
+/// the first result.
+///
+/// # Stacking
+///
+/// Retry goes inside the layer, so the layer answers only the last failure:
+///
+/// ```
+/// use bytes::Bytes;
+/// use http::Request;
+/// use http_body_util::Full;
+/// use hyper_util::client::legacy::Client;
+/// use hyper_util::rt::TokioExecutor;
+/// use tower::ServiceBuilder;
+/// use tower_gateway_error::{GatewayErrorLayer, RetryPolicy};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+/// let gateway = ServiceBuilder::new()
+///     .layer(GatewayErrorLayer::new())
+///     .retry(RetryPolicy::new())
+///     .service(client);
+/// # let _ = gateway;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RetryPolicy {
+    retries_left: usize,
+    backoff: ExponentialBackoff<HasherRng>,
+    budget: Arc<dyn Budget + Send + Sync>,
+    classifier: Option<GatewayErrorLayer>,
+}
+
+impl RetryPolicy {
+    /// The defaults: at most 2 retries, backoff from 25 ms to 1 s with
+    /// jitter, and a budget of 20% extra load plus 10 retries a second.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default settings are valid")
+    }
+
+    /// Starts from the defaults.
+    pub fn builder() -> RetryPolicyBuilder {
+        RetryPolicyBuilder::default()
+    }
+
+    fn classify(&self, error: &(dyn std::error::Error + 'static)) -> (UpstreamErrorKind, bool) {
+        let classification = match &self.classifier {
+            Some(layer) => layer.settings().classifier.classify(error),
+            None => Classifier::defaults().classify(error),
+        };
+        (
+            classification.kind,
+            classification.request_not_sent || classification.kind.is_retry_safe(),
+        )
+    }
+
+    /// Whether a failure of this kind leaves the request possibly processed
+    /// but worth sending again when repeating it cannot change the outcome.
+    fn transient(kind: UpstreamErrorKind) -> bool {
+        use UpstreamErrorKind::*;
+        matches!(
+            kind,
+            ConnectionTerminated
+                | ConnectionReadTimeout
+                | ConnectionWriteTimeout
+                | HttpResponseTimeout
+        )
+    }
+
+    fn decide(&self, kind: UpstreamErrorKind, retry_safe: bool, method: &Method) -> bool {
+        retry_safe || (is_idempotent(method) && Self::transient(kind))
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// RFC 9110 §9.2.2's idempotent methods.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    )
+}
+
+impl<B, Res, E> Policy<Request<B>, Res, E> for RetryPolicy
+where
+    B: Clone,
+    E: AsUpstreamCause,
+{
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        request: &mut Request<B>,
+        result: &mut Result<Res, E>,
+    ) -> Option<Self::Future> {
+        let error = match result {
+            Ok(_) => {
+                self.budget.deposit();
+                return None;
+            }
+            Err(error) => error,
+        };
+        if self.retries_left == 0 {
+            return None;
+        }
+        let (kind, retry_safe) = self.classify(error.as_cause());
+        if !self.decide(kind, retry_safe, request.method()) || !self.budget.withdraw() {
+            return None;
+        }
+        self.retries_left -= 1;
+        Some(self.backoff.next_backoff())
+    }
+
+    fn clone_request(&mut self, request: &Request<B>) -> Option<Request<B>> {
+        let mut copy = Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.version_mut() = request.version();
+        *copy.headers_mut() = request.headers().clone();
+        *copy.extensions_mut() = request.extensions().clone();
+        Some(copy)
+    }
+}
+
+/// The error types [`RetryPolicy`] can classify: the errors of hyper-util's
+/// `Client`, hyper, h2, `io`, the boxed errors tower's middleware
+/// (`Timeout`, `Buffer`, `LoadShed`) return, and [`UpstreamError`].
+///
+/// For an error type of your own, one line does it:
+///
+/// ```
+/// # #[derive(Debug)] struct MyClientError;
+/// # impl std::fmt::Display for MyClientError {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("x") }
+/// # }
+/// # impl std::error::Error for MyClientError {}
+/// impl tower_gateway_error::AsUpstreamCause for MyClientError {
+///     fn as_cause(&self) -> &(dyn std::error::Error + 'static) { self }
+/// }
+/// ```
+///
+/// (A blanket impl for every `Error` would rule out the one for tower's
+/// boxed errors, which do not implement `Error`.)
+pub trait AsUpstreamCause {
+    /// The error, for classification.
+    fn as_cause(&self) -> &(dyn std::error::Error + 'static);
+}
+
+impl AsUpstreamCause for crate::BoxError {
+    fn as_cause(&self) -> &(dyn std::error::Error + 'static) {
+        &**self
+    }
+}
+
+macro_rules! as_upstream_cause {
+    ($($(#[$cfg:meta])* $error:ty),* $(,)?) => {$(
+        $(#[$cfg])*
+        impl AsUpstreamCause for $error {
+            fn as_cause(&self) -> &(dyn std::error::Error + 'static) {
+                self
+            }
+        }
+    )*};
+}
+
+as_upstream_cause!(
+    UpstreamError,
+    std::io::Error,
+    tower::timeout::error::Elapsed,
+    tower::load_shed::error::Overloaded,
+    #[cfg(feature = "hyper")]
+    hyper::Error,
+    #[cfg(feature = "hyper")]
+    hyper_util::client::legacy::Error,
+    #[cfg(feature = "h2")]
+    h2::Error,
+);
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("retries_left", &self.retries_left)
+            .field("backoff", &self.backoff)
+            .field("classifier", &self.classifier.as_ref().map(|_| "layer's"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`RetryPolicy`], checked by [`build`](Self::build).
+#[derive(Clone)]
+pub struct RetryPolicyBuilder {
+    max_retries: usize,
+    min_backoff: Duration,
+    max_backoff: Duration,
+    jitter: f64,
+    budget: Option<Arc<dyn Budget + Send + Sync>>,
+    classifier: Option<GatewayErrorLayer>,
+}
+
+impl Default for RetryPolicyBuilder {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            min_backoff: Duration::from_millis(25),
+            max_backoff: Duration::from_secs(1),
+            jitter: 0.5,
+            budget: None,
+            classifier: None,
+        }
+    }
+}
+
+impl RetryPolicyBuilder {
+    /// Retries per request at most (2 unless set); 0 turns retrying off.
+    pub fn max_retries(mut self, retries: usize) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first wait (25 ms unless set), doubled for each further retry up
+    /// to `max` (1 s unless set).
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max;
+        self
+    }
+
+    /// How much random time, as a fraction of the wait, is added to each
+    /// wait so that clients do not retry in step (0.5 unless set; 0 to 1).
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.jitter = fraction;
+        self
+    }
+
+    /// The budget all requests share (one policy's clones share it). Unless
+    /// set, tower's `TpsBudget::new(10 s, 10, 0.2)`: retries may add 20% to
+    /// the requests of the last 10 seconds, plus 10 a second.
+    pub fn budget(mut self, budget: impl Budget + Send + Sync + 'static) -> Self {
+        self.budget = Some(Arc::new(budget));
+        self
+    }
+
+    /// Classifies with `layer`'s rules (yours, then the defaults) instead of
+    /// the defaults alone, so a kind you map with
+    /// [`classify_rule`](crate::GatewayErrorLayerBuilder::classify_rule) is
+    /// judged the same way here.
+    pub fn classifier(mut self, layer: &GatewayErrorLayer) -> Self {
+        self.classifier = Some(layer.clone());
+        self
+    }
+
+    /// Checks the settings and builds the policy.
+    pub fn build(self) -> Result<RetryPolicy, ConfigError> {
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(ConfigError::InvalidRetryJitter {
+                jitter: self.jitter.to_string(),
+            });
+        }
+        let mut maker = ExponentialBackoffMaker::new(
+            self.min_backoff,
+            self.max_backoff,
+            self.jitter,
+            HasherRng::default(),
+        )
+        .map_err(|_| ConfigError::InvalidRetryBackoff {
+            min: self.min_backoff,
+            max: self.max_backoff,
+        })?;
+        Ok(RetryPolicy {
+            retries_left: self.max_retries,
+            backoff: maker.make_backoff(),
+            budget: self
+                .budget
+                .unwrap_or_else(|| Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2))),
+            classifier: self.classifier,
+        })
+    }
+}
+
+impl fmt::Debug for RetryPolicyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicyBuilder")
+            .field("max_retries", &self.max_retries)
+            .field("min_backoff", &self.min_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("jitter", &self.jitter)
+            .field("budget", &self.budget.as_ref().map(|_| ".."))
+            .field("classifier", &self.classifier.as_ref().map(|_| "layer's"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_idempotent_methods_retry_what_may_have_been_processed() {
+        let policy = RetryPolicy::new();
+        let terminated = UpstreamErrorKind::ConnectionTerminated;
+        assert!(policy.decide(terminated, false, &Method::GET));
+        assert!(policy.decide(terminated, false, &Method::PUT));
+        assert!(!policy.decide(terminated, false, &Method::POST));
+        assert!(!policy.decide(terminated, false, &Method::PATCH));
+        // Never sent: any method.
+        assert!(policy.decide(UpstreamErrorKind::ConnectionRefused, true, &Method::POST));
+        // A malformed answer is not fixed by asking again.
+        assert!(!policy.decide(UpstreamErrorKind::HttpProtocolError, false, &Method::GET));
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        let error = RetryPolicy::builder()
+            .backoff(Duration::from_secs(2), Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("backoff"), "{error}");
+        let error = RetryPolicy::builder().jitter(3.0).build().unwrap_err();
+        assert!(error.to_string().contains("jitter"), "{error}");
+    }
+}
