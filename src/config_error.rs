@@ -39,6 +39,14 @@ pub enum ConfigError {
         /// The rejected value, as given.
         jitter: String,
     },
+    /// A `grpc-status` code that is not a gRPC error code.
+    #[error("gRPC status {code} for `{kind}` is not an error code; use 1 to 16, such as 14 (UNAVAILABLE) or 4 (DEADLINE_EXCEEDED)")]
+    InvalidGrpcStatus {
+        /// The kind the code was set for.
+        kind: UpstreamErrorKind,
+        /// The rejected code.
+        code: u8,
+    },
     /// The proxy name is empty.
     #[error("the proxy name is empty; give the name this gateway should show in Proxy-Status, such as \"edge-1\"")]
     EmptyProxyName,

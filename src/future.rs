@@ -92,7 +92,10 @@ where
                         (error, take(failure))
                     } else {
                         let Failure { settings, request } = take(failure);
-                        if let Some(intercepted) = settings.intercepted(response.status()) {
+                        let intercepted = settings
+                            .intercepted(response.status())
+                            .filter(|_| !request.is_grpc());
+                        if let Some(intercepted) = intercepted {
                             let response = crate::intercept::replace_body(
                                 &settings,
                                 intercepted,

@@ -189,6 +189,8 @@ pub struct GatewayErrorLayerBuilder {
     html_template: Option<String>,
     json_template: Option<String>,
     intercept: Vec<StatusCode>,
+    grpc: bool,
+    grpc_codes: Vec<(UpstreamErrorKind, u8)>,
 }
 
 impl Default for GatewayErrorLayerBuilder {
@@ -212,6 +214,8 @@ impl Default for GatewayErrorLayerBuilder {
             html_template: None,
             json_template: None,
             intercept: Vec::new(),
+            grpc: true,
+            grpc_codes: Vec::new(),
         }
     }
 }
@@ -382,6 +386,49 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
+    /// Whether gRPC calls get gRPC errors (on unless set). A failure
+    /// answering a request whose `content-type` is `application/grpc` or
+    /// `application/grpc+...` is then HTTP 200 with no body and
+    /// `content-type: application/grpc`, `grpc-status` (see
+    /// [`grpc_status_for`](Self::grpc_status_for)), a percent-encoded
+    /// `grpc-message`, and `Proxy-Status`: a trailers-only response, which
+    /// gRPC clients read as the call's status. A gRPC upstream's own
+    /// statuses pass through untouched, and [`intercept`](Self::intercept)
+    /// leaves gRPC calls alone.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use http::{Request, StatusCode};
+    /// use tower::{Layer, ServiceExt};
+    /// use tower_gateway_error::GatewayErrorLayer;
+    ///
+    /// let refused = tower::service_fn(|_: Request<()>| async {
+    ///     Err::<http::Response<String>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    /// });
+    /// let call = Request::post("/orders.Orders/Get")
+    ///     .header("content-type", "application/grpc")
+    ///     .body(())
+    ///     .unwrap();
+    /// let response = GatewayErrorLayer::new().layer(refused).oneshot(call).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// assert_eq!(response.headers()["grpc-status"], "14"); // UNAVAILABLE
+    /// # }
+    /// ```
+    pub fn grpc(mut self, enabled: bool) -> Self {
+        self.grpc = enabled;
+        self
+    }
+
+    /// The `grpc-status` code gRPC calls get for `kind`. Unless set:
+    /// 4 (DEADLINE_EXCEEDED) for timeouts, 13 (INTERNAL) for
+    /// `http_request_error`, 14 (UNAVAILABLE) for the rest. Codes 1 to 16
+    /// are accepted; 0 is OK, not an error.
+    pub fn grpc_status_for(mut self, kind: UpstreamErrorKind, code: u8) -> Self {
+        self.grpc_codes.push((kind, code));
+        self
+    }
+
     /// Checks the settings and builds the layer.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
         let mut statuses = UpstreamErrorKind::EVERY.map(UpstreamErrorKind::default_status);
@@ -412,6 +459,20 @@ impl GatewayErrorLayerBuilder {
                 intercept.push(Intercepted::new(status, &proxy_member));
             }
         }
+
+        let mut grpc_codes = UpstreamErrorKind::EVERY.map(crate::grpc::default_code);
+        for (kind, code) in self.grpc_codes {
+            if !(1..=16).contains(&code) {
+                return Err(ConfigError::InvalidGrpcStatus { kind, code });
+            }
+            grpc_codes[kind.index()] = code;
+        }
+        let grpc = self.grpc.then(|| {
+            UpstreamErrorKind::EVERY
+                .iter()
+                .map(|&kind| crate::grpc::headers(grpc_codes[kind.index()], kind))
+                .collect()
+        });
 
         if self.response_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroResponseTimeout);
@@ -460,6 +521,7 @@ impl GatewayErrorLayerBuilder {
             prerendered: None,
             capture_uri,
             intercept,
+            grpc,
         };
         settings.prerender();
         Ok(GatewayErrorLayer {
@@ -489,6 +551,8 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("html_template", &self.html_template)
             .field("json_template", &self.json_template)
             .field("intercept", &self.intercept)
+            .field("grpc", &self.grpc)
+            .field("grpc_codes", &self.grpc_codes)
             .finish()
     }
 }

@@ -91,6 +91,7 @@ mod dns;
 mod error;
 mod format;
 mod future;
+mod grpc;
 mod hook;
 mod intercept;
 mod kind;

@@ -18,6 +18,7 @@ pub struct FailedRequest {
     uri: Option<Uri>,
     accept: Option<HeaderValue>,
     request_id: Option<HeaderValue>,
+    grpc: bool,
 }
 
 impl FailedRequest {
@@ -33,6 +34,10 @@ impl FailedRequest {
                 None
             },
             request_id: headers.get(&settings.request_id_header).cloned(),
+            grpc: settings.grpc.is_some()
+                && headers
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|value| crate::grpc::is_grpc(value.as_bytes())),
         }
     }
 
@@ -46,6 +51,7 @@ impl FailedRequest {
             uri: None,
             accept: None,
             request_id: None,
+            grpc: false,
         }
     }
 
@@ -74,6 +80,14 @@ impl FailedRequest {
     /// The request-id header (`x-request-id` unless configured otherwise).
     pub fn request_id(&self) -> Option<&HeaderValue> {
         self.request_id.as_ref()
+    }
+
+    /// Whether the request is a gRPC call (`content-type: application/grpc`
+    /// or `application/grpc+...`), which is answered the gRPC way; always
+    /// `false` when the layer's [`grpc`](crate::GatewayErrorLayerBuilder::grpc)
+    /// handling is off.
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
     }
 
     pub(crate) fn is_head(&self) -> bool {

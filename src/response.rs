@@ -43,6 +43,9 @@ fn build<B>(
     error: &UpstreamError,
     request: &FailedRequest,
 ) -> Response<ResponseBody<B>> {
+    if let (true, Some(grpc)) = (request.is_grpc(), &settings.grpc) {
+        return crate::grpc::error_response(settings, grpc, error);
+    }
     let kind = error.kind();
     let status = settings.statuses[kind.index()];
     let format = settings.format_for(request);

@@ -76,6 +76,9 @@ pub(crate) struct Settings {
     /// Stored rather than derived from those two because every request reads
     /// it (derived, it cost ~50 instructions per request in callgrind).
     pub(crate) capture_uri: bool,
+    /// Per kind, the headers of the gRPC answer (all but `Proxy-Status`);
+    /// `None` when gRPC requests are answered like any other.
+    pub(crate) grpc: Option<Vec<HeaderMap>>,
     /// Upstream statuses whose bodies are replaced; empty unless asked for.
     pub(crate) intercept: Vec<Intercepted>,
 }
@@ -176,6 +179,7 @@ impl fmt::Debug for Settings {
             .field("request_id_header", &self.request_id_header)
             .field("bodies", &self.bodies)
             .field("intercept", &self.intercept)
+            .field("grpc", &self.grpc.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,112 @@
+//! gRPC callers get gRPC errors: a failure answering a request whose
+//! `content-type` is `application/grpc` (or `application/grpc+proto`, ...)
+//! is a trailers-only response, HTTP 200 with `grpc-status` and
+//! `grpc-message`, as gRPC clients expect.
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+
+use crate::settings::Settings;
+use crate::{ResponseBody, UpstreamError, UpstreamErrorKind};
+
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
+
+/// gRPC's UNAVAILABLE: transient, clients may retry.
+pub(crate) const UNAVAILABLE: u8 = 14;
+/// gRPC's DEADLINE_EXCEEDED.
+pub(crate) const DEADLINE_EXCEEDED: u8 = 4;
+/// gRPC's INTERNAL.
+pub(crate) const INTERNAL: u8 = 13;
+
+/// Whether `content_type` names gRPC: `application/grpc`, optionally
+/// followed by `+format` or parameters.
+pub(crate) fn is_grpc(content_type: &[u8]) -> bool {
+    const GRPC: &[u8] = b"application/grpc";
+    content_type.len() >= GRPC.len()
+        && content_type[..GRPC.len()].eq_ignore_ascii_case(GRPC)
+        && matches!(content_type.get(GRPC.len()), None | Some(b'+' | b';'))
+}
+
+/// The gRPC code a kind maps to unless configured: DEADLINE_EXCEEDED for
+/// timeouts, INTERNAL for a request body that failed (the caller's side),
+/// UNAVAILABLE for everything else, which is what 502 and 503 mean to a
+/// gRPC client.
+pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
+    if kind.is_timeout() {
+        DEADLINE_EXCEEDED
+    } else if kind == UpstreamErrorKind::HttpRequestError {
+        INTERNAL
+    } else {
+        UNAVAILABLE
+    }
+}
+
+/// The headers of a trailers-only response for one kind, all but
+/// `Proxy-Status`, worked out when the layer is built.
+pub(crate) fn headers(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
+    headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+    headers
+}
+
+/// `grpc-message` is percent-encoded: everything outside printable ASCII,
+/// and `%` itself.
+fn percent_encoded(message: &str) -> HeaderValue {
+    let mut out = String::with_capacity(message.len());
+    for byte in message.bytes() {
+        if (b' '..=b'~').contains(&byte) && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    HeaderValue::from_str(&out).expect("only printable ASCII was written")
+}
+
+/// The gRPC error response for `error`: HTTP 200 and no body, so the
+/// status travels in the header block that ends the stream.
+pub(crate) fn error_response<B>(
+    settings: &Settings,
+    grpc: &[HeaderMap],
+    error: &UpstreamError,
+) -> Response<ResponseBody<B>> {
+    let kind = error.kind();
+    let mut headers = grpc[kind.index()].clone();
+    if let Some(values) = &settings.proxy_status {
+        headers.insert(PROXY_STATUS, values[kind.index()].clone());
+    }
+    for (name, value) in &settings.extra_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let mut response = Response::new(ResponseBody::empty());
+    *response.status_mut() = StatusCode::OK;
+    *response.headers_mut() = headers;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_content_types() {
+        assert!(is_grpc(b"application/grpc"));
+        assert!(is_grpc(b"application/grpc+proto"));
+        assert!(is_grpc(b"Application/GRPC;charset=utf-8"));
+        assert!(!is_grpc(b"application/grpc-web"));
+        assert!(!is_grpc(b"application/json"));
+        assert!(!is_grpc(b"application/grp"));
+    }
+
+    #[test]
+    fn messages_are_percent_encoded() {
+        assert_eq!(percent_encoded("50% lost\u{e9}"), "50%25 lost%C3%A9");
+    }
+}

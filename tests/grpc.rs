@@ -1,0 +1,206 @@
+//! gRPC callers get gRPC errors: a real tonic client calls through the layer
+//! (served by hyper-util over h2c) to a real tonic upstream, or to one that
+//! fails. Messages are declared with prost's derive; no protoc.
+
+mod support;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use http::uri::PathAndQuery;
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tonic::{Code, Status};
+use tonic_prost::ProstCodec;
+use tower::Layer;
+use tower_gateway_error::GatewayErrorLayer;
+
+use support::{closed_port, raw_upstream, serve};
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetOrder {
+    #[prost(uint64, tag = "1")]
+    id: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Order {
+    #[prost(uint64, tag = "1")]
+    id: u64,
+    #[prost(string, tag = "2")]
+    item: String,
+}
+
+const GET: &str = "/shop.Orders/Get";
+
+/// The upstream: a tonic unary handler. Order 7 exists, order 8 takes 30
+/// seconds, anything else is NOT_FOUND.
+type GrpcResponse = http::Response<tonic::body::Body>;
+type UpstreamFuture = Pin<Box<dyn Future<Output = Result<GrpcResponse, Infallible>> + Send>>;
+
+fn orders_upstream() -> impl tower::Service<
+    Request<Incoming>,
+    Response = GrpcResponse,
+    Error = Infallible,
+    Future = UpstreamFuture,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(|request: Request<Incoming>| {
+        Box::pin(async move {
+            let handler = tower::service_fn(|call: tonic::Request<GetOrder>| async move {
+                match call.get_ref().id {
+                    7 => Ok(tonic::Response::new(Order {
+                        id: 7,
+                        item: "teapot".into(),
+                    })),
+                    8 => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        Err(Status::internal("too late"))
+                    }
+                    id => Err(Status::not_found(format!("no order {id}"))),
+                }
+            });
+            let mut grpc = tonic::server::Grpc::new(ProstCodec::<Order, GetOrder>::default());
+            Ok(grpc.unary(handler, request).await)
+        }) as UpstreamFuture
+    })
+}
+
+/// The gateway: the layer around an HTTP/2 (h2c) hyper-util client that
+/// forwards to `upstream`, served on loopback.
+async fn gateway(upstream: SocketAddr, layer: GatewayErrorLayer) -> SocketAddr {
+    let client: Client<_, Incoming> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let forward = tower::service_fn(move |mut request: Request<Incoming>| {
+        let client = client.clone();
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        *request.uri_mut() = format!("http://{upstream}{path}").parse().unwrap();
+        async move { client.request(request).await }
+    });
+    serve(layer.layer(forward)).await
+}
+
+/// One `Get` call with a real tonic client.
+async fn get_order(gateway: SocketAddr, id: u64) -> Result<Order, Status> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.unwrap();
+    client
+        .unary(
+            tonic::Request::new(GetOrder { id }),
+            PathAndQuery::from_static(GET),
+            ProstCodec::<GetOrder, Order>::default(),
+        )
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn proxy_status(status: &Status) -> Option<&str> {
+    status
+        .metadata()
+        .get("proxy-status")
+        .map(|v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn a_refused_upstream_is_unavailable() {
+    let gateway = gateway(closed_port().await, GatewayErrorLayer::new()).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "The upstream server refused the connection."
+    );
+    assert_eq!(
+        proxy_status(&status),
+        Some("gateway; error=connection_refused")
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_that_is_not_grpc_is_unavailable() {
+    // An HTTP/1 server answering h2c with garbage.
+    let upstream = raw_upstream(support::reply(support::GARBAGE)).await;
+    let gateway = gateway(upstream, GatewayErrorLayer::new()).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(proxy_status(&status)
+        .unwrap()
+        .starts_with("gateway; error="));
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_deadline_exceeded() {
+    let upstream = serve(orders_upstream()).await;
+    let layer = GatewayErrorLayer::builder()
+        .response_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let gateway = gateway(upstream, layer).await;
+    let status = get_order(gateway, 8).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_eq!(
+        proxy_status(&status),
+        Some("gateway; error=http_response_timeout")
+    );
+}
+
+#[tokio::test]
+async fn codes_can_be_configured() {
+    let layer = GatewayErrorLayer::builder()
+        .grpc_status_for(
+            tower_gateway_error::UpstreamErrorKind::ConnectionRefused,
+            2, // UNKNOWN
+        )
+        .build()
+        .unwrap();
+    let gateway = gateway(closed_port().await, layer).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unknown, "{status:?}");
+}
+
+#[tokio::test]
+async fn the_upstreams_own_answers_and_errors_pass_through() {
+    let upstream = serve(orders_upstream()).await;
+    let gateway = gateway(upstream, GatewayErrorLayer::new()).await;
+    let order = get_order(gateway, 7).await.unwrap();
+    assert_eq!(order.item, "teapot");
+    let status = get_order(gateway, 9).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(status.message(), "no order 9");
+    assert_eq!(proxy_status(&status), None);
+}
+
+#[tokio::test]
+async fn with_grpc_handling_off_the_client_sees_a_protocol_error() {
+    // What a gateway without gRPC handling gives: tonic reads the text body
+    // of the 502 as a gRPC frame and reports INTERNAL, not the transient
+    // UNAVAILABLE a retrying client looks for.
+    let layer = GatewayErrorLayer::builder().grpc(false).build().unwrap();
+    let gateway = gateway(closed_port().await, layer).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(status.message().contains("502"), "{status:?}");
+}
+
+#[test]
+fn codes_outside_the_grpc_errors_are_rejected() {
+    for code in [0, 17] {
+        let error = GatewayErrorLayer::builder()
+            .grpc_status_for(tower_gateway_error::UpstreamErrorKind::DnsError, code)
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("use 1 to 16"), "{error}");
+    }
+}
