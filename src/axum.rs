@@ -31,6 +31,12 @@ pub(crate) fn unrendered<B>(response: &http::Response<B>) -> Option<UpstreamErro
 /// format, `Retry-After`, headers, hook and log event, as if the error had
 /// come from a service it wraps. Nothing is logged without the layer.
 ///
+/// The kind is the one the error already has: `?` classifies with the
+/// default rules (through `From`), and the layer does not apply its
+/// [`classify_rule`](crate::GatewayErrorLayerBuilder::classify_rule)s again.
+/// Use [`GatewayErrorLayer::classify`] in the handler for those. Any
+/// `io::Error` that `?` converts is taken for an upstream failure.
+///
 /// ```
 /// use axum::{body::Body, response::Response, routing::get, Router};
 /// use http::{Request, StatusCode};

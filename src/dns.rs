@@ -200,7 +200,7 @@ mod resolver {
         fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DnsError>> {
             self.inner
                 .poll_ready(cx)
-                .map_err(|error| DnsError::failed("", error))
+                .map_err(|error| DnsError::failed("(the resolver was not ready)", error))
         }
 
         fn call(&mut self, name: Name) -> Self::Future {

@@ -13,7 +13,7 @@ use crate::{FailedRequest, ResponseBody};
 const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
 
 /// Headers that describe the upstream's body, which is replaced.
-const BODY_HEADERS: [HeaderName; 11] = [
+const BODY_HEADERS: [HeaderName; 14] = [
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CONTENT_ENCODING,
@@ -25,6 +25,9 @@ const BODY_HEADERS: [HeaderName; 11] = [
     header::ETAG,
     header::LAST_MODIFIED,
     header::ACCEPT_RANGES,
+    header::TRAILER,
+    HeaderName::from_static("digest"),
+    HeaderName::from_static("content-digest"),
 ];
 
 /// One status whose upstream responses get the layer's body, with what
@@ -91,9 +94,7 @@ pub(crate) fn replace_body<B>(
         HeaderValue::from_static("nosniff"),
     );
     if settings.negotiates() {
-        headers.insert(header::VARY, HeaderValue::from_static("accept"));
-    } else {
-        headers.remove(header::VARY);
+        add_vary_accept(headers);
     }
     if settings.proxy_status.is_some() {
         let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &intercepted.member);
@@ -111,6 +112,19 @@ pub(crate) fn replace_body<B>(
     Response::from_parts(parts, body)
 }
 
+/// Adds `accept` to the upstream's `Vary`, whose other entries (`Origin`,
+/// say) still describe headers that are kept.
+fn add_vary_accept(headers: &mut http::HeaderMap) {
+    let varies_by_accept = headers.get_all(header::VARY).iter().any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|name| {
+            name.trim_ascii().eq_ignore_ascii_case(b"accept") || name.trim_ascii() == b"*"
+        })
+    });
+    if !varies_by_accept {
+        headers.append(header::VARY, HeaderValue::from_static("accept"));
+    }
+}
+
 /// The upstream's `Proxy-Status` members, kept as they are (several field
 /// lines are one list), with `member` appended, as RFC 9209 asks of each
 /// intermediary.
@@ -120,7 +134,9 @@ fn appended_member<'a>(
 ) -> HeaderValue {
     let mut value = Vec::new();
     for line in existing {
+        // Empty list members (a stray comma) would make the list invalid.
         let line = line.as_bytes().trim_ascii();
+        let line = line.strip_suffix(b",").unwrap_or(line).trim_ascii_end();
         if !line.is_empty() {
             value.extend_from_slice(line);
             value.extend_from_slice(b", ");
@@ -150,5 +166,23 @@ mod tests {
             appended_member([].iter(), "gateway; received-status=502"),
             "gateway; received-status=502"
         );
+        let trailing_comma = [HeaderValue::from_static("lb, ")];
+        assert_eq!(
+            appended_member(trailing_comma.iter(), "gateway; received-status=503"),
+            "lb, gateway; received-status=503"
+        );
+    }
+
+    #[test]
+    fn vary_keeps_the_upstreams_entries() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        add_vary_accept(&mut headers);
+        let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
+        assert_eq!(vary, ["Origin", "accept"]);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::VARY, HeaderValue::from_static("origin, Accept"));
+        add_vary_accept(&mut headers);
+        assert_eq!(headers.get_all(header::VARY).iter().count(), 1);
     }
 }

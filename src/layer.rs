@@ -367,7 +367,9 @@ impl GatewayErrorLayerBuilder {
     /// negotiated format, with `{{error}}` empty (`null` in JSON): there is
     /// no error type, since the upstream did answer. A custom
     /// [`renderer`](Self::renderer) is not used for them, and the hook is
-    /// not called.
+    /// not called. The upstream's other headers (`Server`, `Set-Cookie`,
+    /// its own `Proxy-Status` members) pass through; remove them in a layer
+    /// of your own if they must not reach clients.
     ///
     /// ```
     /// use http::StatusCode;
@@ -387,14 +389,18 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// Whether gRPC calls get gRPC errors (on unless set). A failure
-    /// answering a request whose `content-type` is `application/grpc` or
-    /// `application/grpc+...` is then HTTP 200 with no body and
+    /// answering an HTTP/2 request whose `content-type` is
+    /// `application/grpc` or `application/grpc+...` is then HTTP 200 with no body and
     /// `content-type: application/grpc`, `grpc-status` (see
     /// [`grpc_status_for`](Self::grpc_status_for)), a percent-encoded
     /// `grpc-message`, and `Proxy-Status`: a trailers-only response, which
     /// gRPC clients read as the call's status. A gRPC upstream's own
     /// statuses pass through untouched, and [`intercept`](Self::intercept)
-    /// leaves gRPC calls alone.
+    /// leaves gRPC calls alone. The body is never rendered, so
+    /// [`show_details`](Self::show_details) and a custom
+    /// [`renderer`](Self::renderer) do not apply. A failure in the middle of
+    /// the upstream's response stream resets the stream, which gRPC
+    /// clients report as their own error (tonic: INTERNAL or UNAVAILABLE).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -407,6 +413,7 @@ impl GatewayErrorLayerBuilder {
     ///     Err::<http::Response<String>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
     /// });
     /// let call = Request::post("/orders.Orders/Get")
+    ///     .version(http::Version::HTTP_2)
     ///     .header("content-type", "application/grpc")
     ///     .body(())
     ///     .unwrap();

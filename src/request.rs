@@ -34,7 +34,9 @@ impl FailedRequest {
                 None
             },
             request_id: headers.get(&settings.request_id_header).cloned(),
+            // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
             grpc: settings.grpc.is_some()
+                && request.version() == Version::HTTP_2
                 && headers
                     .get(header::CONTENT_TYPE)
                     .is_some_and(|value| crate::grpc::is_grpc(value.as_bytes())),
@@ -82,8 +84,8 @@ impl FailedRequest {
         self.request_id.as_ref()
     }
 
-    /// Whether the request is a gRPC call (`content-type: application/grpc`
-    /// or `application/grpc+...`), which is answered the gRPC way; always
+    /// Whether the request is a gRPC call (HTTP/2 with
+    /// `content-type: application/grpc` or `application/grpc+...`), which is answered the gRPC way; always
     /// `false` when the layer's [`grpc`](crate::GatewayErrorLayerBuilder::grpc)
     /// handling is off.
     pub fn is_grpc(&self) -> bool {

@@ -21,7 +21,14 @@ pub(crate) fn error_response<B>(
     request: &FailedRequest,
 ) -> Response<ResponseBody<B>> {
     let mut response = build(settings, &error, request);
-    report(settings, &error, response.status(), request);
+    // A gRPC answer is an HTTP 200; the log gets the status the failure
+    // maps to, so alerts on 5xx see it.
+    let status = if request.is_grpc() {
+        settings.statuses[error.kind().index()]
+    } else {
+        response.status()
+    };
+    report(settings, &error, status, request);
     response.extensions_mut().insert(error);
     response
 }

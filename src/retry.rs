@@ -26,24 +26,32 @@ use crate::{ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 ///   reset or closed after the request went out, a read or response
 ///   timeout) is retried only for idempotent methods: GET, HEAD, OPTIONS,
 ///   PUT, DELETE, TRACE.
-/// - Other failures (a malformed response, a failing request body, TLS
-///   certificate errors after connecting, anything unclassified) and every
-///   response the upstream gave, error statuses included, are not retried.
+/// - Other failures are not retried: a malformed response, a failing
+///   request body, a certificate the gateway does not trust (asking again
+///   gets the same certificate), anything unclassified; nor is any response
+///   the upstream gave, error statuses included.
 ///
 /// Each retry waits an exponential backoff with jitter, at most
 /// [`max_retries`](RetryPolicyBuilder::max_retries) happen per request, and
-/// all requests share a retry budget (tower's `TpsBudget`: by default
-/// retries may add 20% to the load, plus 10 per second), so an outage does
-/// not multiply the traffic.
+/// all requests share a retry budget (tower's `TpsBudget`: by default one
+/// retry per five successful requests in the last 10 seconds, plus a
+/// reserve of 10 a second), so an outage does not multiply the traffic.
+/// Each request gets its own random jitter.
 ///
 /// # Replayable bodies
 ///
 /// A request is retried only if its body can be sent again: the body type
 /// must be `Clone`, like `http_body_util::Full<Bytes>`, `String` or
 /// `Bytes`. A streaming body (hyper's `Incoming`, axum's `Body`) has to be
-/// collected first, with a size limit; see `tests/retry.rs`. A body that is
-/// already on its way cannot be replayed, and tower's `Retry` then returns
-/// the first result.
+/// collected first, with a size limit; see `tests/retry.rs`.
+///
+/// # Cost
+///
+/// tower's `Retry` keeps a copy of every request in case it must be sent
+/// again, so with a `RetryPolicy` each call clones the request's headers
+/// and extensions (allocations the layer alone does not make), and a
+/// successful call makes a deposit in the budget. With `max_retries(0)` no
+/// copy is made.
 ///
 /// # Stacking
 ///
@@ -68,9 +76,9 @@ use crate::{ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 /// # let _ = gateway;
 /// # }
 /// ```
-#[derive(Clone)]
 pub struct RetryPolicy {
     retries_left: usize,
+    backoff_bounds: (Duration, Duration, f64),
     backoff: ExponentialBackoff<HasherRng>,
     budget: Arc<dyn Budget + Send + Sync>,
     classifier: Option<GatewayErrorLayer>,
@@ -78,7 +86,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// The defaults: at most 2 retries, backoff from 25 ms to 1 s with
-    /// jitter, and a budget of 20% extra load plus 10 retries a second.
+    /// jitter, and tower's `TpsBudget::new(10 s, 10, 0.2)`.
     pub fn new() -> Self {
         Self::builder()
             .build()
@@ -115,8 +123,36 @@ impl RetryPolicy {
     }
 
     fn decide(&self, kind: UpstreamErrorKind, retry_safe: bool, method: &Method) -> bool {
+        if kind == UpstreamErrorKind::TlsCertificateError {
+            return false;
+        }
         retry_safe || (is_idempotent(method) && Self::transient(kind))
     }
+}
+
+/// tower's `Retry` clones the policy for every request. Each clone gets a
+/// fresh random source: with a copied one, requests that failed together
+/// would wait the same jittered time and retry in step.
+impl Clone for RetryPolicy {
+    fn clone(&self) -> Self {
+        let (min, max, jitter) = self.backoff_bounds;
+        Self {
+            retries_left: self.retries_left,
+            backoff_bounds: self.backoff_bounds,
+            backoff: backoff(min, max, jitter).expect("checked when the policy was built"),
+            budget: self.budget.clone(),
+            classifier: self.classifier.clone(),
+        }
+    }
+}
+
+fn backoff(
+    min: Duration,
+    max: Duration,
+    jitter: f64,
+) -> Result<ExponentialBackoff<HasherRng>, tower::retry::backoff::InvalidBackoff> {
+    let mut maker = ExponentialBackoffMaker::new(min, max, jitter, HasherRng::default())?;
+    Ok(maker.make_backoff())
 }
 
 impl Default for RetryPolicy {
@@ -164,6 +200,9 @@ where
     }
 
     fn clone_request(&mut self, request: &Request<B>) -> Option<Request<B>> {
+        if self.retries_left == 0 {
+            return None;
+        }
         let mut copy = Request::new(request.body().clone());
         *copy.method_mut() = request.method().clone();
         *copy.uri_mut() = request.uri().clone();
@@ -285,8 +324,9 @@ impl RetryPolicyBuilder {
     }
 
     /// The budget all requests share (one policy's clones share it). Unless
-    /// set, tower's `TpsBudget::new(10 s, 10, 0.2)`: retries may add 20% to
-    /// the requests of the last 10 seconds, plus 10 a second.
+    /// set, tower's `TpsBudget::new(10 s, 10, 0.2)`: each successful request
+    /// earns a fifth of a retry for the next 10 seconds, on top of a reserve
+    /// of 10 retries a second.
     pub fn budget(mut self, budget: impl Budget + Send + Sync + 'static) -> Self {
         self.budget = Some(Arc::new(budget));
         self
@@ -308,19 +348,16 @@ impl RetryPolicyBuilder {
                 jitter: self.jitter.to_string(),
             });
         }
-        let mut maker = ExponentialBackoffMaker::new(
-            self.min_backoff,
-            self.max_backoff,
-            self.jitter,
-            HasherRng::default(),
-        )
-        .map_err(|_| ConfigError::InvalidRetryBackoff {
-            min: self.min_backoff,
-            max: self.max_backoff,
+        let backoff = backoff(self.min_backoff, self.max_backoff, self.jitter).map_err(|_| {
+            ConfigError::InvalidRetryBackoff {
+                min: self.min_backoff,
+                max: self.max_backoff,
+            }
         })?;
         Ok(RetryPolicy {
             retries_left: self.max_retries,
-            backoff: maker.make_backoff(),
+            backoff_bounds: (self.min_backoff, self.max_backoff, self.jitter),
+            backoff,
             budget: self
                 .budget
                 .unwrap_or_else(|| Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2))),
@@ -356,8 +393,26 @@ mod tests {
         assert!(!policy.decide(terminated, false, &Method::PATCH));
         // Never sent: any method.
         assert!(policy.decide(UpstreamErrorKind::ConnectionRefused, true, &Method::POST));
-        // A malformed answer is not fixed by asking again.
+        // A malformed answer or an untrusted certificate is not fixed by
+        // asking again.
         assert!(!policy.decide(UpstreamErrorKind::HttpProtocolError, false, &Method::GET));
+        assert!(!policy.decide(UpstreamErrorKind::TlsCertificateError, true, &Method::GET));
+    }
+
+    // Paused, so the clock does not move between the waits and only the
+    // jitter can tell them apart.
+    #[tokio::test(start_paused = true)]
+    async fn each_clone_waits_its_own_jittered_time() {
+        // What tower's `Retry` does per request: clone the policy.
+        let policy = RetryPolicy::builder()
+            .backoff(Duration::from_secs(10), Duration::from_secs(60))
+            .jitter(1.0)
+            .build()
+            .unwrap();
+        let waits: Vec<_> = (0..4)
+            .map(|_| policy.clone().backoff.next_backoff().deadline())
+            .collect();
+        assert!(waits.windows(2).any(|w| w[0] != w[1]), "{waits:?}");
     }
 
     #[test]

@@ -211,3 +211,21 @@ async fn an_empty_budget_allows_no_retry() {
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(seen.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn the_budget_is_shared_by_every_request() {
+    let (upstream, seen) = counting_upstream(|_, stream| reset_after_head(stream)).await;
+    // One retry in reserve, none earned: the first request spends it.
+    let policy = RetryPolicy::builder()
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .max_retries(3)
+        .budget(TpsBudget::new(Duration::from_secs(1), 1, 0.0))
+        .build()
+        .unwrap();
+    let (status, _) = send_through_retry("GET", upstream, policy.clone()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    let (status, _) = send_through_retry("GET", upstream, policy).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
