@@ -154,6 +154,7 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> Result {
+        let start = self.at;
         if self.peek() == Some(b'-') {
             self.at += 1;
         }
@@ -178,6 +179,12 @@ impl Parser<'_> {
                 return self.fail("expected an exponent");
             }
             self.digits();
+        }
+        // RFC 8259 §6: numbers beyond a double's range do not interoperate;
+        // common parsers (serde_json, found by fuzzing) reject them.
+        let text = std::str::from_utf8(&self.bytes[start..self.at]).expect("ASCII digits");
+        if !text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err((start, "a number too large for a double"));
         }
         Ok(())
     }
@@ -216,6 +223,10 @@ mod tests {
             "{} {}",
             "",
             r#"{"a":"x"y"}"#,
+            // Found by fuzzing (fuzz/fuzz_targets/template.rs): valid by the
+            // grammar, out of range for every common parser.
+            "\n2222.2222e44444444444",
+            "-1e309",
         ] {
             assert!(check(bad).is_err(), "{bad}");
         }
