@@ -231,7 +231,11 @@ where
 /// ```
 ///
 /// (A blanket impl for every `Error` would rule out the one for tower's
-/// boxed errors, which do not implement `Error`.)
+/// boxed errors, which do not implement `Error`.) With the `hyper` or `h2`
+/// feature off, those crates' errors have no impl, and Rust's orphan rule
+/// keeps you from adding one: box them first, with
+/// `tower::ServiceBuilder::map_err(Into::<BoxError>::into)` inside the
+/// retry.
 pub trait AsUpstreamCause {
     /// The error, for classification.
     fn as_cause(&self) -> &(dyn std::error::Error + 'static);

@@ -1,7 +1,8 @@
 //! An axum handler that calls the upstream itself and returns
 //! `Result<_, UpstreamError>`: on its own, and under the layer. A real axum
 //! server, a real hyper-util client, real failing upstreams.
-#![cfg(feature = "axum")]
+// `?` on hyper-util's client error needs the `hyper` feature too.
+#![cfg(all(feature = "axum", feature = "hyper"))]
 
 mod support;
 

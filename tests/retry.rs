@@ -1,7 +1,8 @@
 //! `RetryPolicy` under tower's `Retry`, inside the layer, against real
 //! upstreams: a first connection refused by the kernel, an upstream that
 //! resets after reading the request, and a budget that allows nothing.
-#![cfg(feature = "retry")]
+// hyper-util's client error is classifiable with the `hyper` feature.
+#![cfg(all(feature = "retry", feature = "hyper"))]
 
 mod support;
 
