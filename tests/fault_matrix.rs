@@ -9,6 +9,11 @@
 //! upstream's answer arrives unchanged. The TLS rows use the example's
 //! `Forward` with a hyper-rustls client (the example binary speaks plain
 //! HTTP only).
+//!
+//! The kinds asserted are what the default rules for hyper, h2 and rustls
+//! give; with any of those features off, classify_real checks the io-kind
+//! fallbacks instead.
+#![cfg(all(feature = "hyper", feature = "h2", feature = "rustls"))]
 
 #[path = "../examples/reverse_proxy/app.rs"]
 mod app;
