@@ -76,11 +76,16 @@ fn main() {
         "{:>6} {:>10} {:>5} {:>9}  statuses so far",
         "t (s)", "RSS (KiB)", "fds", "requests"
     );
-    let samples = runtime.block_on(run(addr, seconds, rate, pid, statuses.clone()));
+    let (samples, sent) = runtime.block_on(run(addr, seconds, rate, pid, statuses.clone()));
     let _ = child.kill();
     let _ = child.wait();
 
-    // Flat after warm-up: compare the first sample after 60 s with the last.
+    println!(
+        "sent {sent} requests in {seconds} s: {:.1} per second achieved",
+        sent as f64 / seconds as f64
+    );
+    // Flat after warm-up: compare the first sample after 60 s with the last,
+    // and the slope over the second half.
     let after_warmup: Vec<_> = samples.iter().filter(|s| s.0 >= 60).collect();
     if let (Some(first), Some(last)) = (after_warmup.first(), after_warmup.last()) {
         let (rss_min, rss_max) = after_warmup
@@ -93,6 +98,15 @@ fn main() {
             "after warm-up ({} s to {} s): RSS {} -> {} KiB (range {}..{}), fds {} -> {} (range {}..{})",
             first.0, last.0, first.1, last.1, rss_min, rss_max, first.2, last.2, fd_min, fd_max
         );
+        let half: Vec<_> = samples.iter().filter(|s| s.0 * 2 >= seconds).collect();
+        if let (Some(a), Some(b)) = (half.first(), half.last()) {
+            if b.0 > a.0 {
+                println!(
+                    "RSS slope over the second half: {:+.2} KiB/s",
+                    (b.1 as f64 - a.1 as f64) / (b.0 - a.0) as f64
+                );
+            }
+        }
     }
     println!("statuses: {:?}", statuses.lock().unwrap());
 }
@@ -106,7 +120,7 @@ async fn run(
     rate: u64,
     pid: u32,
     statuses: Arc<Mutex<BTreeMap<String, u64>>>,
-) -> Vec<Sample> {
+) -> (Vec<Sample>, u64) {
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(5))
         .build_http::<Empty<Bytes>>();
@@ -116,6 +130,7 @@ async fn run(
     let mut next_sample = 0;
     let mut sent: u64 = 0;
     let mut samples = Vec::new();
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     while start.elapsed() < Duration::from_secs(seconds) {
         tick.tick().await;
         let elapsed = start.elapsed().as_secs();
@@ -137,6 +152,8 @@ async fn run(
         let uri = format!("http://{addr}{path}").parse().unwrap();
         let client = client.clone();
         let statuses = statuses.clone();
+        let in_flight = in_flight.clone();
+        in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
             let outcome = match client.get(uri).await {
                 Ok(response) => {
@@ -151,9 +168,16 @@ async fn run(
                 Err(_) => "client error".to_owned(),
             };
             *statuses.lock().unwrap().entry(outcome).or_default() += 1;
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         });
     }
-    samples
+    // Let the requests in flight (the 2-second /slow ones) finish before
+    // the counts are printed.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (samples, sent)
 }
 
 fn rss_kib(pid: u32) -> u64 {

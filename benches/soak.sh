@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --release --example demo
-cargo bench --quiet --bench soak --no-run 2> /dev/null
+cargo bench --quiet --bench soak --no-run
 target=${CARGO_TARGET_DIR:-target}
 bin=$(ls -t "$target"/release/deps/soak-* | grep -v '\.d$' | head -1)
 "$bin" "$target/release/examples/demo" "${1:-600}" "${2:-200}"

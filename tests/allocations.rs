@@ -11,6 +11,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
+use http_body::Body as _;
 use http_body_util::Full;
 use tower::{service_fn, Layer, Service};
 use tower_gateway_error::GatewayErrorLayer;
@@ -157,41 +158,107 @@ fn failures_allocate_a_bounded_amount() {
     }
 }
 
+/// Bytes live after `f` ran `n` times, less those live before; `f` is run
+/// 100 times first to build whatever is built once.
+fn growth(n: usize, mut f: impl FnMut(usize)) -> isize {
+    (0..100).for_each(&mut f);
+    let before = LIVE.with(Cell::get);
+    (0..n).for_each(&mut f);
+    LIVE.with(Cell::get) - before
+}
+
+/// A request with a varying format and, every other time, a request id.
+fn varied_request(i: usize) -> Request<()> {
+    let mut request = request();
+    let accept = ["application/json", "text/html", "text/plain", "*/*"][i % 4];
+    request
+        .headers_mut()
+        .insert(http::header::ACCEPT, HeaderValue::from_static(accept));
+    if i % 2 == 0 {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
 #[test]
 fn thousands_of_failures_leave_no_memory_behind() {
     // What the soak run (benches/soak.sh) watches from outside, counted
-    // exactly here: every kind, every format, with and without a request
-    // id, and the same number of bytes live before and after.
+    // exactly here, on every path a failure can take: every kind and format,
+    // with and without a request id, prerendered and rendered with details;
+    // an upstream error response intercepted; an upstream body broken
+    // mid-way. Each request is made and consumed inside the loop, so only
+    // what the layer keeps could change the count.
     use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
     let kinds = UpstreamErrorKind::ALL;
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failing = service_fn(move |_req: Request<()>| {
-        let kind = kinds[next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % kinds.len()];
-        async move {
-            Err::<Response<Full<Bytes>>, _>(UpstreamError::new(
-                kind,
-                std::io::Error::other("upstream text"),
-            ))
-        }
-    });
-    let mut layered = GatewayErrorLayer::new().layer(failing);
-    let mut call = |i: usize| {
-        let mut request = request();
-        let accept = ["application/json", "text/html", "*/*"][i % 3];
-        request
-            .headers_mut()
-            .insert(http::header::ACCEPT, HeaderValue::from_static(accept));
-        if i % 2 == 0 {
-            request.headers_mut().remove("x-request-id");
-        }
-        drop(poll_once(layered.call(request)).unwrap());
+    let failing = move |i: usize| {
+        let kind = kinds[i % kinds.len()];
+        Err::<Response<Full<Bytes>>, _>(UpstreamError::new(
+            kind,
+            std::io::Error::other("upstream <text>"),
+        ))
     };
-    // Warm up lazily built state.
-    (0..100).for_each(&mut call);
-    let before = LIVE.with(Cell::get);
-    // Each request is made and consumed inside the loop, so only what the
-    // layer keeps could change the count.
-    (0..6_000).for_each(&mut call);
-    let after = LIVE.with(Cell::get);
-    assert_eq!(after, before, "{} bytes left behind", after - before);
+    for show_details in [false, true] {
+        let layer = GatewayErrorLayer::builder()
+            .show_details(show_details)
+            .build()
+            .unwrap();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut layered = layer.layer(service_fn(|_req: Request<()>| {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async move { failing(i) }
+        }));
+        let left = growth(6_000, |i| {
+            drop(poll_once(layered.call(varied_request(i))).unwrap());
+        });
+        assert_eq!(left, 0, "details {show_details}: {left} bytes left behind");
+    }
+
+    let intercepting = GatewayErrorLayer::builder()
+        .intercept([http::StatusCode::SERVICE_UNAVAILABLE])
+        .build()
+        .unwrap();
+    let mut layered = intercepting.layer(service_fn(|_req: Request<()>| async {
+        let mut response = ok_response();
+        *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            "proxy-status",
+            HeaderValue::from_static("lb; error=connection_refused"),
+        );
+        Ok::<_, Infallible>(response)
+    }));
+    let left = growth(3_000, |i| {
+        drop(poll_once(layered.call(varied_request(i))).unwrap());
+    });
+    assert_eq!(left, 0, "intercepted: {left} bytes left behind");
+
+    let mut layered = GatewayErrorLayer::new().layer(service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(BrokenBody))
+    }));
+    let left = growth(3_000, |i| {
+        let response = poll_once(layered.call(varied_request(i))).unwrap();
+        let mut body = pin!(response.into_body());
+        let frame = body
+            .as_mut()
+            .poll_frame(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(frame, Poll::Ready(Some(Err(_)))));
+    });
+    assert_eq!(left, 0, "broken body: {left} bytes left behind");
+}
+
+/// A body that fails on its first frame, as an upstream that resets
+/// mid-body does.
+struct BrokenBody;
+
+impl http_body::Body for BrokenBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        ))))
+    }
 }

@@ -223,6 +223,24 @@ fn a_json_template_with_a_number_no_parser_takes_is_rejected() {
 }
 
 #[test]
+fn a_json_template_with_an_unpaired_surrogate_is_rejected() {
+    // Found in review after the first fuzzing round: the grammar allows
+    // `\udc00`, serde_json rejects it when the body is parsed.
+    for template in [r#"{"a": "\udc00"}"#, r#"{"a": "\ud800 {{status}}"}"#] {
+        let error = GatewayErrorLayer::builder()
+            .json_template(template)
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("surrogate"), "{error}");
+    }
+    // A pair is fine.
+    GatewayErrorLayer::builder()
+        .json_template(r#"{"face": "\ud83d\ude00", "code": {{status}}}"#)
+        .build()
+        .unwrap();
+}
+
+#[test]
 fn settings_that_cannot_work_are_rejected_with_what_to_change() {
     let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(300_000_000_000);
     #[cfg_attr(not(feature = "retry"), allow(unused_mut))]

@@ -25,6 +25,11 @@ struct Input {
     default_format: Option<u8>,
     show_details: bool,
     proxy_name: Option<String>,
+    status_for: Option<(usize, u16)>,
+    retry_after: Option<u32>,
+    grpc: Option<bool>,
+    html_template: Option<String>,
+    json_template: Option<String>,
 }
 
 fn format(n: u8) -> BodyFormat {
@@ -54,7 +59,11 @@ fuzz_target!(|input: Input| {
         default_format: input.default_format.map(format),
         show_details: input.show_details,
         proxy_name: input.proxy_name,
-        ..responses::Case::default()
+        status_for: input.status_for,
+        retry_after: input.retry_after,
+        grpc: input.grpc,
+        html_template: input.html_template,
+        json_template: input.json_template,
     };
     match case.respond() {
         Some(Ok((head, body))) => responses::check(&case, &head, &body),

@@ -128,11 +128,22 @@ impl Parser<'_> {
                         }
                         Some(b'u') => {
                             self.at += 1;
-                            for _ in 0..4 {
-                                if !matches!(self.peek(), Some(b) if b.is_ascii_hexdigit()) {
-                                    return self.fail("bad \\u escape");
+                            let unit = self.hex4()?;
+                            // RFC 8259 §8.2: an unpaired surrogate does not
+                            // interoperate; serde_json rejects it.
+                            if (0xDC00..=0xDFFF).contains(&unit) {
+                                return self.fail("a lone low surrogate escape");
+                            }
+                            if (0xD800..=0xDBFF).contains(&unit) {
+                                const UNPAIRED: &str =
+                                    "a high surrogate escape without its low half";
+                                if !self.bytes[self.at..].starts_with(b"\\u") {
+                                    return self.fail(UNPAIRED);
                                 }
-                                self.at += 1;
+                                self.at += 2;
+                                if !(0xDC00..=0xDFFF).contains(&self.hex4()?) {
+                                    return self.fail(UNPAIRED);
+                                }
                             }
                         }
                         _ => return self.fail("bad escape"),
@@ -142,6 +153,19 @@ impl Parser<'_> {
                 Some(_) => self.at += 1,
             }
         }
+    }
+
+    /// Four hex digits of a `\u` escape, as a UTF-16 code unit.
+    fn hex4(&mut self) -> Result<u16> {
+        let mut unit = 0u16;
+        for _ in 0..4 {
+            let Some(digit) = self.peek().and_then(|b| char::from(b).to_digit(16)) else {
+                return self.fail("bad \\u escape");
+            };
+            unit = unit * 16 + digit as u16;
+            self.at += 1;
+        }
+        Ok(unit)
     }
 
     fn literal(&mut self, word: &'static str) -> Result {
@@ -207,6 +231,7 @@ mod tests {
             " [ ] ",
             "0",
             r#""x""#,
+            r#""\ud83d\ude00""#,
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
@@ -227,6 +252,10 @@ mod tests {
             // grammar, out of range for every common parser.
             "\n2222.2222e44444444444",
             "-1e309",
+            // Unpaired surrogates: serde_json rejects them.
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
         ] {
             assert!(check(bad).is_err(), "{bad}");
         }

@@ -36,6 +36,11 @@ pub struct Case {
     pub proxy_name: Option<String>,
     pub html_template: Option<String>,
     pub json_template: Option<String>,
+    /// A status for one kind (index as for `kind`); may be rejected.
+    pub status_for: Option<(usize, u16)>,
+    pub retry_after: Option<u32>,
+    /// `Some(false)` turns gRPC answers off.
+    pub grpc: Option<bool>,
 }
 
 /// An upstream error whose text is chosen by the case.
@@ -72,6 +77,17 @@ impl Case {
         }
         if let Some(template) = &self.json_template {
             builder = builder.json_template(template.clone());
+        }
+        if let Some((kind, status)) = self.status_for {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let kinds = UpstreamErrorKind::ALL;
+            builder = builder.status_for(kinds[kind % kinds.len()], status);
+        }
+        if let Some(seconds) = self.retry_after {
+            builder = builder.retry_after(tower_gateway_error::RetryAfter::seconds(seconds));
+        }
+        if let Some(grpc) = self.grpc {
+            builder = builder.grpc(grpc);
         }
         builder.build()
     }
@@ -165,16 +181,32 @@ pub fn check(case: &Case, head: &http::response::Parts, body: &[u8]) {
         "{}",
         head.status
     );
-    let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
-    let is_head = case.method.as_ref() == Some(&Method::HEAD);
-    if is_head {
-        assert!(body.is_empty());
-    } else {
-        assert_eq!(length, body.len(), "Content-Length");
+    if let Some((kind, status)) = case.status_for {
+        let kinds = UpstreamErrorKind::ALL;
+        if kinds[kind % kinds.len()] == case.kind() {
+            assert_eq!(head.status.as_u16(), status);
+        }
     }
-    if is_head {
+    if let Some(seconds) = case.retry_after {
+        assert_eq!(headers["retry-after"], seconds.to_string().as_str());
+    }
+    let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+    if case.method.as_ref() == Some(&Method::HEAD) {
+        // The same head as a GET would get, and no body.
+        assert!(body.is_empty());
+        let get = Case {
+            method: Some(Method::GET),
+            ..case.clone()
+        };
+        let (get_head, get_body) = get.respond().unwrap().unwrap();
+        assert_eq!(length, get_body.len(), "HEAD's Content-Length");
+        assert_eq!(head.status, get_head.status);
+        let mut without_date = get_head.headers.clone();
+        without_date.remove(http::header::DATE);
+        assert_eq!(headers, &without_date);
         return;
     }
+    assert_eq!(length, body.len(), "Content-Length");
     match content_type {
         "application/problem+json" => {
             let problem: serde_json::Value = serde_json::from_slice(body)
@@ -186,24 +218,31 @@ pub fn check(case: &Case, head: &http::response::Parts, body: &[u8]) {
             }
         }
         "application/json" => {
-            serde_json::from_slice::<serde_json::Value>(body)
+            let value = serde_json::from_slice::<serde_json::Value>(body)
                 .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)));
+            // The property tests' JSON templates put the details here.
+            if shows_text(case) && value.get("details").is_some() {
+                assert_eq!(value["details"], chain(case).as_str());
+            }
         }
         "text/html; charset=utf-8" => {
             let page = std::str::from_utf8(body).unwrap();
-            if shows_text(case) && case.html_template.is_none() {
-                // The details block holds the whole chain, escaped, and no
-                // character that could open or close markup.
-                let start = page.find("<pre>").expect("a details block") + "<pre>".len();
-                let end = page.rfind("</pre>").expect("a closed details block");
-                let details = &page[start..end];
-                let chain = format!(
-                    "upstream request failed ({}): {}",
-                    case.kind(),
-                    case.error_text
-                );
-                assert_eq!(details, html_escaped(&chain));
-                assert!(!details.contains(['<', '>', '"', '\'']), "{details}");
+            if shows_text(case) {
+                match &case.html_template {
+                    None => {
+                        // The details block holds the whole chain, escaped,
+                        // and no character that could open or close markup.
+                        let start = page.find("<pre>").expect("a details block") + "<pre>".len();
+                        let end = page.rfind("</pre>").expect("a closed details block");
+                        let details = &page[start..end];
+                        assert_eq!(details, html_escaped(&chain(case)));
+                        assert!(!details.contains(['<', '>', '"', '\'']), "{details}");
+                    }
+                    Some(template) if template.contains("{{details}}") => {
+                        assert!(page.contains(&html_escaped(&chain(case))), "{page}");
+                    }
+                    Some(_) => {}
+                }
             }
         }
         "text/plain; charset=utf-8" => {
@@ -212,6 +251,15 @@ pub fn check(case: &Case, head: &http::response::Parts, body: &[u8]) {
         }
         other => panic!("unexpected content type {other}"),
     }
+}
+
+/// The error chain as details show it.
+fn chain(case: &Case) -> String {
+    format!(
+        "upstream request failed ({}): {}",
+        case.kind(),
+        case.error_text
+    )
 }
 
 /// Whether the body must show the error text: details are on, and the
@@ -223,9 +271,10 @@ fn shows_text(case: &Case) -> bool {
     case.show_details && !case.error_text.is_empty() && !above.ends_with(&case.error_text)
 }
 
-/// HTML escaping as the crate documents it, written out independently:
-/// the five specials as entities, tab and newline kept, other control
-/// characters replaced.
+/// HTML escaping as the crate documents it, kept apart from the crate's
+/// own (`src/render/escape.rs`, which copies safe runs at once) so that a
+/// change to either shows up against the other: the five specials as
+/// entities, tab and newline kept, other control characters replaced.
 pub fn html_escaped(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
