@@ -81,17 +81,7 @@ async fn main() {
         .route("/bare/weather", get(weather))
         .with_state(upstream);
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot listen on {}: {e}; try --listen 127.0.0.1:8000",
-                args.listen
-            )
-        });
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+    let (listener, addr) = support::listen(args.listen).await;
     println!("axum_handler example on http://{addr}\n");
     println!("# under the layer: negotiated format, Retry-After, a log line");
     println!("curl -i -H 'accept: application/json' http://{addr}/weather");

@@ -115,17 +115,7 @@ async fn main() {
         .route_service("/api/{*rest}", api_errors.layer(proxy(nobody.0)))
         .fallback_service(site_errors.layer(proxy(nobody.0)));
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot listen on {}: {e}; try --listen 127.0.0.1:8000",
-                args.listen
-            )
-        });
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+    let (listener, addr) = support::listen(args.listen).await;
     println!("custom_body example on http://{addr}\n");
     println!("# the API's JSON error shape (502, then 504 after 1 s):");
     println!("curl -i -H 'x-request-id: abc-123' http://{addr}/api/orders");

@@ -73,14 +73,8 @@ async fn main() {
         .expect("the demo's settings are valid");
     let app = Router::new().fallback_service(errors.layer(proxy));
 
-    let listener = match TcpListener::bind(listen).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("error: cannot listen on {listen}: {error}\nhint: pick another address with --listen 127.0.0.1:8000");
-            std::process::exit(1);
-        }
-    };
-    print_curl_lines(listener.local_addr().unwrap());
+    let (listener, addr) = support::listen(listen).await;
+    print_curl_lines(addr);
 
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -87,6 +87,9 @@ where
                 deadline,
                 failure,
             } => match inner.poll(cx) {
+                // Written out here rather than in a method: as a method,
+                // even `#[inline(always)]`, it added 70-110 instructions to
+                // every success (callgrind, benches/run-instructions.sh).
                 Poll::Ready(Ok(response)) => {
                     if let Some(error) = unrendered(&response) {
                         (error, take(failure))

@@ -6,12 +6,11 @@
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use crate::settings::Settings;
+use crate::response::{insert_extra_headers, PROXY_STATUS};
 use crate::{ResponseBody, UpstreamError, UpstreamErrorKind};
 
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
-const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
 
 /// gRPC's UNAVAILABLE: transient, clients may retry.
 pub(crate) const UNAVAILABLE: u8 = 14;
@@ -43,16 +42,25 @@ pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
     }
 }
 
-/// The headers of a trailers-only response for one kind, all but
-/// `Proxy-Status`, worked out when the layer is built.
-pub(crate) fn headers(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(4);
+/// Every header of a trailers-only response for one kind, worked out when
+/// the layer is built: nothing in it depends on the request.
+pub(crate) fn headers(
+    code: u8,
+    kind: UpstreamErrorKind,
+    proxy_status: Option<&HeaderValue>,
+    extra: &[(HeaderName, HeaderValue)],
+) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(4 + extra.len());
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/grpc"),
     );
     headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
     headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+    if let Some(value) = proxy_status {
+        headers.insert(PROXY_STATUS, value.clone());
+    }
+    insert_extra_headers(&mut headers, extra);
     headers
 }
 
@@ -73,18 +81,10 @@ fn percent_encoded(message: &str) -> HeaderValue {
 /// The gRPC error response for `error`: HTTP 200 and no body, so the
 /// status travels in the header block that ends the stream.
 pub(crate) fn error_response<B>(
-    settings: &Settings,
     grpc: &[HeaderMap],
     error: &UpstreamError,
 ) -> Response<ResponseBody<B>> {
-    let kind = error.kind();
-    let mut headers = grpc[kind.index()].clone();
-    if let Some(values) = &settings.proxy_status {
-        headers.insert(PROXY_STATUS, values[kind.index()].clone());
-    }
-    for (name, value) in &settings.extra_headers {
-        headers.insert(name.clone(), value.clone());
-    }
+    let headers = grpc[error.kind().index()].clone();
     let mut response = Response::new(ResponseBody::empty());
     *response.status_mut() = StatusCode::OK;
     *response.headers_mut() = headers;

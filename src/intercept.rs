@@ -7,10 +7,9 @@ use http::header::{self, HeaderName};
 use http::{HeaderValue, Response, StatusCode};
 
 use crate::render::Fields;
+use crate::response::{insert_body_headers, insert_extra_headers, ACCEPT, PROXY_STATUS};
 use crate::settings::Settings;
 use crate::{FailedRequest, ResponseBody};
-
-const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
 
 /// Headers that describe the upstream's body, which is replaced.
 const BODY_HEADERS: [HeaderName; 14] = [
@@ -83,15 +82,10 @@ pub(crate) fn replace_body<B>(
     for name in &BODY_HEADERS {
         headers.remove(name);
     }
-    headers.insert(
-        header::CONTENT_TYPE,
+    insert_body_headers(
+        headers,
         HeaderValue::from_static(settings.bodies.content_type(format)),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+        HeaderValue::from(body.len()),
     );
     if settings.negotiates() {
         add_vary_accept(headers);
@@ -100,9 +94,7 @@ pub(crate) fn replace_body<B>(
         let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &intercepted.member);
         headers.insert(PROXY_STATUS, value);
     }
-    for (name, value) in &settings.extra_headers {
-        headers.insert(name.clone(), value.clone());
-    }
+    insert_extra_headers(headers, &settings.extra_headers);
 
     let body = if request.is_head() {
         ResponseBody::empty()
@@ -121,7 +113,7 @@ fn add_vary_accept(headers: &mut http::HeaderMap) {
         })
     });
     if !varies_by_accept {
-        headers.append(header::VARY, HeaderValue::from_static("accept"));
+        headers.append(header::VARY, ACCEPT);
     }
 }
 

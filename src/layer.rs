@@ -477,7 +477,15 @@ impl GatewayErrorLayerBuilder {
         let grpc = self.grpc.then(|| {
             UpstreamErrorKind::EVERY
                 .iter()
-                .map(|&kind| crate::grpc::headers(grpc_codes[kind.index()], kind))
+                .map(|&kind| {
+                    let proxy_status = proxy_status_values.as_ref().map(|v| &v[kind.index()]);
+                    crate::grpc::headers(
+                        grpc_codes[kind.index()],
+                        kind,
+                        proxy_status,
+                        &self.headers,
+                    )
+                })
                 .collect()
         });
 

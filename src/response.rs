@@ -12,8 +12,8 @@ use crate::{
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
-const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
-const ACCEPT: HeaderValue = HeaderValue::from_static("accept");
+pub(crate) const PROXY_STATUS: header::HeaderName = header::HeaderName::from_static("proxy-status");
+pub(crate) const ACCEPT: HeaderValue = HeaderValue::from_static("accept");
 
 pub(crate) fn error_response<B>(
     settings: &Settings,
@@ -51,7 +51,7 @@ fn build<B>(
     request: &FailedRequest,
 ) -> Response<ResponseBody<B>> {
     if let (true, Some(grpc)) = (request.is_grpc(), &settings.grpc) {
-        return crate::grpc::error_response(settings, grpc, error);
+        return crate::grpc::error_response(grpc, error);
     }
     let kind = error.kind();
     let status = settings.statuses[kind.index()];
@@ -159,10 +159,7 @@ pub(crate) fn headers(
     details: Option<&str>,
 ) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(8 + settings.extra_headers.len());
-    headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CONTENT_LENGTH, content_length);
-    headers.insert(header::CACHE_CONTROL, NO_STORE);
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    insert_body_headers(&mut headers, content_type, content_length);
     if settings.negotiates() {
         headers.insert(header::VARY, ACCEPT);
     }
@@ -178,10 +175,31 @@ pub(crate) fn headers(
         };
         headers.insert(PROXY_STATUS, value);
     }
-    for (name, value) in &settings.extra_headers {
+    insert_extra_headers(&mut headers, &settings.extra_headers);
+    headers
+}
+
+/// The headers that describe a body the layer wrote, and keep browsers from
+/// caching or sniffing it.
+pub(crate) fn insert_body_headers(
+    headers: &mut HeaderMap,
+    content_type: HeaderValue,
+    content_length: HeaderValue,
+) {
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, content_length);
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+}
+
+/// The user's own headers, set last so they win.
+pub(crate) fn insert_extra_headers(
+    headers: &mut HeaderMap,
+    extra: &[(header::HeaderName, HeaderValue)],
+) {
+    for (name, value) in extra {
         headers.insert(name.clone(), value.clone());
     }
-    headers
 }
 
 /// Tells the log and the hook about a failure, whether it became an error

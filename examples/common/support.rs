@@ -32,3 +32,24 @@ pub fn port_nobody_listens_on() -> (SocketAddr, socket2::Socket) {
         .expect("a bound IPv4 socket has an address");
     (addr, socket)
 }
+
+/// Binds `addr` for the example's server, with its actual address (for
+/// `127.0.0.1:0`). If it cannot, says why and how to pick another, and
+/// exits with status 1.
+pub async fn listen(addr: SocketAddr) -> (tokio::net::TcpListener, SocketAddr) {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => {
+            let bound = listener
+                .local_addr()
+                .expect("a bound listener has an address");
+            (listener, bound)
+        }
+        Err(error) => {
+            eprintln!(
+                "error: cannot listen on {addr}: {error}\n\
+                 hint: pick another address with --listen 127.0.0.1:8000"
+            );
+            std::process::exit(1);
+        }
+    }
+}

@@ -28,18 +28,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("error: cannot listen on {}: {error}", args.listen);
-            return ExitCode::FAILURE;
-        }
-    };
+    let (listener, addr) = support::listen(args.listen).await;
     println!(
         "reverse proxy on http://{} -> {} ({}); Ctrl-C stops it",
-        listener
-            .local_addr()
-            .expect("a bound listener has an address"),
+        addr,
         args.upstream,
         if args.upstream_http2 {
             "h2c"
