@@ -88,6 +88,14 @@ impl<B> ResponseBody<B> {
     }
 }
 
+/// An empty body, for middleware that writes responses of its own (tower-http's
+/// `TimeoutLayer` stacked outside this layer needs it).
+impl<B> Default for ResponseBody<B> {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
 impl<B> Body for ResponseBody<B>
 where
     B: Body<Data = Bytes>,

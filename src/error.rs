@@ -161,6 +161,33 @@ impl From<hyper_util::client::legacy::Error> for UpstreamError {
     }
 }
 
+/// Classified with the default rules, so `?` works on a reqwest 0.12 call;
+/// see the `io::Error` impl.
+#[cfg(feature = "reqwest-0-12")]
+impl From<reqwest_0_12::Error> for UpstreamError {
+    fn from(error: reqwest_0_12::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a reqwest 0.13 call;
+/// see the `io::Error` impl.
+#[cfg(feature = "reqwest-0-13")]
+impl From<reqwest_0_13::Error> for UpstreamError {
+    fn from(error: reqwest_0_13::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a call that fails
+/// with pingora's `Box<Error>`; see the `io::Error` impl.
+#[cfg(feature = "pingora")]
+impl From<pingora_error::BError> for UpstreamError {
+    fn from(error: pingora_error::BError) -> Self {
+        Self::classify(error)
+    }
+}
+
 /// Classified as a response timeout, so `?` works on a call under tower's
 /// `Timeout`; see the `io::Error` impl.
 impl From<tower::timeout::error::Elapsed> for UpstreamError {

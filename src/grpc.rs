@@ -28,12 +28,14 @@ pub(crate) fn is_grpc(content_type: &[u8]) -> bool {
         && matches!(content_type.get(GRPC.len()), None | Some(b'+' | b';'))
 }
 
-/// The gRPC code a kind maps to unless configured: DEADLINE_EXCEEDED for
-/// timeouts, INTERNAL for a request body that failed (the caller's side),
-/// UNAVAILABLE for everything else, which is what 502 and 503 mean to a
-/// gRPC client.
+/// The gRPC code a kind maps to unless configured, by meaning (gRPC's
+/// statuscodes.md): DEADLINE_EXCEEDED when the upstream did not answer in
+/// time and may have run the call, INTERNAL for a request body that failed
+/// (the caller's side), and UNAVAILABLE for everything else, timeouts
+/// before the request was sent (DNS, connect) included: those are the
+/// transient failures a client should retry with backoff.
 pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
-    if kind.is_timeout() {
+    if kind.is_timeout() && !kind.is_retry_safe() {
         DEADLINE_EXCEEDED
     } else if kind == UpstreamErrorKind::HttpRequestError {
         INTERNAL

@@ -72,6 +72,20 @@ impl GatewayErrorLayer {
         FailedRequest::capture(request, &self.settings, true)
     }
 
+    /// [`capture_request`](Self::capture_request) from a request's head
+    /// alone, for code that holds no `http::Request`: pingora's
+    /// `RequestHeader`, for one, dereferences to `http::request::Parts`.
+    pub fn capture_parts(&self, parts: &http::request::Parts) -> FailedRequest {
+        FailedRequest::capture_head(
+            &parts.method,
+            parts.version,
+            &parts.uri,
+            &parts.headers,
+            &self.settings,
+            true,
+        )
+    }
+
     /// Classifies `error` with this layer's rules (yours, then the defaults).
     pub fn classify(&self, error: impl Into<BoxError>) -> UpstreamError {
         self.settings.classifier.upstream_error(error.into())
@@ -102,6 +116,49 @@ impl GatewayErrorLayer {
     ///     Err(error) => layer.error_response(layer.classify(error), &captured),
     /// };
     /// assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    /// # }
+    /// ```
+    ///
+    /// From pingora's failure hook (feature `pingora`): build the layer once
+    /// with your proxy, and in `ProxyHttp::fail_to_proxy` answer with its
+    /// response instead of pingora's empty 502. pingora's `ConnectTimedout`
+    /// becomes a 504 here, where pingora itself answers 502.
+    ///
+    /// ```
+    /// # #[cfg(feature = "pingora")] {
+    /// use std::io;
+    /// use bytes::Bytes;
+    /// use http::{Request, StatusCode};
+    /// use http_body_util::Empty;
+    /// use pingora_error::{Error, ErrorType};
+    /// use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
+    ///
+    /// let layer = GatewayErrorLayer::builder().proxy_name("edge-1").build().unwrap();
+    ///
+    /// // In `fail_to_proxy(&self, session, e, ctx)`: the request head is
+    /// // `session.req_header()`, which dereferences to `http::request::Parts`,
+    /// // and `e` is the `pingora_error::Error` the proxy failed with.
+    /// let (head, ()) = Request::builder()
+    ///     .header("accept", "application/json")
+    ///     .body(())
+    ///     .unwrap()
+    ///     .into_parts();
+    /// let e = Error::because(
+    ///     ErrorType::ConnectTimedout,
+    ///     "connecting to the upstream",
+    ///     io::Error::from(io::ErrorKind::TimedOut),
+    /// )
+    /// .into_up();
+    ///
+    /// let error = layer.classify(e);
+    /// assert_eq!(error.kind(), UpstreamErrorKind::ConnectionTimeout);
+    /// assert!(error.is_retry_safe());
+    /// let response = layer.error_response::<Empty<Bytes>>(error, &layer.capture_parts(&head));
+    /// assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    /// assert_eq!(response.headers()["proxy-status"], "edge-1; error=connection_timeout");
+    /// // Then send it: `ResponseHeader::build(response.status(), None)` with
+    /// // the response's headers copied in, `session.write_response_header`,
+    /// // and `session.write_response_body` with its body's bytes.
     /// # }
     /// ```
     pub fn error_response<B>(
@@ -428,8 +485,11 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// The `grpc-status` code gRPC calls get for `kind`. Unless set:
-    /// 4 (DEADLINE_EXCEEDED) for timeouts, 13 (INTERNAL) for
-    /// `http_request_error`, 14 (UNAVAILABLE) for the rest. Codes 1 to 16
+    /// 4 (DEADLINE_EXCEEDED) for timeouts after the request was sent
+    /// (`http_response_timeout`, `connection_read_timeout`,
+    /// `connection_write_timeout`), 13 (INTERNAL) for `http_request_error`,
+    /// 14 (UNAVAILABLE) for the rest, `dns_timeout` and `connection_timeout`
+    /// included: the request never left, so a retry may succeed. Codes 1 to 16
     /// are accepted; 0 is OK, not an error.
     pub fn grpc_status_for(mut self, kind: UpstreamErrorKind, code: u8) -> Self {
         self.grpc_codes.push((kind, code));

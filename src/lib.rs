@@ -54,9 +54,43 @@
 //!
 //! [`classify`] walks the error's whole cause chain ([`error_chain`]) and
 //! recognises `io::ErrorKind`s, hyper and hyper-util predicates, h2 reasons,
-//! rustls errors and tower's timeout, load-shed and buffer errors. It is a
+//! rustls errors and tower's timeout, load-shed and buffer errors; with
+//! their features, reqwest's, tonic's and pingora's errors too. It is a
 //! plain function, usable without the layer. Add rules of your own with
 //! [`GatewayErrorLayerBuilder::classify_rule`].
+//!
+//! A client whose connecting is your own code (hyper's `client::conn`, a
+//! custom connector) marks its connect failures with [`ConnectError`] (or
+//! connects through [`connect_timeout`]) and its resolver failures with
+//! [`DnsError`], so a slow connect is `connection_timeout` and retry-safe
+//! rather than a response timeout.
+//!
+//! # Clients
+//!
+//! Every client gets the same answer for the same fault; the README has the
+//! table, client by fault, that `tests/clients.rs` checks over real sockets.
+//!
+//! - **hyper-util's legacy `Client`** (feature `hyper`): its connect phase,
+//!   hyper's parse and close predicates, `set_connect_timeout`. Put tower's
+//!   `Timeout` (or the layer's
+//!   [`response_timeout`](GatewayErrorLayerBuilder::response_timeout))
+//!   around it for a 504 when no response comes.
+//! - **reqwest** 0.12 and 0.13 (features `reqwest-0-12`, `reqwest-0-13`):
+//!   `connect_timeout` is `connection_timeout`; the total `timeout` and
+//!   `read_timeout`, when they fire before the response head, are
+//!   `http_response_timeout` (reqwest reports both with the same private
+//!   type, so they cannot be told apart). reqwest's `timeout` also covers
+//!   reading the body: when it fires after the head was passed on, the
+//!   status cannot change any more, and the client sees a broken transfer
+//!   (`http_response_incomplete`), not a 504. Pick a `timeout` longer than
+//!   your slowest body, or use `read_timeout`, or the layer's
+//!   `response_timeout`, which covers the head only.
+//! - **tonic**'s `Channel` (feature `tonic`): `Endpoint::timeout` is
+//!   `http_response_timeout` (DEADLINE_EXCEEDED for gRPC callers); its
+//!   connect errors, `Endpoint::connect_timeout` included, are connect-phase.
+//! - **pingora** (feature `pingora`): its `ErrorType`s map to kinds, and a
+//!   pingora proxy answers from its failure hook with
+//!   [`GatewayErrorLayer::error_response`].
 //!
 //! # Feature flags
 //!
@@ -68,6 +102,10 @@
 //! | `retry` | yes | `RetryPolicy`, a `tower::retry::Policy` that retries only what is safe to retry |
 //! | `axum` | no | `UpstreamError` as axum's `IntoResponse`, for handlers that call upstreams themselves |
 //! | `tracing` | yes | a `tracing` event with the full error chain for every failure |
+//! | `reqwest-0-12` | no | rules for `reqwest::Error` of reqwest 0.12; `RetryPolicy` and `From` for it |
+//! | `reqwest-0-13` | no | the same for reqwest 0.13 |
+//! | `tonic` | no | rules for tonic's `TimeoutExpired` and `ConnectError` (a `Channel`'s failures) |
+//! | `pingora` | no | rules for pingora's `Error`, by `ErrorType` and `ErrorSource` |
 //!
 //! With a feature off, or when the error comes from another major version
 //! of that library, the walk still reaches the `io::Error`s underneath and
@@ -83,6 +121,7 @@ mod axum;
 mod body;
 mod classify;
 mod config_error;
+mod connect;
 mod dns;
 mod error;
 mod format;
@@ -105,6 +144,7 @@ mod settings;
 pub use crate::body::ResponseBody;
 pub use crate::classify::{classify, error_chain, ClassifyError, ErrorChain};
 pub use crate::config_error::ConfigError;
+pub use crate::connect::{connect_timeout, ConnectError, ConnectTimeout};
 pub use crate::dns::DnsError;
 #[cfg(feature = "hyper")]
 pub use crate::dns::{DnsResolver, ResolveFuture};

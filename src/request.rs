@@ -1,6 +1,6 @@
 //! [`FailedRequest`]: what the layer keeps of a request in case it fails.
 
-use http::{header, HeaderValue, Method, Request, Uri, Version};
+use http::{header, HeaderMap, HeaderValue, Method, Request, Uri, Version};
 
 use crate::settings::Settings;
 
@@ -22,12 +22,33 @@ pub struct FailedRequest {
 }
 
 impl FailedRequest {
+    #[inline]
     pub(crate) fn capture<B>(request: &Request<B>, settings: &Settings, uri: bool) -> Self {
-        let headers = request.headers();
+        Self::capture_head(
+            request.method(),
+            request.version(),
+            request.uri(),
+            request.headers(),
+            settings,
+            uri,
+        )
+    }
+
+    /// What `capture` keeps, from the parts of a request head, for callers
+    /// that have no `Request` (pingora's `RequestHeader` is `Parts`).
+    #[inline]
+    pub(crate) fn capture_head(
+        method: &Method,
+        version: Version,
+        uri: &Uri,
+        headers: &HeaderMap,
+        settings: &Settings,
+        keep_uri: bool,
+    ) -> Self {
         Self {
-            method: request.method().clone(),
-            version: request.version(),
-            uri: uri.then(|| request.uri().clone()),
+            method: method.clone(),
+            version,
+            uri: keep_uri.then(|| uri.clone()),
             accept: if settings.negotiates() {
                 headers.get(header::ACCEPT).cloned()
             } else {
@@ -36,7 +57,7 @@ impl FailedRequest {
             request_id: headers.get(&settings.request_id_header).cloned(),
             // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
             grpc: settings.grpc.is_some()
-                && request.version() == Version::HTTP_2
+                && version == Version::HTTP_2
                 && headers
                     .get(header::CONTENT_TYPE)
                     .is_some_and(|value| crate::grpc::is_grpc(value.as_bytes())),

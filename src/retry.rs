@@ -215,7 +215,10 @@ where
 
 /// The error types [`RetryPolicy`] can classify: the errors of hyper-util's
 /// `Client`, hyper, h2, `io`, the boxed errors tower's middleware
-/// (`Timeout`, `Buffer`, `LoadShed`) return, and [`UpstreamError`].
+/// (`Timeout`, `Buffer`, `LoadShed`) return, [`UpstreamError`],
+/// [`ConnectError`](crate::ConnectError), [`DnsError`](crate::DnsError),
+/// and with their features `reqwest::Error` (a service over a
+/// `reqwest::Client`) and pingora's `Error`.
 ///
 /// For an error type of your own, one line does it:
 ///
@@ -260,6 +263,8 @@ macro_rules! as_upstream_cause {
 
 as_upstream_cause!(
     UpstreamError,
+    crate::ConnectError,
+    crate::DnsError,
     std::io::Error,
     tower::timeout::error::Elapsed,
     tower::load_shed::error::Overloaded,
@@ -269,6 +274,14 @@ as_upstream_cause!(
     hyper_util::client::legacy::Error,
     #[cfg(feature = "h2")]
     h2::Error,
+    #[cfg(feature = "reqwest-0-12")]
+    reqwest_0_12::Error,
+    #[cfg(feature = "reqwest-0-13")]
+    reqwest_0_13::Error,
+    #[cfg(feature = "pingora")]
+    pingora_error::Error,
+    #[cfg(feature = "pingora")]
+    pingora_error::BError,
 );
 
 impl fmt::Debug for RetryPolicy {

@@ -12,8 +12,10 @@ const MAX_DEPTH: usize = 32;
 ///
 /// Unlike following [`Error::source`] alone, this also descends into the
 /// payload of every [`io::Error`] ([`io::Error::get_ref`]) — `io::Error`'s own
-/// `source()` skips it — and, with the `h2` feature, into the I/O error an
-/// `h2::Error` wraps. Custom rules can use it to look for their own types.
+/// `source()` skips it — with the `h2` feature, into the I/O error an
+/// `h2::Error` wraps, and with the `pingora` feature, into the `cause` of
+/// pingora's `Error`, which its `source()` does not return. Custom rules can
+/// use it to look for their own types.
 ///
 /// ```
 /// use std::io;
@@ -77,6 +79,20 @@ fn cause_of<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'st
     if let Some(h2) = error.downcast_ref::<h2::Error>() {
         if let Some(io) = h2.get_io() {
             return Some(io as &(dyn Error + 'static));
+        }
+    }
+    #[cfg(feature = "pingora")]
+    {
+        // pingora passes its errors around as `Box<Error>`, which is an
+        // error type of its own to a downcast.
+        if let Some(boxed) = error.downcast_ref::<pingora_error::BError>() {
+            return Some(&**boxed as &(dyn Error + 'static));
+        }
+        if let Some(pingora) = error.downcast_ref::<pingora_error::Error>() {
+            return pingora
+                .cause
+                .as_deref()
+                .map(|cause| cause as &(dyn Error + 'static));
         }
     }
     error.source()

@@ -1,16 +1,16 @@
 //! Rules for `hyper::Error` and hyper-util's legacy `Client` error.
+//!
+//! Compiled with the `hyper` feature, and with the reqwest features, since
+//! reqwest's errors wrap these two. Only `is_parse_too_large` needs hyper's
+//! server code, which the reqwest features leave out: without it a head too
+//! large for the client is an `http_protocol_error`.
 
 use std::error::Error;
-use std::fmt::{self, Write as _};
 
 use super::{Step, Walk};
 use crate::UpstreamErrorKind;
 
-pub(super) fn classify(
-    level: &(dyn Error + 'static),
-    walk: &mut Walk,
-    parent_was_connect: bool,
-) -> Step {
+pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     if let Some(client) = level.downcast_ref::<hyper_util::client::legacy::Error>() {
         if client.is_connect() {
             walk.connect_phase = true;
@@ -21,21 +21,14 @@ pub(super) fn classify(
         return Step::Continue;
     }
 
-    // hyper-util's `ConnectError` is private and has no predicates; its
-    // message is a fixed `&'static str` chosen by where the connect failed,
-    // so "dns error" is the only way to know the resolver failed. This is
-    // the one rule that reads text, and only at this one level.
-    if parent_was_connect && displays_with_prefix(level, "dns error") {
-        walk.dns_phase = true;
-        return Step::Continue;
-    }
-
     let Some(error) = level.downcast_ref::<hyper::Error>() else {
         return Step::Continue;
     };
+    #[cfg(feature = "hyper")]
     if error.is_parse_too_large() {
-        Step::Decided(UpstreamErrorKind::HttpResponseHeaderSectionSize)
-    } else if error.is_parse() {
+        return Step::Decided(UpstreamErrorKind::HttpResponseHeaderSectionSize);
+    }
+    if error.is_parse() {
         Step::Decided(UpstreamErrorKind::HttpProtocolError)
     } else if error.is_incomplete_message() {
         // The upstream closed before the whole head arrived; most often it
@@ -59,33 +52,4 @@ pub(super) fn classify(
     } else {
         Step::Continue
     }
-}
-
-/// Whether `error`'s `Display` output starts with `prefix`, without
-/// allocating: formatting stops as soon as the answer is known.
-fn displays_with_prefix(error: &dyn Error, prefix: &str) -> bool {
-    struct PrefixMatcher<'p> {
-        rest: &'p str,
-        matched: bool,
-    }
-    impl fmt::Write for PrefixMatcher<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            let n = s.len().min(self.rest.len());
-            if s.as_bytes()[..n] != self.rest.as_bytes()[..n] {
-                return Err(fmt::Error);
-            }
-            self.rest = &self.rest[n..];
-            if self.rest.is_empty() {
-                self.matched = true;
-                return Err(fmt::Error);
-            }
-            Ok(())
-        }
-    }
-    let mut matcher = PrefixMatcher {
-        rest: prefix,
-        matched: false,
-    };
-    let _ = write!(matcher, "{error}");
-    matcher.matched
 }

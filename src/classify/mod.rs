@@ -2,20 +2,29 @@
 //!
 //! The default rules walk the whole cause chain ([`error_chain`]) and decide
 //! by types and predicates, never by message text — with one exception,
-//! documented in `hyper.rs`, where hyper-util offers nothing else. The
-//! library-specific rules sit behind the `hyper`, `h2` and `rustls` features;
+//! documented in `connect.rs`, where hyper-util offers nothing else. One
+//! file per library; the library-specific rules sit behind the `hyper`,
+//! `h2`, `rustls`, `reqwest-0-12`, `reqwest-0-13`, `tonic` and `pingora`
+//! features;
 //! when a downcast fails (a feature is off, or the error came from another
 //! major version of the library) the walk goes on and the `io::ErrorKind`
 //! rules still decide.
 
 mod chain;
+mod connect;
 #[cfg(feature = "h2")]
 mod h2;
-#[cfg(feature = "hyper")]
+#[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
 mod hyper;
 mod io;
+#[cfg(feature = "pingora")]
+mod pingora;
+#[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
+mod reqwest;
 #[cfg(feature = "rustls")]
 mod rustls;
+#[cfg(feature = "tonic")]
+mod tonic;
 mod tower;
 
 use std::error::Error;
@@ -98,7 +107,15 @@ enum Step {
     /// This level settles it.
     Decided(UpstreamErrorKind),
     /// This level has a kind, but a deeper level may know better.
-    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(
+            feature = "hyper",
+            feature = "reqwest-0-12",
+            feature = "reqwest-0-13",
+            feature = "pingora"
+        )),
+        allow(dead_code)
+    )]
     Fallback(UpstreamErrorKind),
     /// This level says nothing about the kind.
     Continue,
@@ -107,8 +124,9 @@ enum Step {
 /// What the walk has learnt from the levels above the current one.
 #[derive(Debug, Default, Clone, Copy)]
 struct Walk {
-    /// hyper-util reported a failure while connecting, so no byte of the
-    /// request reached the upstream.
+    /// A client reported a failure while connecting (hyper-util, reqwest,
+    /// tonic, pingora, or a [`ConnectError`](crate::ConnectError)), so no
+    /// byte of the request reached the upstream.
     connect_phase: bool,
     /// hyper-util reported a failure after the connection was established.
     send_phase: bool,
@@ -116,7 +134,7 @@ struct Walk {
     dns_phase: bool,
     /// A level proved the request was never processed.
     request_not_sent: bool,
-    /// The level just above this one was hyper-util's connect error.
+    /// The level just above this one was a client's connect error.
     parent_was_connect: bool,
 }
 
@@ -173,20 +191,47 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
         });
     }
 
+    let step = connect::classify(level, walk, parent_was_connect);
+    if step != Step::Continue {
+        return step;
+    }
+
     let step = tower::classify(level, walk);
     if step != Step::Continue {
         return step;
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
     {
-        let step = hyper::classify(level, walk, parent_was_connect);
+        let step = reqwest::classify(level, walk);
         if step != Step::Continue {
             return step;
         }
     }
-    #[cfg(not(feature = "hyper"))]
-    let _ = parent_was_connect;
+
+    #[cfg(feature = "tonic")]
+    {
+        let step = tonic::classify(level, walk);
+        if step != Step::Continue {
+            return step;
+        }
+    }
+
+    #[cfg(feature = "pingora")]
+    {
+        let step = pingora::classify(level, walk);
+        if step != Step::Continue {
+            return step;
+        }
+    }
+
+    #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
+    {
+        let step = hyper::classify(level, walk);
+        if step != Step::Continue {
+            return step;
+        }
+    }
 
     #[cfg(feature = "h2")]
     {

@@ -1,0 +1,228 @@
+//! An axum gateway that calls its upstream through **reqwest**, with every
+//! failure answered by `GatewayErrorLayer`: a refused upstream is a 502
+//! `connection_refused`, one that accepts the connection but never answers
+//! is a 504 `http_response_timeout` after `--timeout`, one that cannot be
+//! connected to is a 504 `connection_timeout` after `--connect-timeout`.
+//!
+//! ```text
+//! cargo run --example reqwest_gateway --features reqwest-0-13 -- --upstream http://127.0.0.1:8080
+//! curl -i -H 'accept: application/json' http://127.0.0.1:3000/anything
+//! ```
+//!
+//! In your own project: `reqwest = "0.13"` (or 0.12) and
+//! `tower-gateway-error = { version = "0.1", features = ["reqwest-0-13"] }`
+//! (or `reqwest-0-12`); this example names reqwest `reqwest_0_13` only
+//! because the crate's tests use both versions side by side.
+//!
+//! The part to copy is `ReqwestService`: reqwest's `Client` is a tower
+//! `Service` of reqwest's own `Request`, and the layer (like axum) speaks
+//! `http::Request`, so a few lines turn one into the other.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use clap::Parser;
+use http::uri::{PathAndQuery, Uri};
+use http::{header, Request, Response, Version};
+use http_body::{Frame, SizeHint};
+use reqwest_0_13 as reqwest;
+use tower::{Layer, Service};
+use tower_gateway_error::GatewayErrorLayer;
+
+/// A gateway to one upstream over reqwest, answering its failures with
+/// tower-gateway-error.
+#[derive(Debug, Parser)]
+#[command(about = "A gateway to one upstream over reqwest: failures become 502/503/504 responses")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Upstream to forward to: http://, host and port (e.g. http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080", value_parser = parse_upstream)]
+    upstream: Uri,
+    /// reqwest's total timeout, in seconds: no response head by then is a
+    /// 504. It also covers the body: a body still streaming then breaks off.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    timeout: Duration,
+    /// reqwest's connect timeout, in seconds: a 504 `connection_timeout`.
+    #[arg(long = "connect-timeout", value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    connect_timeout: Duration,
+}
+
+/// A `reqwest::Client` as a `Service<http::Request<axum::body::Body>>`,
+/// forwarding each request to the upstream with its path and query.
+#[derive(Clone)]
+struct ReqwestService {
+    client: reqwest::Client,
+    upstream: Uri,
+}
+
+impl Service<Request<Body>> for ReqwestService {
+    type Response = Response<reqwest::Body>;
+    type Error = reqwest::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // reqwest's pool needs no readiness; its errors come from `execute`.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        let mut uri = self.upstream.clone().into_parts();
+        uri.path_and_query = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .or(Some(PathAndQuery::from_static("/")));
+        parts.uri = Uri::from_parts(uri).expect("the upstream URL was checked at start-up");
+        // reqwest writes the upstream's Host from the URL, and picks the
+        // HTTP version itself; hop-by-hop headers stay on this hop.
+        parts.version = Version::default();
+        for name in [
+            header::HOST,
+            header::CONNECTION,
+            header::TE,
+            header::UPGRADE,
+            header::PROXY_AUTHORIZATION,
+        ] {
+            parts.headers.remove(name);
+        }
+        let request = Request::from_parts(parts, reqwest::Body::wrap(SyncBody(Mutex::new(body))));
+        let client = self.client.clone();
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request)?;
+            let response = client.execute(request).await?;
+            Ok(Response::from(response))
+        })
+    }
+}
+
+/// axum's `Body` is `Send` but not `Sync`, and `reqwest::Body::wrap` wants
+/// both. A `Mutex` makes it `Sync`; polling has `&mut` access, so it never
+/// locks (`get_mut`), and the body streams rather than being collected.
+struct SyncBody(Mutex<Body>);
+
+impl http_body::Body for SyncBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let body = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        Pin::new(body).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .size_hint()
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tower_gateway_error=warn".into()),
+        )
+        .init();
+
+    // This crate's tests build reqwest with rustls and no crypto provider,
+    // so one is picked here. With reqwest's default features (or any
+    // provider feature) you need no such line.
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+
+    let client = reqwest::Client::builder()
+        .timeout(args.timeout)
+        .connect_timeout(args.connect_timeout)
+        // The upstream is a fixed address, not one to reach through
+        // HTTP_PROXY; and its redirects are for the client to follow.
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build();
+    let client = match client {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: cannot build the reqwest client: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let forward = ReqwestService {
+        client,
+        upstream: args.upstream.clone(),
+    };
+    let layer = GatewayErrorLayer::builder().proxy_name("gateway").build();
+    let layer = match layer {
+        Ok(layer) => layer,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = axum::Router::new().fallback_service(layer.layer(forward));
+
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "error: cannot listen on {}: {error}; pick another with --listen",
+                args.listen
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(args.listen);
+    println!(
+        "reqwest gateway on http://{addr} -> {}; Ctrl-C stops it",
+        args.upstream
+    );
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_upstream(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.authority(), uri.path()) {
+        (Some("http"), Some(_), "" | "/") if uri.query().is_none() => Ok(uri),
+        _ => Err("give http://, a host and a port, and no path: http://127.0.0.1:8080".into()),
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("give a positive number of seconds, not {text:?}"))
+}

@@ -1,0 +1,142 @@
+//! pingora's errors, classified by their `ErrorType` and `ErrorSource`.
+//!
+//! No pingora proxy runs here (pingora-core is not a dependency; the
+//! feature is on `pingora-error` alone), so these errors are built with
+//! pingora-error's own constructors, the way pingora's connectors and
+//! HTTP sessions build them: a type, a side, a context, and the cause they
+//! caught (an `io::Error`, a rustls error, another pingora error).
+#![cfg(feature = "pingora")]
+
+use std::io;
+
+use pingora_error::{BError, Error, ErrorType};
+use tower_gateway_error::{
+    classify, error_chain, GatewayErrorLayer, UpstreamError, UpstreamErrorKind,
+};
+
+fn upstream(etype: ErrorType, cause: Option<io::Error>) -> BError {
+    match cause {
+        Some(cause) => Error::because(etype, "talking to the upstream", cause),
+        None => Error::explain(etype, "talking to the upstream"),
+    }
+    .into_up()
+}
+
+#[test]
+fn each_error_type_gets_its_kind_and_retry_safety() {
+    use ErrorType::*;
+    use UpstreamErrorKind as K;
+    let cases = [
+        (ConnectTimedout, K::ConnectionTimeout, true),
+        (ConnectRefused, K::ConnectionRefused, true),
+        (ConnectNoRoute, K::DestinationIpUnroutable, true),
+        (TLSHandshakeFailure, K::TlsProtocolError, true),
+        (TLSHandshakeTimedout, K::ConnectionTimeout, true),
+        (InvalidCert, K::TlsCertificateError, true),
+        (HandshakeError, K::TlsProtocolError, true),
+        (ReadTimedout, K::ConnectionReadTimeout, false),
+        (WriteTimedout, K::ConnectionWriteTimeout, false),
+        (ConnectionClosed, K::ConnectionTerminated, false),
+        (ReadError, K::ConnectionTerminated, false),
+        (WriteError, K::ConnectionTerminated, false),
+        (InvalidHTTPHeader, K::HttpProtocolError, false),
+        (H1Error, K::HttpProtocolError, false),
+        (H2Error, K::HttpProtocolError, false),
+        (InvalidH2, K::HttpProtocolError, false),
+        (InternalError, K::Unclassified, false),
+    ];
+    for (etype, kind, retry_safe) in cases {
+        let error = UpstreamError::classify(upstream(etype.clone(), None));
+        assert_eq!(error.kind(), kind, "{etype:?}");
+        assert_eq!(error.is_retry_safe(), retry_safe, "{etype:?}");
+    }
+}
+
+#[test]
+fn catch_all_types_let_the_cause_decide() {
+    // pingora's connect catch-all around a refused socket: refused, and
+    // retry-safe because it happened while connecting.
+    let refused = upstream(
+        ErrorType::ConnectError,
+        Some(io::Error::from(io::ErrorKind::ConnectionRefused)),
+    );
+    let error = UpstreamError::classify(refused);
+    assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
+    assert!(error.is_retry_safe());
+
+    // A connect catch-all over an unknown cause is still retry-safe.
+    let odd = upstream(ErrorType::ConnectError, Some(io::Error::other("odd")));
+    assert!(UpstreamError::classify(odd).is_retry_safe());
+
+    // A read error whose cause is a reset: the reset decides.
+    let reset = upstream(
+        ErrorType::ReadError,
+        Some(io::Error::from(io::ErrorKind::ConnectionReset)),
+    );
+    assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
+}
+
+#[test]
+fn the_cause_field_and_nested_contexts_are_walked() {
+    // `more_context` nests the first error as the cause of a second one;
+    // neither returns it from `source()`.
+    let inner = upstream(
+        ErrorType::ConnectError,
+        Some(io::Error::from(io::ErrorKind::ConnectionRefused)),
+    );
+    let outer = inner.more_context("while proxying GET /");
+    assert!(error_chain(&outer).any(|level| level
+        .downcast_ref::<io::Error>()
+        .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused)));
+    assert_eq!(classify(&outer), UpstreamErrorKind::ConnectionRefused);
+}
+
+#[cfg(feature = "rustls")]
+#[test]
+fn a_tls_failure_caused_by_the_certificate_is_a_certificate_error() {
+    let bad_certificate = io::Error::new(
+        io::ErrorKind::InvalidData,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+    );
+    let error = upstream(ErrorType::TLSHandshakeFailure, Some(bad_certificate));
+    let error = UpstreamError::classify(error);
+    assert_eq!(error.kind(), UpstreamErrorKind::TlsCertificateError);
+    assert!(error.is_retry_safe());
+}
+
+#[test]
+fn the_downstream_side_is_the_requests_fault() {
+    let mut gone = Error::because(
+        ErrorType::ReadError,
+        "reading the request body",
+        io::Error::from(io::ErrorKind::ConnectionReset),
+    );
+    gone.as_down();
+    assert_eq!(classify(&gone), UpstreamErrorKind::HttpRequestError);
+}
+
+#[test]
+fn the_layer_answers_a_pingora_failure() {
+    let layer = GatewayErrorLayer::builder()
+        .proxy_name("edge-1")
+        .build()
+        .unwrap();
+    let (head, ()) = http::Request::builder()
+        .header("accept", "application/json")
+        .header("x-request-id", "p-1")
+        .body(())
+        .unwrap()
+        .into_parts();
+    let error = UpstreamError::from(upstream(ErrorType::ReadTimedout, None));
+    let response = layer
+        .error_response::<http_body_util::Empty<bytes::Bytes>>(error, &layer.capture_parts(&head));
+    assert_eq!(response.status(), 504);
+    assert_eq!(
+        response.headers()["proxy-status"],
+        "edge-1; error=connection_read_timeout"
+    );
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
