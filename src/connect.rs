@@ -104,9 +104,10 @@ impl Error for ConnectError {
 }
 
 /// Runs `connect`, failing with a [`ConnectError`] if it fails or has not
-/// finished within `limit`: a drop-in for `tokio::time::timeout` around the
-/// connecting part of a hand-rolled client, which keeps a slow connect
-/// apart from a slow response.
+/// finished within `limit`. Use it where `tokio::time::timeout` would go
+/// around the connecting part of a hand-rolled client (TCP, and TLS if
+/// any): it keeps a slow connect apart from a slow response, and gives one
+/// `Result` instead of two.
 ///
 /// ```
 /// use std::time::Duration;
@@ -129,7 +130,7 @@ impl Error for ConnectError {
 ///
 /// # Panics
 ///
-/// Like `tokio::time::timeout`, when polled outside a tokio runtime with
+/// Like `tokio::time::timeout`, when called outside a tokio runtime with
 /// the time driver enabled.
 pub fn connect_timeout<F, T, E>(limit: Duration, connect: F) -> ConnectTimeout<F>
 where

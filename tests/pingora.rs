@@ -68,12 +68,62 @@ fn catch_all_types_let_the_cause_decide() {
     let odd = upstream(ErrorType::ConnectError, Some(io::Error::other("odd")));
     assert!(UpstreamError::classify(odd).is_retry_safe());
 
-    // A read error whose cause is a reset: the reset decides.
-    let reset = upstream(
+    // A read error whose cause is an OS timeout: the cause decides.
+    let timed_out = upstream(
         ErrorType::ReadError,
-        Some(io::Error::from(io::ErrorKind::ConnectionReset)),
+        Some(io::Error::from(io::ErrorKind::TimedOut)),
     );
-    assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
+    assert_eq!(
+        classify(&timed_out),
+        UpstreamErrorKind::ConnectionReadTimeout
+    );
+}
+
+/// An HTTP/2 catch-all over a stream the upstream cancelled: the h2 reason
+/// decides (the stream ended without a response), not the catch-all's
+/// protocol error.
+#[cfg(feature = "h2")]
+#[test]
+fn an_h2_catch_all_lets_the_h2_error_decide() {
+    let h2_reset = Error::because(
+        ErrorType::H2Error,
+        "reading the response",
+        h2::Error::from(h2::Reason::CANCEL),
+    )
+    .into_up();
+    assert_eq!(classify(&h2_reset), UpstreamErrorKind::ConnectionTerminated);
+}
+
+/// On an open connection the request may have gone: a route lost there is
+/// a terminated connection, never the retry-safe "unroutable" of a connect.
+#[test]
+fn failures_on_an_open_connection_are_never_retry_safe() {
+    for etype in [
+        ErrorType::ReadError,
+        ErrorType::WriteError,
+        ErrorType::H1Error,
+        ErrorType::H2Error,
+    ] {
+        let lost = upstream(
+            etype.clone(),
+            Some(io::Error::from(io::ErrorKind::HostUnreachable)),
+        );
+        let error = UpstreamError::classify(lost);
+        assert_eq!(
+            error.kind(),
+            UpstreamErrorKind::ConnectionTerminated,
+            "{etype:?}"
+        );
+        assert!(!error.is_retry_safe(), "{etype:?}");
+    }
+    // The same cause while connecting is unroutable, and retry-safe.
+    let unroutable = upstream(
+        ErrorType::ConnectError,
+        Some(io::Error::from(io::ErrorKind::HostUnreachable)),
+    );
+    let error = UpstreamError::classify(unroutable);
+    assert_eq!(error.kind(), UpstreamErrorKind::DestinationIpUnroutable);
+    assert!(error.is_retry_safe());
 }
 
 #[test]
@@ -101,6 +151,17 @@ fn a_tls_failure_caused_by_the_certificate_is_a_certificate_error() {
     let error = upstream(ErrorType::TLSHandshakeFailure, Some(bad_certificate));
     let error = UpstreamError::classify(error);
     assert_eq!(error.kind(), UpstreamErrorKind::TlsCertificateError);
+    assert!(error.is_retry_safe());
+
+    // An alert is not retry-safe by its kind (RFC 9209 allows it after the
+    // handshake); during pingora's handshake it is.
+    let alert = io::Error::new(
+        io::ErrorKind::InvalidData,
+        rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+    );
+    let error = UpstreamError::classify(upstream(ErrorType::TLSHandshakeFailure, Some(alert)));
+    assert_eq!(error.kind(), UpstreamErrorKind::TlsAlertReceived);
+    assert!(!UpstreamErrorKind::TlsAlertReceived.is_retry_safe());
     assert!(error.is_retry_safe());
 }
 

@@ -11,6 +11,10 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     let Some(error) = level.downcast_ref::<h2::Error>() else {
         return Step::Continue;
     };
+    // h2 runs on an open connection.
+    if !walk.connect_phase {
+        walk.send_phase = true;
+    }
     if error.is_io() {
         // The chain walk goes on into `get_io()`.
         return Step::Continue;

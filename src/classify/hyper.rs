@@ -24,6 +24,11 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     let Some(error) = level.downcast_ref::<hyper::Error>() else {
         return Step::Continue;
     };
+    // hyper does not connect: its errors come from an open connection,
+    // unless a connector handshake above says otherwise.
+    if !walk.connect_phase {
+        walk.send_phase = true;
+    }
     #[cfg(feature = "hyper")]
     if error.is_parse_too_large() {
         return Step::Decided(UpstreamErrorKind::HttpResponseHeaderSectionSize);

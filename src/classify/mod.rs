@@ -128,7 +128,9 @@ struct Walk {
     /// tonic, pingora, or a [`ConnectError`](crate::ConnectError)), so no
     /// byte of the request reached the upstream.
     connect_phase: bool,
-    /// hyper-util reported a failure after the connection was established.
+    /// The failure happened on a connection that was already open (hyper-util
+    /// said so, or a level is an HTTP error of hyper, h2 or pingora, which
+    /// only exist once there is a connection), so the request may have gone.
     send_phase: bool,
     /// The failure happened while resolving the upstream's name.
     dns_phase: bool,
@@ -136,6 +138,9 @@ struct Walk {
     request_not_sent: bool,
     /// The level just above this one was a client's connect error.
     parent_was_connect: bool,
+    /// The level just above this one was a tonic `Channel`'s error.
+    #[cfg(feature = "tonic")]
+    parent_was_tonic_transport: bool,
 }
 
 pub(crate) fn classify_default(error: &(dyn Error + 'static)) -> Classification {
@@ -175,6 +180,8 @@ pub(crate) fn classify_default(error: &(dyn Error + 'static)) -> Classification 
 
 fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     let parent_was_connect = std::mem::take(&mut walk.parent_was_connect);
+    #[cfg(feature = "tonic")]
+    let parent_was_tonic_transport = std::mem::take(&mut walk.parent_was_tonic_transport);
 
     if let Some(ours) = level.downcast_ref::<UpstreamError>() {
         walk.request_not_sent |= ours.is_retry_safe();
@@ -211,7 +218,7 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
 
     #[cfg(feature = "tonic")]
     {
-        let step = tonic::classify(level, walk);
+        let step = tonic::classify(level, walk, parent_was_tonic_transport);
         if step != Step::Continue {
             return step;
         }

@@ -27,6 +27,12 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
         walk.connect_phase = true;
         Step::Decided(kind)
     };
+    let send_phase = |walk: &mut Walk, step| {
+        if !walk.connect_phase {
+            walk.send_phase = true;
+        }
+        step
+    };
     match error.etype {
         ErrorType::ConnectTimedout | ErrorType::TLSHandshakeTimedout => {
             connect_phase(walk, UpstreamErrorKind::ConnectionTimeout)
@@ -48,18 +54,30 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
             walk.connect_phase = true;
             Step::Continue
         }
-        ErrorType::ReadTimedout => Step::Decided(UpstreamErrorKind::ConnectionReadTimeout),
-        ErrorType::WriteTimedout => Step::Decided(UpstreamErrorKind::ConnectionWriteTimeout),
-        ErrorType::ConnectionClosed => Step::Decided(UpstreamErrorKind::ConnectionTerminated),
-        ErrorType::ReadError | ErrorType::WriteError => {
-            Step::Fallback(UpstreamErrorKind::ConnectionTerminated)
+        // The types of an open connection: the request may have gone, so
+        // a cause below (a host that became unreachable, say) must not read
+        // as a connect failure.
+        ErrorType::ReadTimedout => send_phase(
+            walk,
+            Step::Decided(UpstreamErrorKind::ConnectionReadTimeout),
+        ),
+        ErrorType::WriteTimedout => send_phase(
+            walk,
+            Step::Decided(UpstreamErrorKind::ConnectionWriteTimeout),
+        ),
+        ErrorType::ConnectionClosed => {
+            send_phase(walk, Step::Decided(UpstreamErrorKind::ConnectionTerminated))
         }
+        ErrorType::ReadError | ErrorType::WriteError => send_phase(
+            walk,
+            Step::Fallback(UpstreamErrorKind::ConnectionTerminated),
+        ),
         ErrorType::InvalidHTTPHeader | ErrorType::InvalidH2 => {
-            Step::Decided(UpstreamErrorKind::HttpProtocolError)
+            send_phase(walk, Step::Decided(UpstreamErrorKind::HttpProtocolError))
         }
         // Catch-alls: an h2 reason below (REFUSED_STREAM, say) knows better.
         ErrorType::H1Error | ErrorType::H2Error | ErrorType::H2Downgrade => {
-            Step::Fallback(UpstreamErrorKind::HttpProtocolError)
+            send_phase(walk, Step::Fallback(UpstreamErrorKind::HttpProtocolError))
         }
         // The gateway's own failures (binding a local address, files, its
         // own code), statuses it chose to answer with, and custom types:

@@ -6,10 +6,10 @@
 //! One connect failure escapes `ConnectError`: with a connector of your own
 //! (`Endpoint::connect_with_connector`), tonic applies `connect_timeout`
 //! outside it, with hyper-timeout, whose timeout is an `io::Error` of kind
-//! `TimedOut` carrying tokio's `Elapsed`. Nothing else in a tonic channel
-//! has that shape: read and write timeouts of a stream carry no payload,
-//! and OS timeouts carry an errno. So under this feature that shape is a
-//! connect timeout.
+//! `TimedOut` carrying tokio's `Elapsed`. Nothing else a channel returns
+//! has that shape right under its `transport::Error`: read and write
+//! timeouts of a stream carry no payload, and OS timeouts carry an errno.
+//! So there, and only there, that shape is a connect timeout.
 
 use std::error::Error;
 use std::io;
@@ -17,12 +17,21 @@ use std::io;
 use super::{Step, Walk};
 use crate::UpstreamErrorKind;
 
-pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
+pub(super) fn classify(
+    level: &(dyn Error + 'static),
+    walk: &mut Walk,
+    parent_was_transport: bool,
+) -> Step {
     if level.is::<tonic::TimeoutExpired>() {
         return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
     }
+    if level.is::<tonic::transport::Error>() {
+        walk.parent_was_tonic_transport = true;
+        return Step::Continue;
+    }
     if let Some(error) = level.downcast_ref::<io::Error>() {
-        if error.kind() == io::ErrorKind::TimedOut
+        if parent_was_transport
+            && error.kind() == io::ErrorKind::TimedOut
             && error
                 .get_ref()
                 .is_some_and(|payload| payload.is::<tokio::time::error::Elapsed>())
