@@ -114,8 +114,9 @@ const fn row(
 }
 
 /// What the suite asserts. Every client gets the same answer for the same
-/// fault; a difference would be a bug of this crate, shown as a differing
-/// cell here and in the README.
+/// fault, so each row is built with `row`; a row holds one kind per
+/// client, and a client that differed would need its own cell here, and
+/// would show as one in the README.
 const MATRIX: [Row; 7] = {
     use tonic::Code::*;
     [
@@ -943,6 +944,30 @@ macro_rules! reqwest_specifics {
                 assert_eq!(seen[0].kind(), UpstreamErrorKind::HttpResponseIncomplete);
             }
 
+            /// In a handler that reads the body itself, reqwest's body
+            /// errors (here its total timeout, mid-body) are incomplete
+            /// responses too.
+            #[tokio::test]
+            async fn a_body_read_by_a_handler_that_breaks_is_incomplete() {
+                let upstream = raw_upstream(stalls_mid_body).await;
+                let client = $client::builder(TestResolver::default())
+                    .timeout(Duration::from_millis(300))
+                    .build()
+                    .unwrap();
+                let response = client
+                    .get(format!("http://{upstream}/"))
+                    .send()
+                    .await
+                    .unwrap();
+                let error = UpstreamError::from(response.bytes().await.unwrap_err());
+                assert_eq!(
+                    error.kind(),
+                    UpstreamErrorKind::HttpResponseIncomplete,
+                    "{error:?}"
+                );
+                assert!(!error.is_retry_safe());
+            }
+
             /// A request body that fails on its way out (here a stream that
             /// errors, as a client's aborted upload does) is the request's
             /// fault, not the upstream's.
@@ -1046,6 +1071,48 @@ impl http_body::Body for FailingBody {
             )))))
         }
     }
+}
+
+/// With tonic's own connector (`connect_lazy`), `Endpoint::connect_timeout`
+/// is hyper-util's, inside tonic's `ConnectError`: the same answer as with
+/// a connector of your own.
+#[cfg(all(feature = "tonic", target_os = "linux"))]
+#[tokio::test]
+async fn a_tonic_channel_on_its_own_connector_times_out_connecting() {
+    use tower::ServiceExt;
+
+    let blocked = full_backlog().await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", blocked.addr))
+        .unwrap()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(RESPONSE_TIMEOUT)
+        .connect_lazy()
+        .map_request(|request: Request<Incoming>| request.map(tonic::body::Body::new));
+    let (layer, seen) = recording_layer();
+    let gateway = serve(layer.layer(channel)).await;
+    assert_eq!(
+        call_over_grpc(gateway).await,
+        (tonic::Code::Unavailable, "connection_timeout".to_owned())
+    );
+    assert!(seen.lock().unwrap()[0].is_retry_safe());
+}
+
+/// The rule for the connect timeout tonic puts around a custom connector
+/// (an I/O timeout carrying tokio's `Elapsed`) holds only right under a
+/// tonic channel's error: the same shape elsewhere is not a connect, and
+/// not retry-safe.
+#[cfg(feature = "tonic")]
+#[tokio::test]
+async fn the_tonic_connect_timeout_shape_elsewhere_is_not_a_connect() {
+    let elapsed = tokio::time::timeout(Duration::ZERO, std::future::pending::<()>())
+        .await
+        .unwrap_err();
+    let error = UpstreamError::classify(std::io::Error::new(std::io::ErrorKind::TimedOut, elapsed));
+    assert_eq!(
+        error.kind(),
+        tower_gateway_error::UpstreamErrorKind::ConnectionReadTimeout
+    );
+    assert!(!error.is_retry_safe());
 }
 
 /// A tonic `Channel` whose upstream answers is passed through: the suite's

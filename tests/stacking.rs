@@ -44,7 +44,7 @@ async fn tower_http_timeout_under_the_layer_passes_through_as_its_own_answer() {
 
 /// The order the README gives: a longer backstop timeout over the layer,
 /// tower's `Timeout` under it. The layer's 504 comes first, with its body
-/// and `Proxy-Status`; the backstop still bounds the whole exchange.
+/// and `Proxy-Status`, not the backstop's empty answer.
 #[tokio::test]
 async fn tower_timeout_under_the_layer_and_a_backstop_over_it() {
     let upstream = raw_upstream(stall).await;
