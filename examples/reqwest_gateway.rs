@@ -1,8 +1,9 @@
 //! An axum gateway that calls its upstream through **reqwest**, with every
 //! failure answered by `GatewayErrorLayer`: a refused upstream is a 502
 //! `connection_refused`, one that accepts the connection but never answers
-//! is a 504 `http_response_timeout` after `--timeout`, one that cannot be
-//! connected to is a 504 `connection_timeout` after `--connect-timeout`.
+//! is a 504 `http_response_timeout` after `--read-timeout` (or `--timeout`),
+//! one that cannot be connected to is a 504 `connection_timeout` after
+//! `--connect-timeout`.
 //!
 //! ```text
 //! cargo run --example reqwest_gateway --features reqwest-0-13 -- --upstream http://127.0.0.1:8080
@@ -30,7 +31,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use clap::Parser;
 use http::uri::{PathAndQuery, Uri};
-use http::{header, Request, Response, Version};
+use http::{header, HeaderMap, HeaderName, Request, Response, Version};
 use http_body::{Frame, SizeHint};
 use reqwest_0_13 as reqwest;
 use tower::{Layer, Service};
@@ -44,14 +45,21 @@ struct Args {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
-    /// Upstream to forward to: http://, host and port (e.g. http://127.0.0.1:8080).
+    /// Upstream to forward to: scheme, host and port (e.g. http://127.0.0.1:8080).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080", value_parser = parse_upstream)]
     upstream: Uri,
-    /// reqwest's total timeout, in seconds: no response head by then is a
-    /// 504. It also covers the body: a body still streaming then breaks off.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
-    timeout: Duration,
+    /// reqwest's read timeout, in seconds: the longest the upstream may stay
+    /// silent. Before the response head that is a 504; later the transfer
+    /// breaks off. It restarts with every read, so long bodies live.
+    #[arg(long = "read-timeout", value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    read_timeout: Duration,
+    /// reqwest's total timeout, in seconds, off unless given: no response
+    /// head by then is a 504, but it also covers the body, so a body still
+    /// streaming then breaks off.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// reqwest's connect timeout, in seconds: a 504 `connection_timeout`.
+    /// Keep it below the other two.
     #[arg(long = "connect-timeout", value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     connect_timeout: Duration,
 }
@@ -84,24 +92,46 @@ impl Service<Request<Body>> for ReqwestService {
             .or(Some(PathAndQuery::from_static("/")));
         parts.uri = Uri::from_parts(uri).expect("the upstream URL was checked at start-up");
         // reqwest writes the upstream's Host from the URL, and picks the
-        // HTTP version itself; hop-by-hop headers stay on this hop.
+        // HTTP version itself.
         parts.version = Version::default();
-        for name in [
-            header::HOST,
-            header::CONNECTION,
-            header::TE,
-            header::UPGRADE,
-            header::PROXY_AUTHORIZATION,
-        ] {
-            parts.headers.remove(name);
-        }
+        parts.headers.remove(header::HOST);
+        remove_hop_by_hop(&mut parts.headers);
         let request = Request::from_parts(parts, reqwest::Body::wrap(SyncBody(Mutex::new(body))));
         let client = self.client.clone();
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)?;
-            let response = client.execute(request).await?;
-            Ok(Response::from(response))
+            let mut response = Response::from(client.execute(request).await?);
+            remove_hop_by_hop(response.headers_mut());
+            Ok(response)
         })
+    }
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the
+/// message: the ones `Connection` names, and the usual ones.
+fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| name.trim().parse().ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
     }
 }
 
@@ -151,14 +181,17 @@ async fn main() -> ExitCode {
     // provider feature) you need no such line.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
 
-    let client = reqwest::Client::builder()
-        .timeout(args.timeout)
+    let mut client = reqwest::Client::builder()
+        .read_timeout(args.read_timeout)
         .connect_timeout(args.connect_timeout)
         // The upstream is a fixed address, not one to reach through
         // HTTP_PROXY; and its redirects are for the client to follow.
         .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build();
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(total) = args.timeout {
+        client = client.timeout(total);
+    }
+    let client = client.build();
     let client = match client {
         Ok(client) => client,
         Err(error) => {
@@ -212,8 +245,11 @@ async fn main() -> ExitCode {
 fn parse_upstream(text: &str) -> Result<Uri, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
     match (uri.scheme_str(), uri.authority(), uri.path()) {
-        (Some("http"), Some(_), "" | "/") if uri.query().is_none() => Ok(uri),
-        _ => Err("give http://, a host and a port, and no path: http://127.0.0.1:8080".into()),
+        (Some("http" | "https"), Some(_), "" | "/") if uri.query().is_none() => Ok(uri),
+        _ => Err(
+            "give a scheme (http or https), a host and a port, and no path: http://127.0.0.1:8080"
+                .into(),
+        ),
     }
 }
 
