@@ -34,7 +34,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use tower::Layer;
@@ -80,6 +80,18 @@ enum Fault {
     Dns,
     /// The upstream's certificate is signed by nobody the client trusts.
     UntrustedCertificate,
+}
+
+impl Fault {
+    const ALL: [Fault; 7] = [
+        Fault::Refused,
+        Fault::ResetBeforeHead,
+        Fault::Garbage,
+        Fault::Stall,
+        Fault::ConnectStalls,
+        Fault::Dns,
+        Fault::UntrustedCertificate,
+    ];
 }
 
 /// One row of the matrix: a fault, the kind each client's failure gets (in
@@ -229,21 +241,9 @@ fn the_readme_table_is_the_matrix() {
 
 #[test]
 fn the_matrix_has_every_fault_once() {
-    use Fault::*;
-    for fault in [
-        Refused,
-        ResetBeforeHead,
-        Garbage,
-        Stall,
-        ConnectStalls,
-        Dns,
-        UntrustedCertificate,
-    ] {
-        assert_eq!(
-            MATRIX.iter().filter(|row| row.fault == fault).count(),
-            1,
-            "{fault:?}"
-        );
+    for fault in Fault::ALL {
+        let rows = MATRIX.iter().filter(|row| row.fault == fault).count();
+        assert_eq!(rows, 1, "{fault:?}");
     }
 }
 
@@ -299,33 +299,15 @@ static TLS_VERSIONS: &[&rustls::SupportedProtocolVersion] =
 /// An HTTP/2 upstream that reads the client's preface and first HEADERS
 /// frame, then resets the connection without answering.
 async fn reset_after_h2_headers(mut stream: TcpStream) {
-    let mut preface = [0u8; 24];
-    if stream.read_exact(&mut preface).await.is_err() {
-        return;
+    if read_h2_preface(&mut stream).await && read_h2_frames_until_headers(&mut stream).await {
+        stream.set_zero_linger().unwrap();
     }
-    loop {
-        let mut header = [0u8; 9];
-        if stream.read_exact(&mut header).await.is_err() {
-            return;
-        }
-        let length =
-            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
-        let mut payload = vec![0u8; length];
-        if stream.read_exact(&mut payload).await.is_err() {
-            return;
-        }
-        if header[3] == 0x1 {
-            break;
-        }
-    }
-    stream.set_zero_linger().unwrap();
 }
 
 /// An "HTTP/2 upstream" that answers the client's preface with bytes that
 /// are not HTTP/2 frames.
 async fn garbage_after_h2_preface(mut stream: TcpStream) {
-    let mut preface = [0u8; 24];
-    if stream.read_exact(&mut preface).await.is_ok() {
+    if read_h2_preface(&mut stream).await {
         let _ = stream.write_all(GARBAGE).await;
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
@@ -737,42 +719,11 @@ async fn call_over_http(gateway: SocketAddr) -> (u16, String) {
     (status, token)
 }
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetOrder {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Order {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-}
-
 /// A gRPC caller's call to the gateway with a real tonic client: the
 /// status it reports, and the Proxy-Status error type in its metadata.
 async fn call_over_grpc(gateway: SocketAddr) -> (tonic::Code, String) {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = tonic::client::Grpc::new(channel);
-    client.ready().await.unwrap();
-    let status = client
-        .unary(
-            tonic::Request::new(GetOrder { id: 7 }),
-            http::uri::PathAndQuery::from_static("/shop.Orders/Get"),
-            tonic_prost::ProstCodec::<GetOrder, Order>::default(),
-        )
-        .await
-        .unwrap_err();
-    let proxy_status = status
-        .metadata()
-        .get("proxy-status")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let status = orders::get_order(gateway, 7).await.unwrap_err();
+    let proxy_status = orders::proxy_status(&status).unwrap();
     let token = proxy_status
         .strip_prefix("gateway; error=")
         .unwrap_or_else(|| panic!("Proxy-Status: {proxy_status}"))

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
-use http::uri::PathAndQuery;
 use http::Request;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -20,23 +19,8 @@ use tonic_prost::ProstCodec;
 use tower::Layer;
 use tower_gateway_error::GatewayErrorLayer;
 
+use support::orders::{get_order, proxy_status, GetOrder, Order};
 use support::{closed_port, raw_upstream, serve};
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetOrder {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Order {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-    #[prost(string, tag = "2")]
-    item: String,
-}
-
-const GET: &str = "/shop.Orders/Get";
 
 /// The upstream: a tonic unary handler. Order 7 exists, order 8 takes 30
 /// seconds, anything else is NOT_FOUND.
@@ -85,32 +69,6 @@ async fn gateway(upstream: SocketAddr, layer: GatewayErrorLayer) -> SocketAddr {
         async move { client.request(request).await }
     });
     serve(layer.layer(forward)).await
-}
-
-/// One `Get` call with a real tonic client.
-async fn get_order(gateway: SocketAddr, id: u64) -> Result<Order, Status> {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = tonic::client::Grpc::new(channel);
-    client.ready().await.unwrap();
-    client
-        .unary(
-            tonic::Request::new(GetOrder { id }),
-            PathAndQuery::from_static(GET),
-            ProstCodec::<GetOrder, Order>::default(),
-        )
-        .await
-        .map(tonic::Response::into_inner)
-}
-
-fn proxy_status(status: &Status) -> Option<&str> {
-    status
-        .metadata()
-        .get("proxy-status")
-        .map(|v| v.to_str().unwrap())
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! that talk to them. Shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod orders;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -305,33 +307,46 @@ pub const H2_PROTOCOL_ERROR: u8 = 0x1;
 pub async fn h2_framed_upstream(action: H2Frames) -> SocketAddr {
     raw_upstream(move |mut stream| async move {
         const EMPTY_SETTINGS: [u8; 9] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-        let mut preface = [0u8; 24];
-        if stream.read_exact(&mut preface).await.is_err() {
+        if !read_h2_preface(&mut stream).await {
             return;
         }
         let _ = stream.write_all(&EMPTY_SETTINGS).await;
-        loop {
-            let mut header = [0u8; 9];
-            if stream.read_exact(&mut header).await.is_err() {
-                return;
-            }
-            let length =
-                usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
-            let mut payload = vec![0u8; length];
-            if stream.read_exact(&mut payload).await.is_err() {
-                return;
-            }
-            if header[3] == 0x1 {
-                if let H2Frames::GoAway(code) = action {
-                    let goaway = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, code];
-                    let _ = stream.write_all(&goaway).await;
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                return;
-            }
+        if !read_h2_frames_until_headers(&mut stream).await {
+            return;
         }
+        if let H2Frames::GoAway(code) = action {
+            let goaway = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, code];
+            let _ = stream.write_all(&goaway).await;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
     })
     .await
+}
+
+/// Reads an HTTP/2 client's connection preface; false if it did not come.
+pub async fn read_h2_preface(stream: &mut TcpStream) -> bool {
+    let mut preface = [0u8; 24];
+    stream.read_exact(&mut preface).await.is_ok()
+}
+
+/// Reads HTTP/2 frames until the client's first HEADERS frame (a
+/// request); false if the connection ended first.
+pub async fn read_h2_frames_until_headers(stream: &mut TcpStream) -> bool {
+    loop {
+        let mut header = [0u8; 9];
+        if stream.read_exact(&mut header).await.is_err() {
+            return false;
+        }
+        let length =
+            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        let mut payload = vec![0u8; length];
+        if stream.read_exact(&mut payload).await.is_err() {
+            return false;
+        }
+        if header[3] == 0x1 {
+            return true;
+        }
+    }
 }
 
 /// An HTTP/2-only hyper-util client (h2c, prior knowledge).
