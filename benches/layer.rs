@@ -26,7 +26,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::{service_fn, BoxError, Layer, Service};
-use tower_gateway_error::{classify, negotiate, BodyFormat, GatewayErrorLayer};
+use tower_gateway_error::render::{negotiate, BodyFormat};
+use tower_gateway_error::{classify, GatewayErrorLayer};
 
 const BROWSER: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";

@@ -26,7 +26,8 @@ use http::{Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tower_gateway_error::{GatewayErrorLayer, RetryAfter, UpstreamError};
+use tower_gateway_error::retry::RetryAfter;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 
 #[path = "common/support.rs"]
 mod support;

@@ -24,7 +24,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower::Layer;
-use tower_gateway_error::{BodyFormat, GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
+use tower_gateway_error::render::BodyFormat;
+use tower_gateway_error::retry::RetryAfter;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 
 #[path = "common/support.rs"]
 mod support;
@@ -96,13 +98,13 @@ async fn main() {
         );
     let api_errors = base
         .clone()
-        .format(BodyFormat::Json)
+        .fixed_format(BodyFormat::Json)
         .json_template(API_ERROR)
         .response_timeout(Duration::from_secs(1))
         .build()
         .expect("the API template is valid JSON");
     let site_errors = base
-        .format(BodyFormat::Html)
+        .fixed_format(BodyFormat::Html)
         .html_template(BRANDED_PAGE)
         .response_timeout(Duration::from_secs(10))
         .build()

@@ -10,8 +10,9 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::settings::Settings;
-use crate::{BoxError, FailedRequest, UpstreamError, UpstreamErrorKind};
+use crate::request::CapturedRequest;
+use crate::state::Shared;
+use crate::{BoxError, UpstreamError, UpstreamErrorKind};
 
 pin_project! {
     /// The body of every response from a
@@ -48,8 +49,8 @@ pin_project! {
 /// What reporting a failure in the upstream's body needs; moved here from
 /// the response future, so passing a body through costs no copy.
 pub(crate) struct BodyWatch {
-    pub(crate) settings: Arc<Settings>,
-    pub(crate) request: FailedRequest,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) request: CapturedRequest,
     pub(crate) status: StatusCode,
 }
 
@@ -123,12 +124,10 @@ where
                                 UpstreamErrorKind::HttpResponseIncomplete,
                                 error,
                             );
-                            crate::response::report(
-                                &watch.settings,
-                                &error,
-                                watch.status,
-                                &watch.request,
-                            );
+                            watch
+                                .shared
+                                .reporter
+                                .report(&error, watch.status, &watch.request);
                             Box::new(error)
                         }
                         None => error,

@@ -3,7 +3,8 @@
 
 use http::{HeaderName, StatusCode};
 
-use crate::{BodyFormat, TemplateError, UpstreamErrorKind};
+use crate::render::{BodyFormat, TemplateError};
+use crate::UpstreamErrorKind;
 
 /// Why the layer could not be built. Each message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,10 +74,14 @@ pub enum ConfigError {
     /// A response timeout of zero.
     #[error("a response timeout of zero would fail every request; use a positive duration, or leave it unset for none")]
     ZeroResponseTimeout,
-    /// An extra header the layer must set itself.
-    #[error("the extra header `{name}` would break the response's framing; the layer sets it itself, so remove it")]
+    /// An extra header the layer sets itself, from its own settings.
+    #[error(
+        "the extra header `{name}` is one the layer sets itself; remove it, and use {instead}"
+    )]
     ReservedHeader {
         /// The rejected header.
         name: HeaderName,
+        /// What sets it instead.
+        instead: &'static str,
     },
 }

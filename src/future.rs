@@ -13,8 +13,10 @@ use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 
 use crate::body::BodyWatch;
-use crate::settings::Settings;
-use crate::{response, BoxError, FailedRequest, ResponseBody, ResponseTimeout, UpstreamError};
+use crate::error::ResponseTimeout;
+use crate::request::CapturedRequest;
+use crate::state::Shared;
+use crate::{BoxError, ResponseBody, UpstreamError};
 
 pin_project! {
     /// The future of [`GatewayErrorService`](crate::GatewayErrorService).
@@ -43,30 +45,30 @@ pin_project! {
 
 /// What answering a failure needs; only used if the call fails.
 struct Failure {
-    settings: Arc<Settings>,
-    request: FailedRequest,
+    shared: Arc<Shared>,
+    request: CapturedRequest,
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, settings: Arc<Settings>, request: FailedRequest) -> Self {
-        let deadline = settings.response_timeout.map(tokio::time::sleep);
+    pub(crate) fn new(inner: F, shared: Arc<Shared>, request: CapturedRequest) -> Self {
+        let deadline = shared.response_timeout.map(tokio::time::sleep);
         Self {
             state: State::Calling {
                 inner,
                 deadline,
-                failure: Some(Failure { settings, request }),
+                failure: Some(Failure { shared, request }),
             },
         }
     }
 
     pub(crate) fn failed(
         error: UpstreamError,
-        settings: Arc<Settings>,
-        request: FailedRequest,
+        shared: Arc<Shared>,
+        request: CapturedRequest,
     ) -> Self {
         Self {
             state: State::Failed {
-                failure: Some((error, Failure { settings, request })),
+                failure: Some((error, Failure { shared, request })),
             },
         }
     }
@@ -88,30 +90,27 @@ where
                 failure,
             } => match inner.poll(cx) {
                 // Written out here rather than in a method: as a method,
-                // even `#[inline(always)]`, it added 70-110 instructions to
-                // every success (callgrind, benches/run-instructions.sh).
+                // even `#[inline(always)]`, it cost more on every success
+                // (callgrind, benches/run-instructions.sh).
                 Poll::Ready(Ok(response)) => {
                     if let Some(error) = unrendered(&response) {
                         (error, take(failure))
                     } else {
-                        let Failure { settings, request } = take(failure);
-                        let intercepted = settings
-                            .intercepted(response.status())
-                            .filter(|_| !request.is_grpc());
-                        if let Some(intercepted) = intercepted {
-                            let response = crate::intercept::replace_body(
-                                &settings,
-                                intercepted,
-                                response,
-                                &request,
-                            );
+                        let Failure { shared, request } = take(failure);
+                        if let Some(intercepted) =
+                            shared.responder.intercepted(response.status(), &request)
+                        {
+                            let response =
+                                shared
+                                    .responder
+                                    .replace_body(intercepted, response, &request);
                             state.set(State::Done);
-                            return Poll::Ready(Ok(response));
+                            return Poll::Ready(Ok(response.map(ResponseBody::generated)));
                         }
                         let watch = BodyWatch {
-                            settings,
-                            request,
                             status: response.status(),
+                            shared,
+                            request,
                         };
                         state.set(State::Done);
                         return Poll::Ready(Ok(
@@ -121,7 +120,7 @@ where
                 }
                 Poll::Ready(Err(error)) => {
                     let failure = take(failure);
-                    let error = failure.settings.classifier.upstream_error(error.into());
+                    let error = failure.shared.classifier.upstream_error(error.into());
                     (error, failure)
                 }
                 Poll::Pending => {
@@ -130,7 +129,7 @@ where
                     };
                     ready!(deadline.poll(cx));
                     let failure = take(failure);
-                    let after = failure.settings.response_timeout.unwrap_or_default();
+                    let after = failure.shared.response_timeout.unwrap_or_default();
                     let error = UpstreamError::new(
                         crate::UpstreamErrorKind::HttpResponseTimeout,
                         ResponseTimeout { after },
@@ -146,18 +145,15 @@ where
         // Dropping the inner future now also cancels the upstream call when
         // the deadline fired.
         state.set(State::Done);
-        Poll::Ready(Ok(response::error_response(
-            &failure.settings,
-            error,
-            &failure.request,
-        )))
+        let response = failure.shared.answer(error, &failure.request);
+        Poll::Ready(Ok(response.map(ResponseBody::generated)))
     }
 }
 
 // An error a handler returned as a response (`UpstreamError` as axum's
 // `IntoResponse`), which the layer answers with its own settings.
 #[cfg(feature = "axum")]
-use crate::axum::unrendered;
+use crate::axum::marker::unrendered;
 
 #[cfg(not(feature = "axum"))]
 #[inline]
@@ -166,8 +162,8 @@ fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
 }
 
 /// The failure context of a call still in progress, which is always there.
-/// Inlined: out of line it added ~45 instructions to every successful call
-/// (callgrind, benches/run-instructions.sh).
+/// Inlined: out of line it cost more on every successful call (callgrind,
+/// benches/run-instructions.sh).
 #[inline]
 fn take(failure: &mut Option<Failure>) -> Failure {
     failure

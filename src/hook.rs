@@ -1,6 +1,13 @@
-//! [`OnUpstreamError`]: a callback for every failure, e.g. for metrics.
+//! Seeing every failure: [`OnUpstreamError`], a callback for metrics, and
+//! [`CapturedRequest`], what the layer kept of the request that failed.
+//!
+//! The layer also emits a `tracing` event for each failure (feature
+//! `tracing`, on by default), with the kind, status, method and full error
+//! chain; like any `tracing` event, it is only seen where a subscriber is
+//! installed (`tracing_subscriber::fmt().init()`, say).
 
-use crate::{FailedRequest, UpstreamError};
+pub use crate::request::CapturedRequest;
+use crate::UpstreamError;
 
 /// Called once for every failure: for each error response the layer writes,
 /// just before it is returned, and for each upstream body that breaks after
@@ -15,12 +22,13 @@ use crate::{FailedRequest, UpstreamError};
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use std::sync::Arc;
-/// use tower_gateway_error::{FailedRequest, GatewayErrorLayer, UpstreamError};
+/// use tower_gateway_error::hook::CapturedRequest;
+/// use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 ///
 /// let timeouts = Arc::new(AtomicU64::new(0));
 /// let counter = timeouts.clone();
 /// let layer = GatewayErrorLayer::builder()
-///     .on_error(move |error: &UpstreamError, _request: &FailedRequest| {
+///     .on_error(move |error: &UpstreamError, _request: &CapturedRequest| {
 ///         if error.is_timeout() {
 ///             counter.fetch_add(1, Ordering::Relaxed);
 ///         }
@@ -31,14 +39,14 @@ use crate::{FailedRequest, UpstreamError};
 /// ```
 pub trait OnUpstreamError: Send + Sync + 'static {
     /// Observes one failure.
-    fn on_upstream_error(&self, error: &UpstreamError, request: &FailedRequest);
+    fn on_upstream_error(&self, error: &UpstreamError, request: &CapturedRequest);
 }
 
 impl<F> OnUpstreamError for F
 where
-    F: Fn(&UpstreamError, &FailedRequest) + Send + Sync + 'static,
+    F: Fn(&UpstreamError, &CapturedRequest) + Send + Sync + 'static,
 {
-    fn on_upstream_error(&self, error: &UpstreamError, request: &FailedRequest) {
+    fn on_upstream_error(&self, error: &UpstreamError, request: &CapturedRequest) {
         self(error, request)
     }
 }

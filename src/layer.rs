@@ -4,17 +4,21 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 
-use crate::classify::Classifier;
-use crate::format::Negotiator;
-use crate::intercept::Intercepted;
-use crate::render::{Bodies, Template};
-use crate::settings::{FormatChoice, Settings};
+use crate::hook::OnUpstreamError;
+use crate::render::{BodyFormat, Pages, RenderBody};
+use crate::report::Reporter;
+use crate::request::{CapturePlan, CapturedRequest};
+use crate::respond::{
+    self, ExtraHeaders, FormatChoice, GrpcAnswers, Interception, ProxyStatus, Responder,
+    RetryAfters, Statuses,
+};
+use crate::retry::RetryAfter;
+use crate::state::Shared;
 use crate::{
-    proxy_status, BodyFormat, BoxError, ClassifyError, ConfigError, FailedRequest,
-    GatewayErrorService, OnUpstreamError, RenderBody, ResponseBody, RetryAfter, UpstreamError,
+    BoxError, Classifier, ConfigError, GatewayErrorService, ResponseBody, UpstreamError,
     UpstreamErrorKind,
 };
 
@@ -49,7 +53,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct GatewayErrorLayer {
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
 }
 
 impl GatewayErrorLayer {
@@ -68,27 +72,26 @@ impl GatewayErrorLayer {
     /// Keeps what answering a failure of `request` needs, URI included.
     /// Call it before handing the request to the upstream client, in code
     /// that calls the upstream itself (see [`error_response`](Self::error_response)).
-    pub fn capture_request<B>(&self, request: &Request<B>) -> FailedRequest {
-        FailedRequest::capture(request, &self.settings, true)
+    pub fn capture_request<B>(&self, request: &Request<B>) -> CapturedRequest {
+        self.shared.capture.capture_all(request)
     }
 
     /// [`capture_request`](Self::capture_request) from a request's head
     /// alone, for code that holds no `http::Request`: pingora's
     /// `RequestHeader`, for one, dereferences to `http::request::Parts`.
-    pub fn capture_parts(&self, parts: &http::request::Parts) -> FailedRequest {
-        FailedRequest::capture_head(
-            &parts.method,
-            parts.version,
-            &parts.uri,
-            &parts.headers,
-            &self.settings,
-            true,
-        )
+    pub fn capture_parts(&self, parts: &http::request::Parts) -> CapturedRequest {
+        self.shared.capture.capture_parts(parts)
     }
 
-    /// Classifies `error` with this layer's rules (yours, then the defaults).
+    /// Classifies `error` with this layer's [`Classifier`].
     pub fn classify(&self, error: impl Into<BoxError>) -> UpstreamError {
-        self.settings.classifier.upstream_error(error.into())
+        self.shared.classifier.classify(error)
+    }
+
+    /// This layer's classifier, to share with a
+    /// [`RetryPolicy`](crate::retry::RetryPolicy) or your own code.
+    pub fn classifier(&self) -> &Classifier {
+        &self.shared.classifier
     }
 
     /// The response this layer answers `error` with, for code that calls the
@@ -164,13 +167,16 @@ impl GatewayErrorLayer {
     pub fn error_response<B>(
         &self,
         error: UpstreamError,
-        request: &FailedRequest,
+        request: &CapturedRequest,
     ) -> Response<ResponseBody<B>> {
-        crate::response::error_response(&self.settings, error, request)
+        self.shared
+            .answer(error, request)
+            .map(ResponseBody::generated)
     }
 
-    pub(crate) fn settings(&self) -> &Arc<Settings> {
-        &self.settings
+    #[cfg(feature = "axum")]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 }
 
@@ -183,7 +189,7 @@ impl Default for GatewayErrorLayer {
 impl fmt::Debug for GatewayErrorLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayErrorLayer")
-            .field("settings", &self.settings)
+            .field("shared", &self.shared)
             .finish()
     }
 }
@@ -193,6 +199,20 @@ impl<S> Layer<S> for GatewayErrorLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         GatewayErrorService::new(inner, self)
+    }
+}
+
+// Here rather than in `service.rs`, which knows nothing of the layer.
+impl<S> GatewayErrorService<S> {
+    /// Wraps `inner` with the settings of `layer`.
+    pub fn new(inner: S, layer: &GatewayErrorLayer) -> Self {
+        Self::from_shared(inner, layer.shared.clone())
+    }
+
+    /// A [`GatewayErrorLayer`] with default settings, for use with
+    /// `ServiceBuilder`.
+    pub fn layer() -> GatewayErrorLayer {
+        GatewayErrorLayer::new()
     }
 }
 
@@ -207,7 +227,9 @@ impl<S> Layer<S> for GatewayErrorLayer {
 /// ```
 /// use std::time::Duration;
 /// use http::{HeaderName, HeaderValue, StatusCode};
-/// use tower_gateway_error::{BodyFormat, GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
+/// use tower_gateway_error::render::BodyFormat;
+/// use tower_gateway_error::retry::RetryAfter;
+/// use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 ///
 /// let layer = GatewayErrorLayer::builder()
 ///     .proxy_name("edge-1")
@@ -229,7 +251,7 @@ impl<S> Layer<S> for GatewayErrorLayer {
 #[derive(Clone)]
 pub struct GatewayErrorLayerBuilder {
     statuses: Vec<(UpstreamErrorKind, StatusCode)>,
-    format: Option<BodyFormat>,
+    fixed_format: Option<BodyFormat>,
     default_format: BodyFormat,
     retry_after: Option<RetryAfter>,
     retry_after_for: Vec<(UpstreamErrorKind, RetryAfter)>,
@@ -240,8 +262,7 @@ pub struct GatewayErrorLayerBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     hook: Option<Arc<dyn OnUpstreamError>>,
     renderer: Option<Arc<dyn RenderBody>>,
-    rules: Vec<Arc<dyn ClassifyError>>,
-    default_rules: bool,
+    classifier: Classifier,
     request_id_header: HeaderName,
     html_template: Option<String>,
     json_template: Option<String>,
@@ -254,7 +275,7 @@ impl Default for GatewayErrorLayerBuilder {
     fn default() -> Self {
         Self {
             statuses: Vec::new(),
-            format: None,
+            fixed_format: None,
             default_format: BodyFormat::Text,
             retry_after: None,
             retry_after_for: Vec::new(),
@@ -265,8 +286,7 @@ impl Default for GatewayErrorLayerBuilder {
             headers: Vec::new(),
             hook: None,
             renderer: None,
-            rules: Vec::new(),
-            default_rules: true,
+            classifier: Classifier::new(),
             request_id_header: HeaderName::from_static("x-request-id"),
             html_template: None,
             json_template: None,
@@ -286,14 +306,17 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// Always uses `format`, whatever the request's `Accept` says (no
-    /// `Vary: Accept` is sent then).
-    pub fn format(mut self, format: BodyFormat) -> Self {
-        self.format = Some(format);
+    /// `Vary: Accept` is sent then). Unless set, the format is negotiated
+    /// by `Accept`, with [`default_format`](Self::default_format) as the
+    /// fallback.
+    pub fn fixed_format(mut self, format: BodyFormat) -> Self {
+        self.fixed_format = Some(format);
         self
     }
 
     /// The format used when `Accept` is missing, is `*/*`, or names nothing
-    /// the layer can write. Plain text unless set.
+    /// the layer can write. Plain text unless set; no effect with a
+    /// [`fixed_format`](Self::fixed_format).
     pub fn default_format(mut self, format: BodyFormat) -> Self {
         self.default_format = format;
         self
@@ -349,8 +372,11 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// Adds a header to every error response, replacing the layer's own
-    /// header of that name (e.g. `Cache-Control`). `Content-Length` and
-    /// `Transfer-Encoding` are refused by [`build`](Self::build).
+    /// header of that name (`Cache-Control`, say). The headers the layer
+    /// writes from its other settings (`Content-Type`, `Content-Length`,
+    /// `Transfer-Encoding`, `Proxy-Status`, `Retry-After`, `Vary`,
+    /// `grpc-status`, `grpc-message`) are refused by [`build`](Self::build),
+    /// with the setting to use instead.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
@@ -368,18 +394,12 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
-    /// Adds a classification rule. Your rules are asked in the order added,
-    /// all before the default rules; the first that returns a kind decides.
-    pub fn classify_rule(mut self, rule: impl ClassifyError) -> Self {
-        self.rules.push(Arc::new(rule));
-        self
-    }
-
-    /// Whether the default rules run after yours (on unless turned off).
-    /// With them off, an error no rule of yours recognises is
-    /// [`Unclassified`](UpstreamErrorKind::Unclassified).
-    pub fn default_rules(mut self, enabled: bool) -> Self {
-        self.default_rules = enabled;
+    /// Classifies with `classifier` (your rules, then the default ones)
+    /// instead of the default rules alone. Share it with a
+    /// [`RetryPolicy`](crate::retry::RetryPolicy), so both judge an error
+    /// the same way.
+    pub fn classifier(mut self, classifier: Classifier) -> Self {
+        self.classifier = classifier;
         self
     }
 
@@ -390,21 +410,18 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
-    /// An HTML page with `{{field}}` placeholders, filled HTML-escaped.
-    ///
-    /// Fields: `status`, `title`, `detail`, `error` (the `Proxy-Status`
-    /// error type), `request_id`, `details` (empty unless
-    /// [`show_details`](Self::show_details)), `proxy`.
+    /// An HTML page in the [template language](crate::render#templates):
+    /// `{{field}}` placeholders, filled HTML-escaped, and
+    /// `{{#field}}…{{/field}}` sections. The fields are listed there.
     pub fn html_template(mut self, template: impl Into<String>) -> Self {
         self.html_template = Some(template.into());
         self
     }
 
-    /// A JSON body with `{{field}}` placeholders (fields as for
-    /// [`html_template`](Self::html_template)). Each field expands to a
-    /// complete JSON value — `status` to a number, the others to strings or
-    /// `null` — so placeholders go where values go:
-    /// `{"code": {{status}}, "id": {{request_id}}}`. The body is sent as
+    /// A JSON body in the [template language](crate::render#templates).
+    /// Each field expands to a complete JSON value — `status` to a number,
+    /// the others to strings or `null` — so placeholders go where values
+    /// go: `{"code": {{status}}, "id": {{request_id}}}`. The body is sent as
     /// `application/json`, since its shape is yours rather than RFC 9457's.
     pub fn json_template(mut self, template: impl Into<String>) -> Self {
         self.json_template = Some(template.into());
@@ -496,111 +513,49 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
-    /// Checks the settings and builds the layer.
+    /// Checks the settings and builds the layer: each part of the answer
+    /// is worked out here, once, with its own checks.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
-        let mut statuses = UpstreamErrorKind::EVERY.map(UpstreamErrorKind::default_status);
-        for (kind, status) in self.statuses {
-            if !(status.is_client_error() || status.is_server_error()) {
-                return Err(ConfigError::NotAnErrorStatus { kind, status });
-            }
-            statuses[kind.index()] = status;
-        }
-
-        let everywhere = self.retry_after.map(|r| r.header_value()).transpose()?;
-        let mut retry_after = std::array::from_fn(|_| everywhere.clone());
-        for (kind, value) in self.retry_after_for {
-            retry_after[kind.index()] = Some(value.header_value()?);
-        }
-
-        let proxy_member = proxy_status::render_name(&self.proxy_name)?;
-        let proxy_status_values = self.proxy_status.then(|| {
-            UpstreamErrorKind::EVERY.map(|kind| proxy_status::header_value(&proxy_member, kind))
-        });
-
-        let mut intercept: Vec<Intercepted> = Vec::new();
-        for status in self.intercept {
-            if !(status.is_client_error() || status.is_server_error()) {
-                return Err(ConfigError::InterceptNotAnErrorStatus { status });
-            }
-            if !intercept.iter().any(|i| i.status == status) {
-                intercept.push(Intercepted::new(status, &proxy_member));
-            }
-        }
-
-        let mut grpc_codes = UpstreamErrorKind::EVERY.map(crate::grpc::default_code);
-        for (kind, code) in self.grpc_codes {
-            if !(1..=16).contains(&code) {
-                return Err(ConfigError::InvalidGrpcStatus { kind, code });
-            }
-            grpc_codes[kind.index()] = code;
-        }
-        let grpc = self.grpc.then(|| {
-            UpstreamErrorKind::EVERY
-                .iter()
-                .map(|&kind| {
-                    let proxy_status = proxy_status_values.as_ref().map(|v| &v[kind.index()]);
-                    crate::grpc::headers(
-                        grpc_codes[kind.index()],
-                        kind,
-                        proxy_status,
-                        &self.headers,
-                    )
-                })
-                .collect()
-        });
-
         if self.response_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroResponseTimeout);
         }
-        for (name, _) in &self.headers {
-            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
-                return Err(ConfigError::ReservedHeader { name: name.clone() });
-            }
-        }
+        let statuses = Statuses::compile(self.statuses)?;
+        let retry_after = RetryAfters::compile(self.retry_after, self.retry_after_for)?;
+        let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status)?;
+        let intercept = Interception::compile(self.intercept, &proxy_status)?;
+        let extra = ExtraHeaders::compile(self.headers)?;
+        let grpc = GrpcAnswers::compile(self.grpc, self.grpc_codes, &proxy_status, &extra)?;
+        let pages = Pages::compile(self.html_template.as_deref(), self.json_template.as_deref())
+            .map_err(|(format, error)| ConfigError::Template { format, error })?;
+        let format = FormatChoice::compile(self.fixed_format, self.default_format);
+        let keep_uri = self.hook.is_some() || self.renderer.is_some();
 
-        let template = |format, source: Option<String>| {
-            source
-                .map(|source| Template::parse(format, &source))
-                .transpose()
-                .map_err(|error| ConfigError::Template { format, error })
-        };
-        let bodies = Bodies {
-            html: template(BodyFormat::Html, self.html_template)?,
-            json: template(BodyFormat::Json, self.json_template)?,
-        };
-
-        let format = match self.format {
-            Some(format) => FormatChoice::Fixed(format),
-            None => FormatChoice::Negotiate(Negotiator::new(self.default_format)),
-        };
-
-        let capture_uri = self.hook.is_some() || self.renderer.is_some();
-        let mut settings = Settings {
+        let responder = Responder::new(respond::Parts {
             statuses,
-            retry_after,
-            proxy_name: self.proxy_name,
-            proxy_member,
-            proxy_status: proxy_status_values,
-            show_details: self.show_details,
             format,
-            response_timeout: self.response_timeout,
-            extra_headers: self.headers,
-            hook: self.hook,
-            renderer: self.renderer,
-            classifier: Classifier {
-                rules: self.rules,
-                default_rules: self.default_rules,
-            },
-            request_id_header: self.request_id_header,
-            bodies,
-            prerendered: None,
-            capture_uri,
-            intercept,
+            pages,
+            retry_after,
+            proxy_status,
+            extra,
             grpc,
+            intercept,
+            show_details: self.show_details,
+            renderer: self.renderer,
+        });
+        let capture = CapturePlan {
+            accept: responder.negotiates(),
+            uri: keep_uri,
+            grpc: responder.answers_grpc(),
+            request_id: self.request_id_header,
         };
-        settings.prerender();
         Ok(GatewayErrorLayer {
-            settings: Arc::new(settings),
+            shared: Arc::new(Shared {
+                capture,
+                classifier: self.classifier,
+                responder,
+                reporter: Reporter::new(self.hook),
+                response_timeout: self.response_timeout,
+            }),
         })
     }
 }
@@ -609,7 +564,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayErrorLayerBuilder")
             .field("statuses", &self.statuses)
-            .field("format", &self.format)
+            .field("fixed_format", &self.fixed_format)
             .field("default_format", &self.default_format)
             .field("retry_after", &self.retry_after)
             .field("retry_after_for", &self.retry_after_for)
@@ -620,8 +575,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("headers", &self.headers)
             .field("hook", &self.hook.as_ref().map(|_| ".."))
             .field("renderer", &self.renderer.as_ref().map(|_| ".."))
-            .field("rules", &self.rules.len())
-            .field("default_rules", &self.default_rules)
+            .field("classifier", &self.classifier)
             .field("request_id_header", &self.request_id_header)
             .field("html_template", &self.html_template)
             .field("json_template", &self.json_template)

@@ -119,46 +119,27 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod body;
-mod classify;
+pub mod classify;
 mod config_error;
-mod connect;
-mod dns;
-mod error;
-mod format;
+pub mod dns;
+pub mod error;
 mod future;
-mod grpc;
-mod hook;
-mod intercept;
-mod kind;
+pub mod hook;
 mod layer;
-mod proxy_status;
-mod render;
+pub mod render;
+mod report;
 mod request;
-mod response;
-#[cfg(feature = "retry")]
-mod retry;
-mod retry_after;
+mod respond;
+pub mod retry;
 mod service;
-mod settings;
+mod state;
 
 pub use crate::body::ResponseBody;
-pub use crate::classify::{classify, error_chain, ClassifyError, ErrorChain};
+pub use crate::classify::{classify, Classifier};
 pub use crate::config_error::ConfigError;
-pub use crate::connect::{connect_timeout, ConnectError, ConnectTimeout};
-pub use crate::dns::DnsError;
-#[cfg(feature = "hyper")]
-pub use crate::dns::{DnsResolver, ResolveFuture};
-pub use crate::error::{DisplayChain, ResponseTimeout, UpstreamError};
-pub use crate::format::{negotiate, BodyFormat};
+pub use crate::error::{UpstreamError, UpstreamErrorKind};
 pub use crate::future::ResponseFuture;
-pub use crate::hook::OnUpstreamError;
-pub use crate::kind::UpstreamErrorKind;
 pub use crate::layer::{GatewayErrorLayer, GatewayErrorLayerBuilder};
-pub use crate::render::{ErrorContext, RenderBody, RenderedBody, TemplateError};
-pub use crate::request::FailedRequest;
-#[cfg(feature = "retry")]
-pub use crate::retry::{AsUpstreamCause, RetryPolicy, RetryPolicyBuilder};
-pub use crate::retry_after::RetryAfter;
 pub use crate::service::GatewayErrorService;
 
 /// The boxed error type the inner service's errors are converted into.

@@ -1,69 +1,117 @@
-//! [`FailedRequest`]: what the layer keeps of a request in case it fails.
+//! What the layer keeps of every request in case it fails
+//! ([`CapturedRequest`]), and the plan of what to keep ([`CapturePlan`]),
+//! worked out when the layer is built so a request pays only for what the
+//! settings can use.
 
-use http::{header, HeaderMap, HeaderValue, Method, Request, Uri, Version};
+use std::sync::OnceLock;
 
-use crate::settings::Settings;
+use http::request::Parts;
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 
-/// The parts of a request the layer keeps while the inner service runs, so a
-/// failure can still be answered in the right format and reported.
+/// The parts of a request the layer keeps while the inner service runs, so
+/// a failure can still be answered in the right format and reported.
 ///
-/// Only what a failure needs is kept, and cheaply: the method and version,
-/// the `Accept` header when the format is negotiated, and the request-id
-/// header. The URI is kept only when a hook or a custom renderer is
-/// installed, so requests pay for it only then.
+/// It is taken from every request, before anything failed, and kept
+/// cheaply: the method and version, the `Accept` header when the format is
+/// negotiated, the request-id header, and the URI when a hook or a custom
+/// renderer is installed (the only places it is seen).
 #[derive(Debug, Clone)]
-pub struct FailedRequest {
+pub struct CapturedRequest {
     method: Method,
     version: Version,
+    /// `None` when nothing will look at it: `/` is shown then.
     uri: Option<Uri>,
     accept: Option<HeaderValue>,
     request_id: Option<HeaderValue>,
     grpc: bool,
 }
 
-impl FailedRequest {
+/// What to keep of each request, decided by the layer's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct CapturePlan {
+    /// Keep `Accept`: the format is negotiated.
+    pub(crate) accept: bool,
+    /// Keep the URI: a hook or a renderer will see it.
+    pub(crate) uri: bool,
+    /// Tell gRPC calls apart: they are answered the gRPC way.
+    pub(crate) grpc: bool,
+    /// The header bodies show as the request id.
+    pub(crate) request_id: HeaderName,
+}
+
+impl CapturePlan {
     #[inline]
-    pub(crate) fn capture<B>(request: &Request<B>, settings: &Settings, uri: bool) -> Self {
-        Self::capture_head(
+    pub(crate) fn capture<B>(&self, request: &Request<B>) -> CapturedRequest {
+        self.capture_head(
             request.method(),
             request.version(),
             request.uri(),
             request.headers(),
-            settings,
-            uri,
+            self.uri,
         )
     }
 
-    /// What `capture` keeps, from the parts of a request head, for callers
-    /// that have no `Request` (pingora's `RequestHeader` is `Parts`).
+    /// Everything, URI included, from a request's head alone.
+    pub(crate) fn capture_parts(&self, parts: &Parts) -> CapturedRequest {
+        self.capture_head(
+            &parts.method,
+            parts.version,
+            &parts.uri,
+            &parts.headers,
+            true,
+        )
+    }
+
+    /// Everything, URI included.
+    pub(crate) fn capture_all<B>(&self, request: &Request<B>) -> CapturedRequest {
+        self.capture_head(
+            request.method(),
+            request.version(),
+            request.uri(),
+            request.headers(),
+            true,
+        )
+    }
+
     #[inline]
-    pub(crate) fn capture_head(
+    fn capture_head(
+        &self,
         method: &Method,
         version: Version,
         uri: &Uri,
         headers: &HeaderMap,
-        settings: &Settings,
         keep_uri: bool,
-    ) -> Self {
-        Self {
+    ) -> CapturedRequest {
+        CapturedRequest {
             method: method.clone(),
             version,
             uri: keep_uri.then(|| uri.clone()),
-            accept: if settings.negotiates() {
+            accept: if self.accept {
                 headers.get(header::ACCEPT).cloned()
             } else {
                 None
             },
-            request_id: headers.get(&settings.request_id_header).cloned(),
+            request_id: headers.get(&self.request_id).cloned(),
             // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
-            grpc: settings.grpc.is_some()
+            grpc: self.grpc
                 && version == Version::HTTP_2
                 && headers
                     .get(header::CONTENT_TYPE)
-                    .is_some_and(|value| crate::grpc::is_grpc(value.as_bytes())),
+                    .is_some_and(|value| is_grpc(value.as_bytes())),
         }
     }
+}
 
+/// Whether `content_type` names gRPC: `application/grpc`, optionally
+/// followed by `+format` or parameters.
+fn is_grpc(content_type: &[u8]) -> bool {
+    const GRPC: &[u8] = b"application/grpc";
+    content_type.len() >= GRPC.len()
+        && content_type[..GRPC.len()].eq_ignore_ascii_case(GRPC)
+        && matches!(content_type.get(GRPC.len()), None | Some(b'+' | b';'))
+}
+
+impl CapturedRequest {
     /// Stands in for a request the layer never saw (an error a handler
     /// returned on its own): a GET with no headers.
     #[cfg(feature = "axum")]
@@ -88,11 +136,14 @@ impl FailedRequest {
         self.version
     }
 
-    /// The request's URI; `Some` whenever a hook or custom renderer is
-    /// installed, or the value came from
-    /// [`GatewayErrorLayer::capture_request`](crate::GatewayErrorLayer::capture_request).
-    pub fn uri(&self) -> Option<&Uri> {
-        self.uri.as_ref()
+    /// The request's URI. Hooks and renderers always see it; the layer
+    /// keeps it only when one of them is installed, so a value seen
+    /// anywhere else may be `/`.
+    pub fn uri(&self) -> &Uri {
+        static ROOT: OnceLock<Uri> = OnceLock::new();
+        self.uri
+            .as_ref()
+            .unwrap_or_else(|| ROOT.get_or_init(Uri::default))
     }
 
     /// The `Accept` header, when the layer negotiates the body format.
@@ -105,15 +156,76 @@ impl FailedRequest {
         self.request_id.as_ref()
     }
 
-    /// Whether the request is a gRPC call (HTTP/2 with
-    /// `content-type: application/grpc` or `application/grpc+...`), which is answered the gRPC way; always
-    /// `false` when the layer's [`grpc`](crate::GatewayErrorLayerBuilder::grpc)
-    /// handling is off.
+    /// Whether the request is a gRPC call (HTTP/2 with `content-type:
+    /// application/grpc` or `application/grpc+...`), which is answered the
+    /// gRPC way; always `false` when the layer's
+    /// [`grpc`](crate::GatewayErrorLayerBuilder::grpc) handling is off.
     pub fn is_grpc(&self) -> bool {
         self.grpc
     }
 
     pub(crate) fn is_head(&self) -> bool {
         self.method == Method::HEAD
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> CapturePlan {
+        CapturePlan {
+            accept: true,
+            uri: false,
+            grpc: true,
+            request_id: HeaderName::from_static("x-request-id"),
+        }
+    }
+
+    #[test]
+    fn grpc_content_types() {
+        assert!(is_grpc(b"application/grpc"));
+        assert!(is_grpc(b"application/grpc+proto"));
+        assert!(is_grpc(b"Application/GRPC;charset=utf-8"));
+        assert!(!is_grpc(b"application/grpc-web"));
+        assert!(!is_grpc(b"application/json"));
+        assert!(!is_grpc(b"application/grp"));
+    }
+
+    #[test]
+    fn only_what_the_plan_asks_for_is_kept() {
+        let request = Request::get("/orders/7?x=1")
+            .header("accept", "application/json")
+            .header("x-request-id", "r-1")
+            .body(())
+            .unwrap();
+        let kept = plan().capture(&request);
+        assert_eq!(kept.accept().unwrap(), "application/json");
+        assert_eq!(kept.request_id().unwrap(), "r-1");
+        assert_eq!(kept.uri(), "/");
+        let without_accept = CapturePlan {
+            accept: false,
+            ..plan()
+        };
+        assert!(without_accept.capture(&request).accept().is_none());
+        assert_eq!(plan().capture_all(&request).uri(), "/orders/7?x=1");
+    }
+
+    #[test]
+    fn grpc_is_an_http2_call_with_a_grpc_content_type() {
+        let call = |version| {
+            Request::post("/shop.Orders/Get")
+                .version(version)
+                .header("content-type", "application/grpc+proto")
+                .body(())
+                .unwrap()
+        };
+        assert!(plan().capture(&call(Version::HTTP_2)).is_grpc());
+        assert!(!plan().capture(&call(Version::HTTP_11)).is_grpc());
+        let off = CapturePlan {
+            grpc: false,
+            ..plan()
+        };
+        assert!(!off.capture(&call(Version::HTTP_2)).is_grpc());
     }
 }

@@ -9,13 +9,12 @@ use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::settings::Settings;
-use crate::{
-    BoxError, FailedRequest, GatewayErrorLayer, ResponseBody, ResponseFuture, UpstreamError,
-};
+use crate::state::Shared;
+use crate::{BoxError, ResponseBody, ResponseFuture, UpstreamError};
 
 /// Answers every failure of the inner service with an error response, so its
-/// own error type is [`Infallible`]; made by [`GatewayErrorLayer`].
+/// own error type is [`Infallible`]; made by
+/// [`GatewayErrorLayer`](crate::GatewayErrorLayer).
 ///
 /// Backpressure is kept: `poll_ready` waits for the inner service. If the
 /// inner `poll_ready` fails, this one still reports ready, and from then on
@@ -24,25 +23,18 @@ use crate::{
 /// tower's `Service` contract requires.
 pub struct GatewayErrorService<S> {
     inner: S,
-    settings: Arc<Settings>,
+    shared: Arc<Shared>,
     /// The failure of the inner `poll_ready`; it answers every later call.
     ready_failure: Option<UpstreamError>,
 }
 
 impl<S> GatewayErrorService<S> {
-    /// Wraps `inner` with the settings of `layer`.
-    pub fn new(inner: S, layer: &GatewayErrorLayer) -> Self {
+    pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
         Self {
             inner,
-            settings: layer.settings().clone(),
+            shared,
             ready_failure: None,
         }
-    }
-
-    /// A [`GatewayErrorLayer`] with default settings, for use with
-    /// `ServiceBuilder`.
-    pub fn layer() -> GatewayErrorLayer {
-        GatewayErrorLayer::new()
     }
 
     /// The inner service.
@@ -78,7 +70,7 @@ where
         match self.inner.poll_ready(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(error)) => {
-                let error = self.settings.classifier.upstream_error(error.into());
+                let error = self.shared.classifier.upstream_error(error.into());
                 self.ready_failure = Some(error);
                 Poll::Ready(Ok(()))
             }
@@ -87,13 +79,12 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let failed_request =
-            FailedRequest::capture(&request, &self.settings, self.settings.capture_uri);
+        let captured = self.shared.capture.capture(&request);
         if let Some(error) = &self.ready_failure {
-            return ResponseFuture::failed(error.clone(), self.settings.clone(), failed_request);
+            return ResponseFuture::failed(error.clone(), self.shared.clone(), captured);
         }
         let future = self.inner.call(request);
-        ResponseFuture::new(future, self.settings.clone(), failed_request)
+        ResponseFuture::new(future, self.shared.clone(), captured)
     }
 }
 
@@ -103,7 +94,7 @@ impl<S: Clone> Clone for GatewayErrorService<S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            settings: self.settings.clone(),
+            shared: self.shared.clone(),
             ready_failure: None,
         }
     }
@@ -113,7 +104,7 @@ impl<S: fmt::Debug> fmt::Debug for GatewayErrorService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayErrorService")
             .field("inner", &self.inner)
-            .field("settings", &self.settings)
+            .field("shared", &self.shared)
             .field("ready_failure", &self.ready_failure)
             .finish()
     }

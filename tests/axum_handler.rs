@@ -20,7 +20,8 @@ use bytes::Bytes;
 use http::{StatusCode, Uri};
 use http_body_util::Full;
 use tower::ServiceExt;
-use tower_gateway_error::{GatewayErrorLayer, RetryAfter, UpstreamError, UpstreamErrorKind};
+use tower_gateway_error::retry::RetryAfter;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 
 use support::{assert_no_leak, body_bytes, client, closed_port, get as get_request, raw_upstream};
 
@@ -125,7 +126,7 @@ async fn under_the_layer_the_layer_renders_it_with_its_settings() {
         .proxy_name("edge")
         .retry_after_for(UpstreamErrorKind::ConnectionRefused, RetryAfter::seconds(9))
         .on_error(
-            move |error: &UpstreamError, _: &tower_gateway_error::FailedRequest| {
+            move |error: &UpstreamError, _: &tower_gateway_error::hook::CapturedRequest| {
                 assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
                 counter.fetch_add(1, Ordering::SeqCst);
             },
@@ -170,7 +171,7 @@ async fn a_handler_error_is_rendered_by_the_layer_in_process_too() {
     // Without a socket between, through `oneshot`: the same rendering.
     let upstream = closed_port().await;
     let layer = GatewayErrorLayer::builder()
-        .format(tower_gateway_error::BodyFormat::Json)
+        .fixed_format(tower_gateway_error::render::BodyFormat::Json)
         .build()
         .unwrap();
     let response = app(upstream)

@@ -38,7 +38,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use tower::Layer;
-use tower_gateway_error::{BoxError, FailedRequest, GatewayErrorLayer, UpstreamError};
+use tower_gateway_error::hook::CapturedRequest;
+use tower_gateway_error::{BoxError, GatewayErrorLayer, UpstreamError};
 
 use support::*;
 
@@ -397,7 +398,7 @@ fn recording_layer() -> (GatewayErrorLayer, Seen) {
     let seen = Seen::default();
     let record = seen.clone();
     let layer = GatewayErrorLayer::builder()
-        .on_error(move |error: &UpstreamError, _: &FailedRequest| {
+        .on_error(move |error: &UpstreamError, _: &CapturedRequest| {
             record.lock().unwrap().push(error.clone());
         })
         .build()
@@ -486,7 +487,8 @@ fn hand_rolled_client(
 > + Clone
        + Send
        + 'static {
-    use tower_gateway_error::{connect_timeout, DnsError};
+    use tower_gateway_error::classify::connect_timeout;
+    use tower_gateway_error::dns::DnsError;
 
     trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
     impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
@@ -849,7 +851,8 @@ macro_rules! reqwest_specifics {
         #[cfg(feature = $feature)]
         mod $module {
             use super::*;
-            use tower_gateway_error::{RetryPolicy, UpstreamErrorKind};
+            use tower_gateway_error::retry::RetryPolicy;
+            use tower_gateway_error::UpstreamErrorKind;
             use $reqwest as reqwest;
 
             /// reqwest's `read_timeout` before the head fails exactly as its

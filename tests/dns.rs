@@ -15,7 +15,9 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use tower::{Layer, ServiceExt};
-use tower_gateway_error::{error_chain, DnsError, DnsResolver, GatewayErrorLayer, UpstreamError};
+use tower_gateway_error::dns::{DnsError, DnsResolver};
+use tower_gateway_error::error::error_chain;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 
 use support::{body_bytes, client_over, get, raw_upstream, reply};
 

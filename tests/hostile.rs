@@ -15,7 +15,9 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderValue, StatusCode};
 use responses::{check, Case};
 use tower::Layer;
-use tower_gateway_error::{BodyFormat, GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
+use tower_gateway_error::render::BodyFormat;
+use tower_gateway_error::retry::RetryAfter;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 
 use support::{body_bytes, client, closed_port, proxy_to, raw_upstream, reply, serve};
 
@@ -304,7 +306,7 @@ fn settings_that_cannot_work_are_rejected_with_what_to_change() {
     ];
     #[cfg(feature = "retry")]
     cases.push((
-        tower_gateway_error::RetryPolicy::builder()
+        tower_gateway_error::retry::RetryPolicy::builder()
             .backoff(Duration::from_secs(5), Duration::from_secs(1))
             .build()
             .unwrap_err(),

@@ -9,9 +9,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use tower::{Layer, ServiceExt};
+use tower_gateway_error::hook::CapturedRequest;
+use tower_gateway_error::render::{BodyFormat, CustomBody, ErrorContext};
+use tower_gateway_error::retry::RetryAfter;
 use tower_gateway_error::{
-    BodyFormat, ConfigError, ErrorContext, FailedRequest, GatewayErrorLayer, RenderedBody,
-    RetryAfter, UpstreamError, UpstreamErrorKind as Kind,
+    Classifier, ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind as Kind,
 };
 
 use support::*;
@@ -125,7 +127,7 @@ async fn no_accept_and_wildcards_get_the_default_format() {
 async fn a_fixed_format_ignores_accept_and_sends_no_vary() {
     let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
-        .format(BodyFormat::Html)
+        .fixed_format(BodyFormat::Html)
         .build()
         .unwrap()
         .layer(client());
@@ -475,7 +477,7 @@ async fn a_hand_written_proxy_gets_the_same_answers() {
         response.headers()["content-type"],
         "application/problem+json"
     );
-    assert_eq!(captured.uri().unwrap().path(), "/some/path");
+    assert_eq!(captured.uri().path(), "/some/path");
 }
 
 #[tokio::test]
@@ -578,12 +580,8 @@ async fn a_custom_renderer_writes_the_body() {
     let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .renderer(|cx: &ErrorContext<'_>| {
-            let path = cx
-                .request()
-                .uri()
-                .map(|u| u.path().to_owned())
-                .unwrap_or_default();
-            RenderedBody::new(
+            let path = cx.request().uri().path().to_owned();
+            CustomBody::new(
                 HeaderValue::from_static("text/x-custom"),
                 format!(
                     "{} {} {:?} {path}",
@@ -618,11 +616,11 @@ async fn the_hook_sees_the_error_and_the_request() {
     let seen: Arc<Mutex<Vec<(Kind, Method, String)>>> = Arc::default();
     let record = seen.clone();
     let gateway = GatewayErrorLayer::builder()
-        .on_error(move |error: &UpstreamError, request: &FailedRequest| {
+        .on_error(move |error: &UpstreamError, request: &CapturedRequest| {
             record.lock().unwrap().push((
                 error.kind(),
                 request.method().clone(),
-                request.uri().unwrap().path().to_owned(),
+                request.uri().path().to_owned(),
             ));
         })
         .build()
@@ -653,7 +651,10 @@ async fn the_hook_sees_the_error_and_the_request() {
 async fn user_rules_are_asked_first_and_defaults_can_go() {
     let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
-        .classify_rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DestinationUnavailable))
+        .classifier(
+            Classifier::new()
+                .rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DestinationUnavailable)),
+        )
         .build()
         .unwrap()
         .layer(client());
@@ -662,9 +663,12 @@ async fn user_rules_are_asked_first_and_defaults_can_go() {
 
     // The first rule that answers wins; later ones are not asked.
     let gateway = GatewayErrorLayer::builder()
-        .classify_rule(|_: &(dyn std::error::Error + 'static)| None)
-        .classify_rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DnsError))
-        .classify_rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DestinationUnavailable))
+        .classifier(
+            Classifier::new()
+                .rule(|_: &(dyn std::error::Error + 'static)| None)
+                .rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DnsError))
+                .rule(|_: &(dyn std::error::Error + 'static)| Some(Kind::DestinationUnavailable)),
+        )
         .build()
         .unwrap()
         .layer(client());
@@ -675,7 +679,7 @@ async fn user_rules_are_asked_first_and_defaults_can_go() {
     );
 
     let gateway = GatewayErrorLayer::builder()
-        .default_rules(false)
+        .classifier(Classifier::new().default_rules(false))
         .build()
         .unwrap()
         .layer(client());

@@ -20,7 +20,8 @@ use clap::Parser;
 use http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower_gateway_error::{FailedRequest, UpstreamError, UpstreamErrorKind};
+use tower_gateway_error::hook::CapturedRequest;
+use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
 
 use support::*;
 
@@ -31,11 +32,11 @@ async fn gateway_to(upstream: std::net::SocketAddr, seen: Seen) -> std::net::Soc
         proxy::Args::try_parse_from(["reverse_proxy", "--upstream", &format!("http://{upstream}")])
             .unwrap();
     let router = app::router(&args, args.client(), move |layer| {
-        layer.on_error(move |error: &UpstreamError, request: &FailedRequest| {
+        layer.on_error(move |error: &UpstreamError, request: &CapturedRequest| {
             seen.lock().unwrap().push((
                 error.kind(),
                 request.method().clone(),
-                request.uri().unwrap().path().to_owned(),
+                request.uri().path().to_owned(),
             ));
         })
     })

@@ -10,9 +10,8 @@
 use std::io;
 
 use pingora_error::{BError, Error, ErrorType};
-use tower_gateway_error::{
-    classify, error_chain, GatewayErrorLayer, UpstreamError, UpstreamErrorKind,
-};
+use tower_gateway_error::error::error_chain;
+use tower_gateway_error::{classify, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 
 fn upstream(etype: ErrorType, cause: Option<io::Error>) -> BError {
     match cause {

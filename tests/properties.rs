@@ -8,7 +8,7 @@ mod responses;
 
 use proptest::prelude::*;
 use responses::{check, Case};
-use tower_gateway_error::BodyFormat;
+use tower_gateway_error::render::BodyFormat;
 
 fn format() -> impl Strategy<Value = BodyFormat> {
     prop_oneof![
@@ -71,12 +71,12 @@ fn error_text() -> impl Strategy<Value = String> {
 fn templates() -> impl Strategy<Value = (Option<String>, Option<String>)> {
     (
         proptest::option::of(Just(
-            "<main><h1>{{status}} {{title}}</h1><p>{{detail}}</p><pre>{{details}}</pre>\
+            "<main><h1>{{status}} {{title}}</h1><p>{{detail}}</p><pre>{{error_chain}}</pre>\
              <a title=\"{{request_id}}\">{{error}}</a> {{proxy}}</main>"
                 .to_owned(),
         )),
         proptest::option::of(Just(
-            r#"{"code": {{status}}, "error": {{error}}, "details": {{details}}, "id": {{request_id}}, "via": {{proxy}}}"#
+            r#"{"code": {{status}}, "error": {{error}}, "details": {{error_chain}}, "id": {{request_id}}, "via": {{proxy}}}"#
                 .to_owned(),
         )),
     )

@@ -20,7 +20,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 use tower::retry::budget::TpsBudget;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
-use tower_gateway_error::{GatewayErrorLayer, RetryPolicy, UpstreamError};
+use tower_gateway_error::retry::RetryPolicy;
+use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 
 use support::{body_bytes, client, closed_port, raw_upstream, reset_after_head, serve};
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 use tower::ServiceBuilder;
-use tower_gateway_error::{BodyFormat, GatewayErrorLayer};
+use tower_gateway_error::render::BodyFormat;
+use tower_gateway_error::GatewayErrorLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use support::*;

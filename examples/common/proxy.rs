@@ -17,9 +17,10 @@ use hyper_util::rt::TokioExecutor;
 use tower::limit::ConcurrencyLimit;
 use tower::load_shed::LoadShed;
 use tower::{Layer, Service};
+use tower_gateway_error::render::BodyFormat;
+use tower_gateway_error::retry::RetryAfter;
 use tower_gateway_error::{
-    BodyFormat, ConfigError, GatewayErrorLayer, GatewayErrorLayerBuilder, GatewayErrorService,
-    RetryAfter,
+    ConfigError, GatewayErrorLayer, GatewayErrorLayerBuilder, GatewayErrorService,
 };
 
 /// A reverse proxy to one upstream, answering its failures with
@@ -139,9 +140,9 @@ impl Args {
         }
         match self.format {
             Format::Auto => builder,
-            Format::Html => builder.format(BodyFormat::Html),
-            Format::Json => builder.format(BodyFormat::Json),
-            Format::Text => builder.format(BodyFormat::Text),
+            Format::Html => builder.fixed_format(BodyFormat::Html),
+            Format::Json => builder.fixed_format(BodyFormat::Json),
+            Format::Text => builder.fixed_format(BodyFormat::Text),
         }
     }
 

@@ -9,7 +9,7 @@ mod responses;
 
 use http::HeaderValue;
 use libfuzzer_sys::fuzz_target;
-use tower_gateway_error::{negotiate, BodyFormat};
+use tower_gateway_error::render::{BodyFormat, negotiate};
 
 fuzz_target!(|accept: &[u8]| {
     let Ok(value) = HeaderValue::from_bytes(accept) else {

@@ -8,7 +8,7 @@ mod responses;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use tower_gateway_error::BodyFormat;
+use tower_gateway_error::render::BodyFormat;
 
 #[derive(Debug, Arbitrary)]
 struct Input {

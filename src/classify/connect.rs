@@ -5,8 +5,9 @@
 use std::error::Error;
 use std::fmt::{self, Write as _};
 
+use super::connect_error::ConnectError;
 use super::{Step, Walk};
-use crate::{ConnectError, UpstreamErrorKind};
+use crate::UpstreamErrorKind;
 
 pub(super) fn classify(
     level: &(dyn Error + 'static),

@@ -1,17 +1,21 @@
-//! Turning an arbitrary error into an [`UpstreamErrorKind`].
+//! Turning an arbitrary error into an [`UpstreamError`]: the [`Classifier`]
+//! (your rules, then the default ones) that the layer, `RetryPolicy` and
+//! the free [`classify`] share, and the types a hand-rolled client uses to
+//! say which of its failures happened while connecting ([`ConnectError`],
+//! [`connect_timeout`]).
 //!
-//! The default rules walk the whole cause chain ([`error_chain`]) and decide
-//! by types and predicates, never by message text — with one exception,
-//! documented in `connect.rs`, where hyper-util offers nothing else. One
-//! file per library; the library-specific rules sit behind the `hyper`,
-//! `h2`, `rustls`, `reqwest-0-12`, `reqwest-0-13`, `tonic` and `pingora`
-//! features;
-//! when a downcast fails (a feature is off, or the error came from another
-//! major version of the library) the walk goes on and the `io::ErrorKind`
-//! rules still decide.
+//! The default rules walk the whole cause chain
+//! ([`error_chain`](crate::error::error_chain)) and decide by types and
+//! predicates, never by message text — with one exception, documented in
+//! `connect.rs`, where hyper-util offers nothing else. One file per library;
+//! the library-specific rules sit behind the `hyper`, `h2`, `rustls`,
+//! `reqwest-0-12`, `reqwest-0-13`, `tonic` and `pingora` features. When a
+//! downcast fails (a feature is off, or the error came from another major
+//! version of the library) the walk goes on and the `io::ErrorKind` rules
+//! still decide.
 
-mod chain;
 mod connect;
+mod connect_error;
 #[cfg(feature = "h2")]
 mod h2;
 #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
@@ -29,20 +33,23 @@ mod tower;
 
 use std::error::Error;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-pub use self::chain::{error_chain, ErrorChain};
-use crate::{BoxError, UpstreamError, UpstreamErrorKind};
+pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
+use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
+use crate::BoxError;
 
-/// A classification rule of your own.
+/// A classification rule of your own, for a [`Classifier`].
 ///
 /// Rules are asked before the default ones, in the order they were added, with
 /// the error as the inner service returned it; the first `Some` wins. Use
-/// [`error_chain`] to look deeper. Closures of the right shape are rules:
+/// [`error_chain`](crate::error::error_chain) to look deeper. Closures of the
+/// right shape are rules:
 ///
 /// ```
 /// use std::error::Error;
-/// use tower_gateway_error::{error_chain, GatewayErrorLayer, UpstreamErrorKind};
+/// use tower_gateway_error::error::error_chain;
+/// use tower_gateway_error::{Classifier, GatewayErrorLayer, UpstreamErrorKind};
 ///
 /// #[derive(Debug)]
 /// struct PoolExhausted;
@@ -53,14 +60,12 @@ use crate::{BoxError, UpstreamError, UpstreamErrorKind};
 /// }
 /// impl Error for PoolExhausted {}
 ///
-/// let layer = GatewayErrorLayer::builder()
-///     .classify_rule(|error: &(dyn Error + 'static)| {
-///         error_chain(error)
-///             .any(|level| level.is::<PoolExhausted>())
-///             .then_some(UpstreamErrorKind::ConnectionLimitReached)
-///     })
-///     .build()
-///     .unwrap();
+/// let classifier = Classifier::new().rule(|error: &(dyn Error + 'static)| {
+///     error_chain(error)
+///         .any(|level| level.is::<PoolExhausted>())
+///         .then_some(UpstreamErrorKind::ConnectionLimitReached)
+/// });
+/// let layer = GatewayErrorLayer::builder().classifier(classifier).build().unwrap();
 /// # let _ = layer;
 /// ```
 pub trait ClassifyError: Send + Sync + 'static {
@@ -80,17 +85,220 @@ where
 /// Classifies `error` with the default rules, without any layer.
 ///
 /// This is the same decision the layer makes, for use in a hand-written proxy
-/// (or pingora, or a handler) that calls the upstream itself.
+/// (or pingora, or a handler) that calls the upstream itself. For your own
+/// rules too, use a [`Classifier`].
 ///
 /// ```
 /// use std::io;
-/// use tower_gateway_error::{classify, UpstreamErrorKind};
+/// use tower_gateway_error::{UpstreamErrorKind, classify};
 ///
 /// let reset = io::Error::from(io::ErrorKind::ConnectionReset);
 /// assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
 /// ```
 pub fn classify(error: &(dyn Error + 'static)) -> UpstreamErrorKind {
     classify_default(error).kind
+}
+
+/// Your classification rules, then (unless turned off) the default ones:
+/// one value that the layer
+/// ([`GatewayErrorLayerBuilder::classifier`](crate::GatewayErrorLayerBuilder::classifier)),
+/// [`RetryPolicy`](crate::retry::RetryPolicy) and your own code share, so
+/// they all judge an error the same way. Cloning it is cheap (one `Arc`).
+///
+/// ```
+/// use std::io;
+/// use tower_gateway_error::{Classifier, UpstreamErrorKind};
+///
+/// let classifier = Classifier::new().rule(|error: &(dyn std::error::Error + 'static)| {
+///     error
+///         .downcast_ref::<io::Error>()
+///         .filter(|e| e.kind() == io::ErrorKind::PermissionDenied)
+///         .map(|_| UpstreamErrorKind::DestinationUnavailable)
+/// });
+/// let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+/// assert_eq!(classifier.kind(&denied), UpstreamErrorKind::DestinationUnavailable);
+/// let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+/// assert_eq!(classifier.kind(&reset), UpstreamErrorKind::ConnectionTerminated);
+///
+/// let error = classifier.classify(reset);
+/// assert_eq!(error.kind(), UpstreamErrorKind::ConnectionTerminated);
+/// assert!(!error.is_retry_safe());
+/// ```
+#[derive(Clone)]
+pub struct Classifier {
+    rules: Arc<[Arc<dyn ClassifyError>]>,
+    default_rules: bool,
+}
+
+impl Classifier {
+    /// The default rules alone.
+    pub fn new() -> Self {
+        Self {
+            rules: Arc::new([]),
+            default_rules: true,
+        }
+    }
+
+    /// Adds `rule`. Your rules are asked in the order added, all before the
+    /// default rules; the first that returns a kind decides.
+    pub fn rule(self, rule: impl ClassifyError) -> Self {
+        let mut rules = self.rules.to_vec();
+        rules.push(Arc::new(rule));
+        Self {
+            rules: rules.into(),
+            default_rules: self.default_rules,
+        }
+    }
+
+    /// Whether the default rules run after yours (on unless turned off).
+    /// With them off, an error no rule of yours recognises is
+    /// [`Unclassified`](UpstreamErrorKind::Unclassified).
+    pub fn default_rules(mut self, enabled: bool) -> Self {
+        self.default_rules = enabled;
+        self
+    }
+
+    /// Classifies `error`, keeping it as the cause. An `error` that already
+    /// is an [`UpstreamError`] is returned as it is.
+    pub fn classify(&self, error: impl Into<BoxError>) -> UpstreamError {
+        self.upstream_error(error.into())
+    }
+
+    /// The kind of `error`, which stays where it is.
+    pub fn kind(&self, error: &(dyn Error + 'static)) -> UpstreamErrorKind {
+        self.classification(error).kind
+    }
+
+    /// The classifier with the default rules alone, shared.
+    pub(crate) fn defaults() -> &'static Classifier {
+        static DEFAULTS: OnceLock<Classifier> = OnceLock::new();
+        DEFAULTS.get_or_init(Classifier::new)
+    }
+
+    pub(crate) fn upstream_error(&self, error: BoxError) -> UpstreamError {
+        let error = match error.downcast::<UpstreamError>() {
+            Ok(already) => return *already,
+            Err(error) => error,
+        };
+        let Classification {
+            kind,
+            request_not_sent,
+        } = self.classification(&*error);
+        UpstreamError::from_parts(kind, request_not_sent, Some(error))
+    }
+
+    /// The kind of `error`, and whether it shows the request was never
+    /// sent; without taking ownership, for a retry policy that must leave
+    /// the error where it is.
+    pub(crate) fn classification(&self, error: &(dyn Error + 'static)) -> Classification {
+        if let Some(ours) = error.downcast_ref::<UpstreamError>() {
+            return Classification {
+                kind: ours.kind(),
+                request_not_sent: ours.is_retry_safe(),
+            };
+        }
+        for rule in self.rules.iter() {
+            if let Some(kind) = rule.classify(error) {
+                return Classification {
+                    kind,
+                    request_not_sent: false,
+                };
+            }
+        }
+        if self.default_rules {
+            classify_default(error)
+        } else {
+            Classification {
+                kind: UpstreamErrorKind::Unclassified,
+                request_not_sent: false,
+            }
+        }
+    }
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.rules.len())
+            .field("default_rules", &self.default_rules)
+            .finish()
+    }
+}
+
+impl UpstreamError {
+    /// Classifies `error` with the default rules (see [`classify`](crate::classify())).
+    ///
+    /// An `error` that already is an `UpstreamError` is returned as it is.
+    pub fn classify(error: impl Into<BoxError>) -> Self {
+        Classifier::defaults().upstream_error(error.into())
+    }
+}
+
+/// Classified with the default rules, so `?` works on an upstream call in
+/// code that returns `Result<_, UpstreamError>` (an axum handler, with the
+/// `axum` feature).
+impl From<std::io::Error> for UpstreamError {
+    fn from(error: std::io::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works; see the `io::Error` impl.
+#[cfg(feature = "hyper")]
+impl From<::hyper::Error> for UpstreamError {
+    fn from(error: ::hyper::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a hyper-util `Client`
+/// call; see the `io::Error` impl.
+#[cfg(feature = "hyper")]
+impl From<hyper_util::client::legacy::Error> for UpstreamError {
+    fn from(error: hyper_util::client::legacy::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a reqwest 0.12 call;
+/// see the `io::Error` impl.
+#[cfg(feature = "reqwest-0-12")]
+impl From<reqwest_0_12::Error> for UpstreamError {
+    fn from(error: reqwest_0_12::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a reqwest 0.13 call;
+/// see the `io::Error` impl.
+#[cfg(feature = "reqwest-0-13")]
+impl From<reqwest_0_13::Error> for UpstreamError {
+    fn from(error: reqwest_0_13::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified with the default rules, so `?` works on a call that fails
+/// with pingora's `Box<Error>`; see the `io::Error` impl.
+#[cfg(feature = "pingora")]
+impl From<pingora_error::BError> for UpstreamError {
+    fn from(error: pingora_error::BError) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// Classified as a response timeout, so `?` works on a call under tower's
+/// `Timeout`; see the `io::Error` impl.
+impl From<::tower::timeout::error::Elapsed> for UpstreamError {
+    fn from(error: ::tower::timeout::error::Elapsed) -> Self {
+        Self::classify(error)
+    }
 }
 
 /// The outcome of the default rules: a kind, and whether the walk saw proof
@@ -187,10 +395,10 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
         walk.request_not_sent |= ours.is_retry_safe();
         return Step::Decided(ours.kind());
     }
-    if level.is::<crate::ResponseTimeout>() {
+    if level.is::<crate::error::ResponseTimeout>() {
         return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
     }
-    if let Some(dns) = level.downcast_ref::<crate::DnsError>() {
+    if let Some(dns) = level.downcast_ref::<crate::dns::DnsError>() {
         return Step::Decided(if dns.is_timeout() {
             UpstreamErrorKind::DnsTimeout
         } else {
@@ -257,71 +465,4 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     }
 
     io::classify(level, walk)
-}
-
-/// The classification settings of one layer: the user's rules, then
-/// (unless turned off) the default ones.
-#[derive(Clone)]
-pub(crate) struct Classifier {
-    pub(crate) rules: Vec<Arc<dyn ClassifyError>>,
-    pub(crate) default_rules: bool,
-}
-
-impl Classifier {
-    /// The default rules alone.
-    pub(crate) fn defaults() -> Self {
-        Self {
-            rules: Vec::new(),
-            default_rules: true,
-        }
-    }
-
-    pub(crate) fn upstream_error(&self, error: BoxError) -> UpstreamError {
-        let error = match error.downcast::<UpstreamError>() {
-            Ok(already) => return *already,
-            Err(error) => error,
-        };
-        let Classification {
-            kind,
-            request_not_sent,
-        } = self.classify(&*error);
-        UpstreamError::from_parts(kind, request_not_sent, Some(error))
-    }
-
-    /// The kind of `error`, and whether it shows the request was never
-    /// sent; without taking ownership, for a retry policy that must leave
-    /// the error where it is.
-    pub(crate) fn classify(&self, error: &(dyn Error + 'static)) -> Classification {
-        if let Some(ours) = error.downcast_ref::<UpstreamError>() {
-            return Classification {
-                kind: ours.kind(),
-                request_not_sent: ours.is_retry_safe(),
-            };
-        }
-        for rule in &self.rules {
-            if let Some(kind) = rule.classify(error) {
-                return Classification {
-                    kind,
-                    request_not_sent: false,
-                };
-            }
-        }
-        if self.default_rules {
-            classify_default(error)
-        } else {
-            Classification {
-                kind: UpstreamErrorKind::Unclassified,
-                request_not_sent: false,
-            }
-        }
-    }
-}
-
-impl fmt::Debug for Classifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Classifier")
-            .field("rules", &self.rules.len())
-            .field("default_rules", &self.default_rules)
-            .finish()
-    }
 }

@@ -1,45 +1,95 @@
-//! User templates for the HTML and JSON bodies: `{{field}}` placeholders,
-//! parsed and checked once, when the layer is built.
+//! The template language every error body is written in, the built-in
+//! pages and yours alike: `{{field}}` placeholders and `{{#field}}…{{/field}}`
+//! / `{{^field}}…{{/field}}` sections, parsed and checked once, when the
+//! layer is built.
+//!
+//! A template is evaluated twice over. When the layer is built, with
+//! everything known but the request id, into [`Prepared`]: the whole body
+//! for requests without an id, and literal text with holes where an id
+//! goes. Per failure, only the holes are filled. A body that also shows the
+//! error chain is rendered in full instead ([`Template::render`]).
 
 use std::fmt::Write as _;
 
-use super::escape;
-use super::Fields;
-use crate::BodyFormat;
+use bytes::Bytes;
+use http::HeaderValue;
 
-/// Why a template was rejected; part of [`ConfigError::Template`](crate::ConfigError::Template).
+use super::escape;
+use super::fields::{request_id_text, Fields};
+use super::format::BodyFormat;
+use super::json_syntax;
+
+/// Why a template was rejected; part of
+/// [`ConfigError::Template`](crate::ConfigError::Template). Positions are
+/// the template's own, counted from line 1, column 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TemplateError {
-    /// A placeholder names a field that does not exist.
-    #[error("unknown field `{{{{{field}}}}}` at byte {offset}; the fields are {FIELD_NAMES}")]
+    /// A placeholder or section names a field that does not exist.
+    #[error("unknown field `{{{{{field}}}}}` at line {line}, column {column}; the fields are {FIELD_NAMES}")]
     UnknownField {
         /// The name inside the braces.
         field: String,
-        /// Where the placeholder starts in the template.
-        offset: usize,
+        /// The line of the `{{`.
+        line: usize,
+        /// The column of the `{{`.
+        column: usize,
     },
     /// A `{{` has no matching `}}`.
-    #[error("`{{{{` at byte {offset} has no closing `}}}}`")]
+    #[error("`{{{{` at line {line}, column {column} has no closing `}}}}`")]
     Unclosed {
-        /// Where the `{{` is in the template.
-        offset: usize,
+        /// The line of the `{{`.
+        line: usize,
+        /// The column of the `{{`.
+        column: usize,
     },
-    /// A JSON template does not produce valid JSON.
-    #[error(
-        "the template does not produce valid JSON ({reason} at byte {offset} of the output); \
-         fields expand to complete JSON values, so write `\"error\": {{{{error}}}}`, \
-         not `\"error\": \"{{{{error}}}}\"`"
-    )]
+    /// A section `{{#field}}` or `{{^field}}` is never closed by
+    /// `{{/field}}`.
+    #[error("the section `{field}` opened at line {line}, column {column} is never closed; end it with `{{{{/{field}}}}}`")]
+    UnclosedSection {
+        /// The section's field.
+        field: String,
+        /// The line where it opens.
+        line: usize,
+        /// The column where it opens.
+        column: usize,
+    },
+    /// A `{{/field}}` that closes no open section of that field.
+    #[error("`{{{{/{field}}}}}` at line {line}, column {column} closes no open `{field}` section")]
+    UnmatchedEnd {
+        /// The field it names.
+        field: String,
+        /// Its line.
+        line: usize,
+        /// Its column.
+        column: usize,
+    },
+    /// A JSON template does not produce valid JSON, for some combination of
+    /// the fields that may be absent (`error`, `request_id`, `error_chain`).
+    #[error("the template does not produce valid JSON: {reason} at line {line}, column {column}{hint}", hint = quoting_hint(*.placeholder_in_string))]
     InvalidJson {
         /// What the JSON check found.
         reason: &'static str,
-        /// Where, in the output rendered with sample values.
-        offset: usize,
+        /// The template line where the invalid output comes from.
+        line: usize,
+        /// The template column where the invalid output comes from.
+        column: usize,
+        /// Whether a placeholder sits inside a JSON string in the
+        /// template, the usual cause: fields expand to complete values.
+        placeholder_in_string: bool,
     },
 }
 
-const FIELD_NAMES: &str = "status, title, detail, error, request_id, details, proxy";
+fn quoting_hint(placeholder_in_string: bool) -> &'static str {
+    if placeholder_in_string {
+        "; fields expand to complete JSON values, so write `\"error\": {{error}}`, \
+         not `\"error\": \"{{error}}\"`"
+    } else {
+        ""
+    }
+}
+
+const FIELD_NAMES: &str = "status, title, detail, error, request_id, error_chain, proxy";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -48,7 +98,7 @@ enum Field {
     Detail,
     Error,
     RequestId,
-    Details,
+    ErrorChain,
     Proxy,
 }
 
@@ -60,7 +110,7 @@ impl Field {
             "detail" => Self::Detail,
             "error" => Self::Error,
             "request_id" => Self::RequestId,
-            "details" => Self::Details,
+            "error_chain" => Self::ErrorChain,
             "proxy" => Self::Proxy,
             _ => return None,
         })
@@ -68,103 +118,449 @@ impl Field {
 }
 
 #[derive(Debug, Clone)]
-enum Segment {
-    Literal(String),
-    Field(Field),
+enum Node {
+    Literal {
+        text: String,
+        /// Where the text starts in the template source.
+        at: usize,
+    },
+    Field {
+        field: Field,
+        at: usize,
+    },
+    /// Shown when `field` is present (`{{#field}}`), or when it is absent
+    /// (`{{^field}}`).
+    Section {
+        field: Field,
+        when_present: bool,
+        body: Vec<Node>,
+    },
 }
 
-/// A parsed template for one format.
+/// A parsed, checked template for one format.
 #[derive(Debug, Clone)]
 pub(crate) struct Template {
     format: BodyFormat,
-    segments: Vec<Segment>,
-    uses_request: bool,
+    nodes: Vec<Node>,
+}
+
+/// The request id while a template is evaluated.
+#[derive(Debug, Clone, Copy)]
+enum Id<'a> {
+    Absent,
+    Text(&'a str),
+    /// Unknown yet: leave a hole.
+    Hole,
+}
+
+/// A piece of evaluated output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    RequestId,
+}
+
+/// Where a run of output came from, for reporting a JSON error at its
+/// place in the template.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    output: usize,
+    source: usize,
+    literal: bool,
 }
 
 impl Template {
-    /// Parses `source` for `format` (HTML or JSON) and checks it.
+    /// Parses `source` for `format` and checks it: fields exist, sections
+    /// close, and a JSON template gives valid JSON whichever optional
+    /// fields are absent.
     pub(crate) fn parse(format: BodyFormat, source: &str) -> Result<Self, TemplateError> {
-        let mut segments = Vec::new();
-        let mut rest = source;
+        // Open sections: the field (and its name), whether it shows when the
+        // field is present, the nodes outside it so far, and where it opened.
+        let mut stack: Vec<(Field, &str, bool, Vec<Node>, usize)> = Vec::new();
+        let mut nodes = Vec::new();
         let mut offset = 0;
-        while let Some(open) = rest.find("{{") {
-            if open > 0 {
-                segments.push(Segment::Literal(rest[..open].to_owned()));
+        while let Some(found) = source[offset..].find("{{") {
+            let open = offset + found;
+            if open > offset {
+                nodes.push(Node::Literal {
+                    text: source[offset..open].to_owned(),
+                    at: offset,
+                });
             }
-            let after = &rest[open + 2..];
-            let close = after.find("}}").ok_or(TemplateError::Unclosed {
-                offset: offset + open,
+            let inner_start = open + 2;
+            let close = source[inner_start..].find("}}").ok_or_else(|| {
+                let (line, column) = position(source, open);
+                TemplateError::Unclosed { line, column }
             })?;
-            let name = after[..close].trim();
-            let field = Field::from_name(name).ok_or_else(|| TemplateError::UnknownField {
+            let inner = source[inner_start..inner_start + close].trim();
+            let (marker, name) = match inner.as_bytes().first() {
+                Some(b'#' | b'^' | b'/') => (inner.as_bytes()[0], inner[1..].trim()),
+                _ => (0, inner),
+            };
+            let field = Field::from_name(name).ok_or_else(|| {
+                let (line, column) = position(source, open);
+                TemplateError::UnknownField {
+                    field: name.to_owned(),
+                    line,
+                    column,
+                }
+            })?;
+            match marker {
+                b'#' | b'^' => {
+                    let outside = std::mem::take(&mut nodes);
+                    stack.push((field, name, marker == b'#', outside, open));
+                }
+                b'/' => {
+                    let Some((opened, _, when_present, outside, _)) = stack.pop() else {
+                        return Err(unmatched_end(source, name, open));
+                    };
+                    if opened != field {
+                        return Err(unmatched_end(source, name, open));
+                    }
+                    let body = std::mem::replace(&mut nodes, outside);
+                    nodes.push(Node::Section {
+                        field,
+                        when_present,
+                        body,
+                    });
+                }
+                _ => nodes.push(Node::Field { field, at: open }),
+            }
+            offset = inner_start + close + 2;
+        }
+        if offset < source.len() {
+            nodes.push(Node::Literal {
+                text: source[offset..].to_owned(),
+                at: offset,
+            });
+        }
+        if let Some((_, name, _, _, at)) = stack.pop() {
+            let (line, column) = position(source, at);
+            return Err(TemplateError::UnclosedSection {
                 field: name.to_owned(),
-                offset: offset + open,
-            })?;
-            segments.push(Segment::Field(field));
-            let consumed = open + 2 + close + 2;
-            rest = &rest[consumed..];
-            offset += consumed;
+                line,
+                column,
+            });
         }
-        if !rest.is_empty() {
-            segments.push(Segment::Literal(rest.to_owned()));
-        }
-        let uses_request = segments
-            .iter()
-            .any(|s| matches!(s, Segment::Field(Field::RequestId | Field::Details)));
-        let template = Self {
-            format,
-            segments,
-            uses_request,
-        };
+        let template = Self { format, nodes };
         if format == BodyFormat::Json {
-            // Optional fields expand to `null` or to a string: both must
-            // give valid JSON, or a placeholder inside a string literal
-            // would pass as `"id null"` and break once a request id came.
-            for sample in [Fields::empty_sample(), Fields::full_sample()] {
-                super::json_syntax::check(&template.render(&sample))
-                    .map_err(|(offset, reason)| TemplateError::InvalidJson { reason, offset })?;
-            }
+            template.check_json(source)?;
         }
         Ok(template)
     }
 
-    /// Whether the output depends on the request or the error text, so it
-    /// cannot be rendered once up front.
-    pub(crate) fn uses_request(&self) -> bool {
-        self.uses_request
-    }
-
-    pub(crate) fn render(&self, fields: &Fields<'_>) -> String {
-        let mut out = String::new();
-        for segment in &self.segments {
-            match segment {
-                Segment::Literal(text) => out.push_str(text),
-                Segment::Field(field) => self.push_field(&mut out, *field, fields),
+    /// Renders every combination of the optional fields and checks that
+    /// each is one JSON value.
+    fn check_json(&self, source: &str) -> Result<(), TemplateError> {
+        for combination in 0..8u8 {
+            let fields = Fields {
+                error: if combination & 1 == 0 {
+                    ""
+                } else {
+                    "proxy_internal_error"
+                },
+                request_id: (combination & 2 != 0).then_some("sample".into()),
+                error_chain: (combination & 4 != 0).then_some("sample"),
+                ..Fields::sample()
+            };
+            let id = fields.request_id.as_deref().map_or(Id::Absent, Id::Text);
+            let mut out = Output::with_origins();
+            self.eval(&self.nodes, &fields, id, &mut out);
+            let text = out.into_text();
+            if let Err((offset, reason)) = json_syntax::check(&text.0) {
+                let at = text.1.source_offset(offset, source.len());
+                let (line, column) = position(source, at);
+                return Err(TemplateError::InvalidJson {
+                    reason,
+                    line,
+                    column,
+                    placeholder_in_string: self.placeholder_in_string(),
+                });
             }
         }
-        out
+        Ok(())
     }
 
-    fn push_field(&self, out: &mut String, field: Field, fields: &Fields<'_>) {
+    /// Whether a placeholder sits between the quotes of a JSON string.
+    fn placeholder_in_string(&self) -> bool {
+        fn walk(nodes: &[Node], in_string: &mut bool, escaped: &mut bool) -> bool {
+            for node in nodes {
+                match node {
+                    Node::Literal { text, .. } => {
+                        for byte in text.bytes() {
+                            match (byte, *escaped) {
+                                (_, true) => *escaped = false,
+                                (b'\\', false) if *in_string => *escaped = true,
+                                (b'"', false) => *in_string = !*in_string,
+                                _ => {}
+                            }
+                        }
+                    }
+                    Node::Field { .. } if *in_string => return true,
+                    Node::Field { .. } => {}
+                    Node::Section { body, .. } => {
+                        if walk(body, in_string, escaped) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            false
+        }
+        walk(&self.nodes, &mut false, &mut false)
+    }
+
+    /// The whole body for `fields`.
+    pub(crate) fn render(&self, fields: &Fields<'_>) -> String {
+        let id = fields.request_id.as_deref().map_or(Id::Absent, Id::Text);
+        let mut out = Output::plain();
+        self.eval(&self.nodes, fields, id, &mut out);
+        out.into_text().0
+    }
+
+    /// Evaluates everything but the request id, which `fields` must not
+    /// hold: the body without an id, and the pieces to put one into.
+    pub(crate) fn prepare(&self, fields: &Fields<'_>) -> Prepared {
+        let mut plain = Output::plain();
+        self.eval(&self.nodes, fields, Id::Absent, &mut plain);
+        let mut holed = Output::plain();
+        self.eval(&self.nodes, fields, Id::Hole, &mut holed);
+        let with_id = holed
+            .pieces
+            .contains(&Piece::RequestId)
+            .then_some(holed.pieces);
+        let plain = Bytes::from(plain.into_text().0);
+        // A `Bytes` made from an exactly sized buffer allocates its shared
+        // header on its first clone; take that clone here, not on the first
+        // failure.
+        drop(plain.clone());
+        Prepared {
+            format: self.format,
+            plain,
+            with_id,
+        }
+    }
+
+    fn eval(&self, nodes: &[Node], fields: &Fields<'_>, id: Id<'_>, out: &mut Output) {
+        for node in nodes {
+            match node {
+                Node::Literal { text, at } => {
+                    out.origin(*at, true);
+                    out.push_str(text);
+                }
+                Node::Field { field, at } => {
+                    out.origin(*at, false);
+                    self.push_field(*field, fields, id, out);
+                }
+                Node::Section {
+                    field,
+                    when_present,
+                    body,
+                } => {
+                    if is_present(*field, fields, id) == *when_present {
+                        self.eval(body, fields, id, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_field(&self, field: Field, fields: &Fields<'_>, id: Id<'_>, out: &mut Output) {
         let text: Option<&str> = match field {
             Field::Status => {
-                let _ = write!(out, "{}", fields.status);
+                let _ = write!(out.text(), "{}", fields.status);
                 return;
             }
             Field::Title => Some(fields.title),
             Field::Detail => Some(fields.detail),
-            // Empty for a replaced upstream error response, which has none.
             Field::Error => (!fields.error.is_empty()).then_some(fields.error),
             Field::Proxy => Some(fields.proxy),
-            Field::RequestId => fields.request_id.as_deref(),
-            Field::Details => fields.details,
+            Field::ErrorChain => fields.error_chain,
+            Field::RequestId => match id {
+                Id::Absent => None,
+                Id::Text(text) => Some(text),
+                Id::Hole => {
+                    out.pieces.push(Piece::RequestId);
+                    return;
+                }
+            },
         };
-        match (self.format, text) {
-            (BodyFormat::Json, Some(text)) => escape::push_json_string(out, text),
-            (BodyFormat::Json, None) => out.push_str("null"),
-            (_, Some(text)) => escape::push_html(out, text),
-            (_, None) => {}
+        push_value(out.text(), self.format, text);
+    }
+}
+
+fn is_present(field: Field, fields: &Fields<'_>, id: Id<'_>) -> bool {
+    match field {
+        Field::Error => !fields.error.is_empty(),
+        Field::ErrorChain => fields.error_chain.is_some(),
+        Field::RequestId => !matches!(id, Id::Absent),
+        Field::Status | Field::Title | Field::Detail | Field::Proxy => true,
+    }
+}
+
+/// A field's value as `format` writes it: escaped for HTML and text, a
+/// complete JSON value (string or `null`) for JSON.
+fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
+    match (format, text) {
+        (BodyFormat::Json, Some(text)) => escape::push_json_string(out, text),
+        (BodyFormat::Json, None) => out.push_str("null"),
+        (BodyFormat::Html, Some(text)) => escape::push_html(out, text),
+        (BodyFormat::Text, Some(text)) => escape::push_text(out, text, false),
+        (_, None) => {}
+    }
+}
+
+/// Where the output goes while evaluating: text pieces, holes, and
+/// optionally where each run of text came from.
+struct Output {
+    pieces: Vec<Piece>,
+    origins: Option<Vec<Origin>>,
+    length: usize,
+}
+
+impl Output {
+    fn plain() -> Self {
+        Self {
+            pieces: Vec::new(),
+            origins: None,
+            length: 0,
         }
+    }
+
+    fn with_origins() -> Self {
+        Self {
+            origins: Some(Vec::new()),
+            ..Self::plain()
+        }
+    }
+
+    fn origin(&mut self, source: usize, literal: bool) {
+        if self.origins.is_none() {
+            return;
+        }
+        self.sync_length();
+        let output = self.length;
+        if let Some(origins) = &mut self.origins {
+            origins.push(Origin {
+                output,
+                source,
+                literal,
+            });
+        }
+    }
+
+    /// The text piece at the end, to append to.
+    fn text(&mut self) -> &mut String {
+        if !matches!(self.pieces.last(), Some(Piece::Text(_))) {
+            self.pieces.push(Piece::Text(String::new()));
+        }
+        match self.pieces.last_mut() {
+            Some(Piece::Text(text)) => text,
+            _ => unreachable!("a text piece was just pushed"),
+        }
+    }
+
+    fn push_str(&mut self, text: &str) {
+        self.text().push_str(text);
+    }
+
+    fn sync_length(&mut self) {
+        self.length = self
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.len(),
+                Piece::RequestId => 0,
+            })
+            .sum();
+    }
+
+    /// The output as one string (holes dropped), with its origins.
+    fn into_text(mut self) -> (String, Origins) {
+        self.sync_length();
+        let mut text = String::with_capacity(self.length);
+        for piece in &self.pieces {
+            if let Piece::Text(part) = piece {
+                text.push_str(part);
+            }
+        }
+        (text, Origins(self.origins.unwrap_or_default()))
+    }
+}
+
+struct Origins(Vec<Origin>);
+
+impl Origins {
+    /// The template offset that produced output byte `offset`: inside a
+    /// literal, the same byte of the source; inside a field's value, the
+    /// placeholder.
+    fn source_offset(&self, offset: usize, source_len: usize) -> usize {
+        match self.0.iter().rev().find(|origin| origin.output <= offset) {
+            Some(origin) if origin.literal => {
+                (origin.source + offset - origin.output).min(source_len)
+            }
+            Some(origin) => origin.source,
+            None => 0,
+        }
+    }
+}
+
+/// Line and column (from 1; the column counts characters) of byte
+/// `offset` in `source`.
+fn position(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn unmatched_end(source: &str, name: &str, at: usize) -> TemplateError {
+    let (line, column) = position(source, at);
+    TemplateError::UnmatchedEnd {
+        field: name.to_owned(),
+        line,
+        column,
+    }
+}
+
+/// A template evaluated when the layer was built: the body for requests
+/// without a request id, and, when the template shows one, the pieces
+/// around it.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    format: BodyFormat,
+    plain: Bytes,
+    with_id: Option<Vec<Piece>>,
+}
+
+impl Prepared {
+    /// The body for a request whose id header is `request_id`: the prepared
+    /// bytes, shared, unless there is an id to put in.
+    pub(crate) fn body(&self, request_id: Option<&HeaderValue>) -> Bytes {
+        let (Some(id), Some(pieces)) = (request_id, &self.with_id) else {
+            return self.plain.clone();
+        };
+        let id = request_id_text(id);
+        let literal: usize = pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.len(),
+                Piece::RequestId => 0,
+            })
+            .sum();
+        let mut out = String::with_capacity(literal + id.len() + 16);
+        for piece in pieces {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::RequestId => push_value(&mut out, self.format, Some(&id)),
+            }
+        }
+        Bytes::from(out)
+    }
+
+    /// The body for a request without an id.
+    pub(crate) fn plain(&self) -> &Bytes {
+        &self.plain
     }
 }
 
@@ -173,16 +569,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_fields_are_named() {
-        let err = Template::parse(BodyFormat::Html, "<p>{{ stauts }}</p>").unwrap_err();
+    fn unknown_fields_are_named_with_their_line_and_column() {
+        let err = Template::parse(BodyFormat::Html, "<h1>\n<p>{{ stauts }}</p>").unwrap_err();
         assert_eq!(
             err,
             TemplateError::UnknownField {
                 field: "stauts".into(),
-                offset: 3
+                line: 2,
+                column: 4
             }
         );
         assert!(err.to_string().contains("`{{stauts}}`"), "{err}");
+        assert!(err.to_string().contains("line 2, column 4"), "{err}");
         assert!(err.to_string().contains("request_id"), "{err}");
     }
 
@@ -192,23 +590,54 @@ mod tests {
         let template = Template::parse(BodyFormat::Json, r#"{"e": {{error}}}"#).unwrap();
         let fields = Fields {
             error: "",
-            ..Fields::empty_sample()
+            ..Fields::sample()
         };
         assert_eq!(template.render(&fields), r#"{"e": null}"#);
-        let full = template.render(&Fields::empty_sample());
+        let full = template.render(&Fields::sample());
         assert_eq!(full, r#"{"e": "proxy_internal_error"}"#);
     }
 
     #[test]
     fn unclosed_braces_are_rejected() {
         let err = Template::parse(BodyFormat::Html, "<p>{{status</p>").unwrap_err();
-        assert_eq!(err, TemplateError::Unclosed { offset: 3 });
+        assert_eq!(err, TemplateError::Unclosed { line: 1, column: 4 });
     }
 
     #[test]
-    fn json_templates_must_be_json() {
+    fn sections_show_a_part_only_when_a_field_is_there_or_not() {
+        let template = Template::parse(
+            BodyFormat::Html,
+            "{{#request_id}}Ref: {{request_id}}{{/request_id}}{{^request_id}}no ref{{/request_id}}",
+        )
+        .unwrap();
+        let mut fields = Fields::sample();
+        assert_eq!(template.render(&fields), "no ref");
+        fields.request_id = Some("a<b".into());
+        assert_eq!(template.render(&fields), "Ref: a&lt;b");
+    }
+
+    #[test]
+    fn sections_must_close_in_order() {
+        let err = Template::parse(BodyFormat::Html, "{{#error}}x").unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::UnclosedSection {
+                field: "error".into(),
+                line: 1,
+                column: 1
+            }
+        );
+        let err = Template::parse(BodyFormat::Html, "{{#error}}{{/request_id}}").unwrap_err();
+        assert!(matches!(err, TemplateError::UnmatchedEnd { .. }), "{err}");
+        let err = Template::parse(BodyFormat::Html, "x{{/error}}").unwrap_err();
+        assert!(err.to_string().contains("closes no open"), "{err}");
+    }
+
+    #[test]
+    fn json_templates_must_be_json_for_every_optional_field() {
         let err = Template::parse(BodyFormat::Json, r#"{"error": "{{error}}"}"#).unwrap_err();
         assert!(matches!(err, TemplateError::InvalidJson { .. }), "{err}");
+        assert!(err.to_string().contains("complete JSON values"), "{err}");
         // Passes with `null` but breaks once a request id is there.
         let err = Template::parse(BodyFormat::Json, r#"{"msg": "id {{request_id}}"}"#).unwrap_err();
         assert!(matches!(err, TemplateError::InvalidJson { .. }), "{err}");
@@ -220,8 +649,26 @@ mod tests {
     }
 
     #[test]
+    fn json_errors_point_into_the_template_and_hint_only_when_it_fits() {
+        // A missing comma, nothing quoted: no quoting hint, and the place is
+        // the template's second line.
+        let err = Template::parse(BodyFormat::Json, "{\"a\": 1\n \"b\": {{status}}}").unwrap_err();
+        let TemplateError::InvalidJson {
+            line,
+            placeholder_in_string,
+            ..
+        } = err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(line, 2);
+        assert!(!placeholder_in_string);
+        assert!(!err.to_string().contains("complete JSON values"), "{err}");
+    }
+
+    #[test]
     fn fields_are_escaped_for_the_format() {
-        let mut fields = Fields::empty_sample();
+        let mut fields = Fields::sample();
         fields.request_id = Some("<b>\"x\"</b>".into());
         let html = Template::parse(BodyFormat::Html, "<i>{{request_id}}</i>").unwrap();
         assert_eq!(
@@ -233,5 +680,24 @@ mod tests {
             json.render(&fields),
             r#"{"id":"\u003cb\u003e\"x\"\u003c/b\u003e"}"#
         );
+    }
+
+    #[test]
+    fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
+        let template = Template::parse(
+            BodyFormat::Json,
+            r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}}"#,
+        )
+        .unwrap();
+        let prepared = template.prepare(&Fields::sample());
+        assert_eq!(prepared.plain(), r#"{"a": null, "b": [null], "s": 502}"#);
+        let id = HeaderValue::from_static("r\"1");
+        let mut fields = Fields::sample();
+        fields.request_id = Some("r\"1".into());
+        assert_eq!(prepared.body(Some(&id)), template.render(&fields));
+
+        let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
+        let prepared = no_id.prepare(&Fields::sample());
+        assert_eq!(prepared.body(Some(&id)), "<p>502</p>");
     }
 }

@@ -13,8 +13,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 use tower::{Layer, Service};
+use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::{
-    BodyFormat, ConfigError, GatewayErrorLayer, ResponseBody, UpstreamError, UpstreamErrorKind,
+    ConfigError, GatewayErrorLayer, ResponseBody, UpstreamError, UpstreamErrorKind,
 };
 
 /// Everything that shapes one error response.
@@ -64,7 +65,7 @@ impl Case {
     pub fn layer(&self) -> Result<GatewayErrorLayer, ConfigError> {
         let mut builder = GatewayErrorLayer::builder().show_details(self.show_details);
         if let Some(format) = self.format {
-            builder = builder.format(format);
+            builder = builder.fixed_format(format);
         }
         if let Some(format) = self.default_format {
             builder = builder.default_format(format);
@@ -84,7 +85,7 @@ impl Case {
             builder = builder.status_for(kinds[kind % kinds.len()], status);
         }
         if let Some(seconds) = self.retry_after {
-            builder = builder.retry_after(tower_gateway_error::RetryAfter::seconds(seconds));
+            builder = builder.retry_after(tower_gateway_error::retry::RetryAfter::seconds(seconds));
         }
         if let Some(grpc) = self.grpc {
             builder = builder.grpc(grpc);
@@ -238,7 +239,7 @@ pub fn check(case: &Case, head: &http::response::Parts, body: &[u8]) {
                         assert_eq!(details, html_escaped(&chain(case)));
                         assert!(!details.contains(['<', '>', '"', '\'']), "{details}");
                     }
-                    Some(template) if template.contains("{{details}}") => {
+                    Some(template) if template.contains("{{error_chain}}") => {
                         assert!(page.contains(&html_escaped(&chain(case))), "{page}");
                     }
                     Some(_) => {}

@@ -1,15 +1,14 @@
 //! Replacing the body of the upstream's own error responses (off by
 //! default; see
-//! [`intercept`](crate::GatewayErrorLayerBuilder::intercept)).
+//! [`intercept`](crate::GatewayErrorLayerBuilder::intercept)): which
+//! statuses, and what happens to the upstream's headers.
 
-use bytes::Bytes;
-use http::header::{self, HeaderName};
-use http::{HeaderValue, Response, StatusCode};
+use http::header::{self, HeaderMap, HeaderName};
+use http::{HeaderValue, StatusCode};
 
-use crate::render::Fields;
-use crate::response::{insert_body_headers, insert_extra_headers, ACCEPT, PROXY_STATUS};
-use crate::settings::Settings;
-use crate::{FailedRequest, ResponseBody};
+use super::headers::{PROXY_STATUS, VARY_ACCEPT};
+use super::proxy_status::ProxyStatus;
+use crate::ConfigError;
 
 /// Headers that describe the upstream's body, which is replaced.
 const BODY_HEADERS: [HeaderName; 14] = [
@@ -29,91 +28,81 @@ const BODY_HEADERS: [HeaderName; 14] = [
     HeaderName::from_static("content-digest"),
 ];
 
-/// One status whose upstream responses get the layer's body, with what
-/// can be worked out when the layer is built.
+/// The statuses whose upstream responses get the layer's body; empty
+/// unless asked for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Interception(Vec<Intercepted>);
+
+/// One status whose upstream responses get the layer's body, with what can
+/// be worked out when the layer is built.
 #[derive(Debug, Clone)]
 pub(crate) struct Intercepted {
-    pub(crate) status: StatusCode,
-    detail: String,
+    status: StatusCode,
+    /// The sentence the page shows.
+    pub(crate) detail: String,
     /// This gateway's `Proxy-Status` member: `name; received-status=503`.
     member: String,
 }
 
-impl Intercepted {
-    pub(crate) fn new(status: StatusCode, proxy_member: &str) -> Self {
-        Self {
-            status,
-            detail: format!(
-                "The upstream server answered {} {}.",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("with an error")
-            ),
-            member: format!("{proxy_member}; received-status={}", status.as_u16()),
+impl Interception {
+    /// One entry per status; only 4xx and 5xx can be intercepted.
+    pub(crate) fn compile(
+        statuses: Vec<StatusCode>,
+        proxy_status: &ProxyStatus,
+    ) -> Result<Self, ConfigError> {
+        let mut entries: Vec<Intercepted> = Vec::new();
+        for status in statuses {
+            if !(status.is_client_error() || status.is_server_error()) {
+                return Err(ConfigError::InterceptNotAnErrorStatus { status });
+            }
+            if !entries.iter().any(|i| i.status == status) {
+                entries.push(Intercepted {
+                    status,
+                    detail: format!(
+                        "The upstream server answered {} {}.",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or("with an error")
+                    ),
+                    member: proxy_status.received(status),
+                });
+            }
         }
+        Ok(Self(entries))
+    }
+
+    /// The entry for `status`, if its body is to be replaced.
+    #[inline]
+    pub(crate) fn find(&self, status: StatusCode) -> Option<&Intercepted> {
+        self.0.iter().find(|i| i.status == status)
     }
 }
 
-/// The upstream's response with the layer's body in place of its own: the
-/// upstream's status and other headers (`Retry-After` among them) are
-/// kept, the headers that described its body are replaced, and this
-/// gateway's member is appended to `Proxy-Status`.
-pub(crate) fn replace_body<B>(
-    settings: &Settings,
-    intercepted: &Intercepted,
-    response: Response<B>,
-    request: &FailedRequest,
-) -> Response<ResponseBody<B>> {
-    // The upstream's body is dropped unread; its connection is not reused.
-    let (mut parts, _) = response.into_parts();
-    let format = settings.format_for(request);
-    let fields = Fields {
-        status: intercepted.status.as_u16(),
-        title: intercepted.status.canonical_reason().unwrap_or("Error"),
-        detail: &intercepted.detail,
-        // No RFC 9209 error type fits: the upstream did answer.
-        error: "",
-        proxy: &settings.proxy_name,
-        request_id: request.request_id().map(crate::render::request_id_text),
-        details: None,
-    };
-    let body: Bytes = settings.bodies.render(format, &fields);
+impl Intercepted {
+    /// Removes the upstream's headers that described its body; the layer
+    /// sets its own for the body that replaces it.
+    pub(crate) fn remove_body_headers(&self, headers: &mut HeaderMap) {
+        for name in &BODY_HEADERS {
+            headers.remove(name);
+        }
+    }
 
-    let headers = &mut parts.headers;
-    for name in &BODY_HEADERS {
-        headers.remove(name);
-    }
-    insert_body_headers(
-        headers,
-        HeaderValue::from_static(settings.bodies.content_type(format)),
-        HeaderValue::from(body.len()),
-    );
-    if settings.negotiates() {
-        add_vary_accept(headers);
-    }
-    if settings.proxy_status.is_some() {
-        let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &intercepted.member);
+    /// Appends this gateway's member to the upstream's `Proxy-Status`.
+    pub(crate) fn append_member(&self, headers: &mut HeaderMap) {
+        let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &self.member);
         headers.insert(PROXY_STATUS, value);
     }
-    insert_extra_headers(headers, &settings.extra_headers);
-
-    let body = if request.is_head() {
-        ResponseBody::empty()
-    } else {
-        ResponseBody::generated(body)
-    };
-    Response::from_parts(parts, body)
 }
 
 /// Adds `accept` to the upstream's `Vary`, whose other entries (`Origin`,
 /// say) still describe headers that are kept.
-fn add_vary_accept(headers: &mut http::HeaderMap) {
+pub(crate) fn add_vary_accept(headers: &mut http::HeaderMap) {
     let varies_by_accept = headers.get_all(header::VARY).iter().any(|value| {
         value.as_bytes().split(|&b| b == b',').any(|name| {
             name.trim_ascii().eq_ignore_ascii_case(b"accept") || name.trim_ascii() == b"*"
         })
     });
     if !varies_by_accept {
-        headers.append(header::VARY, ACCEPT);
+        headers.append(header::VARY, VARY_ACCEPT);
     }
 }
 

@@ -1,6 +1,8 @@
-//! [`UpstreamErrorKind`]: what went wrong, named by RFC 9209's proxy error types.
+//! [`UpstreamErrorKind`]: what went wrong, named by RFC 9209's proxy error
+//! types; and [`PerKind`], a table with one value per kind.
 
 use std::fmt;
+use std::ops::{Index, IndexMut};
 
 use http::StatusCode;
 
@@ -83,34 +85,38 @@ pub enum UpstreamErrorKind {
 impl UpstreamErrorKind {
     /// Every kind, in declaration order. A slice, so adding a kind is not a
     /// breaking change.
-    pub const ALL: &'static [UpstreamErrorKind] = &Self::EVERY;
+    pub const ALL: &'static [UpstreamErrorKind] = &KINDS;
+}
 
-    /// Every kind as an array, for per-kind tables.
-    pub(crate) const EVERY: [UpstreamErrorKind; 20] = [
-        Self::DnsError,
-        Self::DnsTimeout,
-        Self::DestinationIpUnroutable,
-        Self::DestinationUnavailable,
-        Self::ConnectionRefused,
-        Self::ConnectionTerminated,
-        Self::ConnectionTimeout,
-        Self::ConnectionReadTimeout,
-        Self::ConnectionWriteTimeout,
-        Self::ConnectionLimitReached,
-        Self::TlsProtocolError,
-        Self::TlsCertificateError,
-        Self::TlsAlertReceived,
-        Self::HttpResponseIncomplete,
-        Self::HttpResponseHeaderSectionSize,
-        Self::HttpProtocolError,
-        Self::HttpResponseTimeout,
-        Self::HttpUpgradeFailed,
-        Self::HttpRequestError,
-        Self::Unclassified,
-    ];
+/// Every kind as an array, in declaration order: the index of a kind in
+/// [`PerKind`].
+const KINDS: [UpstreamErrorKind; 20] = {
+    use UpstreamErrorKind::*;
+    [
+        DnsError,
+        DnsTimeout,
+        DestinationIpUnroutable,
+        DestinationUnavailable,
+        ConnectionRefused,
+        ConnectionTerminated,
+        ConnectionTimeout,
+        ConnectionReadTimeout,
+        ConnectionWriteTimeout,
+        ConnectionLimitReached,
+        TlsProtocolError,
+        TlsCertificateError,
+        TlsAlertReceived,
+        HttpResponseIncomplete,
+        HttpResponseHeaderSectionSize,
+        HttpProtocolError,
+        HttpResponseTimeout,
+        HttpUpgradeFailed,
+        HttpRequestError,
+        Unclassified,
+    ]
+};
 
-    pub(crate) const COUNT: usize = Self::EVERY.len();
-
+impl UpstreamErrorKind {
     /// The RFC 9209 error type token, as sent in `Proxy-Status: name; error=<token>`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -190,7 +196,7 @@ impl UpstreamErrorKind {
         )
     }
 
-    pub(crate) const fn index(self) -> usize {
+    const fn index(self) -> usize {
         self as usize
     }
 
@@ -239,6 +245,45 @@ impl fmt::Display for UpstreamErrorKind {
     }
 }
 
+/// One value per [`UpstreamErrorKind`], indexed by the kind: what the layer
+/// works out for each kind when it is built (statuses, headers, pages).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PerKind<T>([T; KINDS.len()]);
+
+impl<T> PerKind<T> {
+    /// The table whose value for each kind is `value(kind)`.
+    pub(crate) fn from_fn(value: impl FnMut(UpstreamErrorKind) -> T) -> Self {
+        Self(KINDS.map(value))
+    }
+
+    /// A table of `f` applied to each value.
+    pub(crate) fn map<U>(&self, mut f: impl FnMut(UpstreamErrorKind, &T) -> U) -> PerKind<U> {
+        PerKind::from_fn(|kind| f(kind, &self[kind]))
+    }
+}
+
+impl<T> Index<UpstreamErrorKind> for PerKind<T> {
+    type Output = T;
+
+    fn index(&self, kind: UpstreamErrorKind) -> &T {
+        &self.0[kind.index()]
+    }
+}
+
+impl<T> IndexMut<UpstreamErrorKind> for PerKind<T> {
+    fn index_mut(&mut self, kind: UpstreamErrorKind) -> &mut T {
+        &mut self.0[kind.index()]
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PerKind<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(KINDS.iter().map(|kind| (kind.as_str(), &self[*kind])))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,9 +291,23 @@ mod tests {
     #[test]
     fn all_is_in_declaration_order() {
         for (i, kind) in UpstreamErrorKind::ALL.iter().enumerate() {
-            assert_eq!(*kind, UpstreamErrorKind::EVERY[i]);
             assert_eq!(kind.index(), i, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_per_kind_table_holds_each_kinds_own_value() {
+        let mut table = PerKind::from_fn(UpstreamErrorKind::as_str);
+        for &kind in UpstreamErrorKind::ALL {
+            assert_eq!(table[kind], kind.as_str());
+        }
+        table[UpstreamErrorKind::DnsError] = "changed";
+        let lengths = table.map(|_, text| text.len());
+        assert_eq!(lengths[UpstreamErrorKind::DnsError], "changed".len());
+        assert_eq!(
+            lengths[UpstreamErrorKind::Unclassified],
+            "proxy_internal_error".len()
+        );
     }
 
     #[test]

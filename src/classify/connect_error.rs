@@ -37,7 +37,8 @@ use crate::BoxError;
 /// ```
 /// use std::io;
 /// use std::time::Duration;
-/// use tower_gateway_error::{ConnectError, UpstreamError, UpstreamErrorKind};
+/// use tower_gateway_error::classify::ConnectError;
+/// use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
 ///
 /// let slow = ConnectError::timed_out(Duration::from_secs(2));
 /// let error = UpstreamError::classify(slow);
@@ -112,7 +113,8 @@ impl Error for ConnectError {
 /// ```
 /// use std::time::Duration;
 /// use tokio::net::TcpStream;
-/// use tower_gateway_error::{connect_timeout, UpstreamError, UpstreamErrorKind};
+/// use tower_gateway_error::classify::connect_timeout;
+/// use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

@@ -1,36 +1,9 @@
-//! [`BodyFormat`] and choosing one from the request's `Accept` header.
+//! Choosing a [`BodyFormat`] from the request's `Accept` header:
+//! [`negotiate`], and the [`Negotiator`] a layer builds once.
 
 use http::HeaderValue;
 
-/// The format of a generated error body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BodyFormat {
-    /// A small HTML page, `text/html; charset=utf-8`.
-    Html,
-    /// RFC 9457 problem details, `application/problem+json`.
-    Json,
-    /// Plain text, `text/plain; charset=utf-8`.
-    Text,
-}
-
-impl BodyFormat {
-    pub(crate) const ALL: [BodyFormat; 3] = [Self::Html, Self::Json, Self::Text];
-
-    /// The `Content-Type` the built-in body of this format is sent with. (A
-    /// JSON template of your own is sent as `application/json`.)
-    pub const fn content_type(self) -> &'static str {
-        match self {
-            Self::Html => "text/html; charset=utf-8",
-            Self::Json => "application/problem+json",
-            Self::Text => "text/plain; charset=utf-8",
-        }
-    }
-
-    pub(crate) const fn index(self) -> usize {
-        self as usize
-    }
-}
+use super::format::BodyFormat;
 
 /// Picks the format the request's `Accept` header prefers, by q-value and
 /// specificity (RFC 9110 §12.5.1).
@@ -48,7 +21,7 @@ impl BodyFormat {
 ///
 /// ```
 /// use http::HeaderValue;
-/// use tower_gateway_error::{negotiate, BodyFormat};
+/// use tower_gateway_error::render::{negotiate, BodyFormat};
 ///
 /// let accept = HeaderValue::from_static("application/json;q=0.9, text/html;q=0.1");
 /// assert_eq!(negotiate(Some(&accept), BodyFormat::Text), BodyFormat::Json);

@@ -1,9 +1,65 @@
 //! The `Proxy-Status` header (RFC 9209): the intermediary's name and the
-//! error type, as a structured-field list member.
+//! error type, as a structured-field list member, worked out per kind when
+//! the layer is built ([`ProxyStatus`]).
 
-use http::HeaderValue;
+use http::{HeaderValue, StatusCode};
 
+use crate::error::PerKind;
 use crate::{ConfigError, UpstreamErrorKind};
+
+/// This gateway's name, and its `Proxy-Status` member for each kind.
+#[derive(Debug, Clone)]
+pub(crate) struct ProxyStatus {
+    /// The name as given, for bodies.
+    name: String,
+    /// The name as a structured-field item.
+    member: String,
+    /// The header value per kind; `None` when the header is turned off.
+    values: Option<PerKind<HeaderValue>>,
+}
+
+impl ProxyStatus {
+    /// Checks `name` and renders every kind's value, unless `enabled` is
+    /// off (the name is still checked: bodies show it).
+    pub(crate) fn compile(name: String, enabled: bool) -> Result<Self, ConfigError> {
+        let member = render_name(&name)?;
+        let values = enabled.then(|| PerKind::from_fn(|kind| header_value(&member, kind)));
+        Ok(Self {
+            name,
+            member,
+            values,
+        })
+    }
+
+    /// The name as given, for bodies.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.values.is_some()
+    }
+
+    /// The value for a failure of `kind`, with its error chain as
+    /// `details` when there is one to show.
+    pub(crate) fn value(
+        &self,
+        kind: UpstreamErrorKind,
+        details: Option<&str>,
+    ) -> Option<HeaderValue> {
+        let values = self.values.as_ref()?;
+        Some(match details {
+            Some(details) => header_value_with_details(&self.member, kind, details),
+            None => values[kind].clone(),
+        })
+    }
+
+    /// This gateway's member for an upstream answer it passed on with
+    /// another body: `name; received-status=503`.
+    pub(crate) fn received(&self, status: StatusCode) -> String {
+        format!("{}; received-status={}", self.member, status.as_u16())
+    }
+}
 
 /// Details longer than this are cut: the header is for diagnosis, and some
 /// clients and caches limit header sizes.
@@ -11,7 +67,7 @@ const MAX_DETAILS_LEN: usize = 256;
 
 /// The proxy name as it appears in the header: a bare sf-token when the name
 /// is one, a quoted sf-string otherwise.
-pub(crate) fn render_name(name: &str) -> Result<String, ConfigError> {
+fn render_name(name: &str) -> Result<String, ConfigError> {
     if name.is_empty() {
         return Err(ConfigError::EmptyProxyName);
     }
@@ -31,18 +87,14 @@ pub(crate) fn render_name(name: &str) -> Result<String, ConfigError> {
 }
 
 /// `name; error=<token>`, without details.
-pub(crate) fn header_value(name: &str, kind: UpstreamErrorKind) -> HeaderValue {
+fn header_value(name: &str, kind: UpstreamErrorKind) -> HeaderValue {
     let text = format!("{name}; error={}", kind.as_str());
     HeaderValue::from_str(&text).expect("the name was validated as visible ASCII")
 }
 
 /// `name; error=<token>; details="<chain>"`, the details reduced to the
 /// visible ASCII an sf-string can hold.
-pub(crate) fn header_value_with_details(
-    name: &str,
-    kind: UpstreamErrorKind,
-    details: &str,
-) -> HeaderValue {
+fn header_value_with_details(name: &str, kind: UpstreamErrorKind, details: &str) -> HeaderValue {
     let mut text = format!("{name}; error={}; details=", kind.as_str());
     let details: String = details
         .chars()

@@ -19,7 +19,7 @@ const MAX_DEPTH: usize = 32;
 ///
 /// ```
 /// use std::io;
-/// use tower_gateway_error::error_chain;
+/// use tower_gateway_error::error::error_chain;
 ///
 /// #[derive(Debug)]
 /// struct Refused;

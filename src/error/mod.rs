@@ -1,4 +1,10 @@
-//! [`UpstreamError`]: a classified upstream failure that keeps its cause.
+//! Errors and their causes: [`UpstreamError`], a classified upstream
+//! failure that keeps its cause; [`UpstreamErrorKind`], what went wrong;
+//! and [`error_chain`], the walk through an error's causes that
+//! classification and logs both use.
+
+mod chain;
+mod kind;
 
 use std::error::Error;
 use std::fmt;
@@ -6,8 +12,10 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use crate::classify::Classifier;
-use crate::{BoxError, UpstreamErrorKind};
+pub use self::chain::{error_chain, ErrorChain};
+pub(crate) use self::kind::PerKind;
+pub use self::kind::UpstreamErrorKind;
+use crate::BoxError;
 
 /// A failed call to the upstream: its [`UpstreamErrorKind`] and the original
 /// error, kept as [`source()`](Error::source) so the whole chain stays
@@ -51,13 +59,6 @@ impl UpstreamError {
     /// An error of `kind` with no underlying cause.
     pub fn from_kind(kind: UpstreamErrorKind) -> Self {
         Self::from_parts(kind, kind.is_retry_safe(), None)
-    }
-
-    /// Classifies `error` with the default rules (see [`classify`](crate::classify())).
-    ///
-    /// An `error` that already is an `UpstreamError` is returned as it is.
-    pub fn classify(error: impl Into<BoxError>) -> Self {
-        Classifier::defaults().upstream_error(error.into())
     }
 
     pub(crate) fn from_parts(
@@ -135,67 +136,6 @@ impl Error for UpstreamError {
     }
 }
 
-/// Classified with the default rules, so `?` works on an upstream call in
-/// code that returns `Result<_, UpstreamError>` (an axum handler, with the
-/// `axum` feature).
-impl From<std::io::Error> for UpstreamError {
-    fn from(error: std::io::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works; see the `io::Error` impl.
-#[cfg(feature = "hyper")]
-impl From<hyper::Error> for UpstreamError {
-    fn from(error: hyper::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a hyper-util `Client`
-/// call; see the `io::Error` impl.
-#[cfg(feature = "hyper")]
-impl From<hyper_util::client::legacy::Error> for UpstreamError {
-    fn from(error: hyper_util::client::legacy::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a reqwest 0.12 call;
-/// see the `io::Error` impl.
-#[cfg(feature = "reqwest-0-12")]
-impl From<reqwest_0_12::Error> for UpstreamError {
-    fn from(error: reqwest_0_12::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a reqwest 0.13 call;
-/// see the `io::Error` impl.
-#[cfg(feature = "reqwest-0-13")]
-impl From<reqwest_0_13::Error> for UpstreamError {
-    fn from(error: reqwest_0_13::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a call that fails
-/// with pingora's `Box<Error>`; see the `io::Error` impl.
-#[cfg(feature = "pingora")]
-impl From<pingora_error::BError> for UpstreamError {
-    fn from(error: pingora_error::BError) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified as a response timeout, so `?` works on a call under tower's
-/// `Timeout`; see the `io::Error` impl.
-impl From<tower::timeout::error::Elapsed> for UpstreamError {
-    fn from(error: tower::timeout::error::Elapsed) -> Self {
-        Self::classify(error)
-    }
-}
-
 /// The cause chain of an [`UpstreamError`], displayed on one line; see
 /// [`UpstreamError::display_chain`].
 pub struct DisplayChain<'a> {
@@ -214,7 +154,7 @@ impl fmt::Display for DisplayChain<'_> {
         // the payload itself, so the same text can come twice in a row.
         let mut previous = String::new();
         let mut current = String::new();
-        for (i, level) in crate::error_chain(self.error).enumerate() {
+        for (i, level) in error_chain(self.error).enumerate() {
             current.clear();
             // A level whose Display fails shows what it wrote so far; an
             // error from here would make `to_string()` panic.

@@ -1,27 +1,17 @@
 //! With the `axum` feature: an [`UpstreamError`] returned from an axum
 //! handler becomes a response, rendered by the layer when there is one.
 
+pub(crate) mod marker;
+
 use std::sync::OnceLock;
 
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 
-use crate::{BodyFormat, FailedRequest, GatewayErrorLayer, UpstreamError};
-
-/// Marks a response made by [`UpstreamError::into_response`], so that a
-/// [`GatewayErrorLayer`] around the handler answers the error with its own
-/// settings instead of passing the default response on.
-#[derive(Clone)]
-pub(crate) struct Unrendered(UpstreamError);
-
-/// The error a handler returned, when `response` is its default rendering
-/// and not yet the layer's.
-pub(crate) fn unrendered<B>(response: &http::Response<B>) -> Option<UpstreamError> {
-    response
-        .extensions()
-        .get::<Unrendered>()
-        .map(|Unrendered(error)| error.clone())
-}
+use self::marker::Unrendered;
+use crate::render::BodyFormat;
+use crate::request::CapturedRequest;
+use crate::{GatewayErrorLayer, UpstreamError};
 
 /// A handler can return `Result<_, UpstreamError>` and use `?` on an upstream
 /// call. On its own the error becomes the response a default
@@ -66,16 +56,16 @@ impl IntoResponse for UpstreamError {
         // Fixed to text: nothing here knows the request's `Accept`.
         let layer = DEFAULTS.get_or_init(|| {
             GatewayErrorLayer::builder()
-                .format(BodyFormat::Text)
+                .fixed_format(BodyFormat::Text)
                 .build()
                 .expect("the default settings are valid")
         });
-        let response = crate::response::unreported_error_response::<Body>(
-            layer.settings(),
-            self.clone(),
-            &FailedRequest::unknown(),
-        );
-        let mut response = response.map(Body::new);
+        // Not reported: nothing is logged without the layer.
+        let response = layer
+            .shared()
+            .responder
+            .answer(self.clone(), &CapturedRequest::unknown());
+        let mut response = response.map(Body::from);
         response.extensions_mut().insert(Unrendered(self));
         response
     }

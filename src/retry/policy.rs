@@ -1,6 +1,6 @@
 //! [`RetryPolicy`]: a `tower::retry::Policy` that retries only what is safe
 //! to retry, by what the failure says about whether the upstream saw the
-//! request.
+//! request; and [`AsUpstreamCause`], the error types it can judge.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,8 +12,7 @@ use tower::retry::budget::{Budget, TpsBudget};
 use tower::retry::Policy;
 use tower::util::rng::HasherRng;
 
-use crate::classify::Classifier;
-use crate::{ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
+use crate::{Classifier, ConfigError, UpstreamError, UpstreamErrorKind};
 
 /// Retries a failed upstream call when that cannot do harm, for tower's
 /// `Retry` middleware.
@@ -64,7 +63,8 @@ use crate::{ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 /// use hyper_util::client::legacy::Client;
 /// use hyper_util::rt::TokioExecutor;
 /// use tower::ServiceBuilder;
-/// use tower_gateway_error::{GatewayErrorLayer, RetryPolicy};
+/// use tower_gateway_error::retry::RetryPolicy;
+/// use tower_gateway_error::GatewayErrorLayer;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
@@ -81,7 +81,7 @@ pub struct RetryPolicy {
     backoff_bounds: (Duration, Duration, f64),
     backoff: ExponentialBackoff<HasherRng>,
     budget: Arc<dyn Budget + Send + Sync>,
-    classifier: Option<GatewayErrorLayer>,
+    classifier: Classifier,
 }
 
 impl RetryPolicy {
@@ -99,10 +99,7 @@ impl RetryPolicy {
     }
 
     fn classify(&self, error: &(dyn std::error::Error + 'static)) -> (UpstreamErrorKind, bool) {
-        let classification = match &self.classifier {
-            Some(layer) => layer.settings().classifier.classify(error),
-            None => Classifier::defaults().classify(error),
-        };
+        let classification = self.classifier.classification(error);
         (
             classification.kind,
             classification.request_not_sent || classification.kind.is_retry_safe(),
@@ -216,7 +213,7 @@ where
 /// The error types [`RetryPolicy`] can classify: the errors of hyper-util's
 /// `Client`, hyper, h2, `io`, the boxed errors tower's middleware
 /// (`Timeout`, `Buffer`, `LoadShed`) return, [`UpstreamError`],
-/// [`ConnectError`](crate::ConnectError), [`DnsError`](crate::DnsError),
+/// [`ConnectError`](crate::classify::ConnectError), [`DnsError`](crate::dns::DnsError),
 /// and with their features `reqwest::Error` (a service over a
 /// `reqwest::Client`) and pingora's `Error`.
 ///
@@ -228,7 +225,7 @@ where
 /// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("x") }
 /// # }
 /// # impl std::error::Error for MyClientError {}
-/// impl tower_gateway_error::AsUpstreamCause for MyClientError {
+/// impl tower_gateway_error::retry::AsUpstreamCause for MyClientError {
 ///     fn as_cause(&self) -> &(dyn std::error::Error + 'static) { self }
 /// }
 /// ```
@@ -263,8 +260,8 @@ macro_rules! as_upstream_cause {
 
 as_upstream_cause!(
     UpstreamError,
-    crate::ConnectError,
-    crate::DnsError,
+    crate::classify::ConnectError,
+    crate::dns::DnsError,
     std::io::Error,
     tower::timeout::error::Elapsed,
     tower::load_shed::error::Overloaded,
@@ -289,7 +286,7 @@ impl fmt::Debug for RetryPolicy {
         f.debug_struct("RetryPolicy")
             .field("retries_left", &self.retries_left)
             .field("backoff", &self.backoff)
-            .field("classifier", &self.classifier.as_ref().map(|_| "layer's"))
+            .field("classifier", &self.classifier)
             .finish_non_exhaustive()
     }
 }
@@ -302,7 +299,7 @@ pub struct RetryPolicyBuilder {
     max_backoff: Duration,
     jitter: f64,
     budget: Option<Arc<dyn Budget + Send + Sync>>,
-    classifier: Option<GatewayErrorLayer>,
+    classifier: Classifier,
 }
 
 impl Default for RetryPolicyBuilder {
@@ -313,7 +310,7 @@ impl Default for RetryPolicyBuilder {
             max_backoff: Duration::from_secs(1),
             jitter: 0.5,
             budget: None,
-            classifier: None,
+            classifier: Classifier::new(),
         }
     }
 }
@@ -349,12 +346,12 @@ impl RetryPolicyBuilder {
         self
     }
 
-    /// Classifies with `layer`'s rules (yours, then the defaults) instead of
-    /// the defaults alone, so a kind you map with
-    /// [`classify_rule`](crate::GatewayErrorLayerBuilder::classify_rule) is
-    /// judged the same way here.
-    pub fn classifier(mut self, layer: &GatewayErrorLayer) -> Self {
-        self.classifier = Some(layer.clone());
+    /// Classifies with `classifier` (your rules, then the defaults) instead
+    /// of the defaults alone. Give it the one the layer has
+    /// ([`GatewayErrorLayerBuilder::classifier`](crate::GatewayErrorLayerBuilder::classifier)),
+    /// so a kind your rules map is judged the same way here.
+    pub fn classifier(mut self, classifier: Classifier) -> Self {
+        self.classifier = classifier;
         self
     }
 
@@ -391,7 +388,7 @@ impl fmt::Debug for RetryPolicyBuilder {
             .field("max_backoff", &self.max_backoff)
             .field("jitter", &self.jitter)
             .field("budget", &self.budget.as_ref().map(|_| ".."))
-            .field("classifier", &self.classifier.as_ref().map(|_| "layer's"))
+            .field("classifier", &self.classifier)
             .finish()
     }
 }

@@ -10,7 +10,8 @@ use crate::ConfigError;
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use tower_gateway_error::{GatewayErrorLayer, RetryAfter, UpstreamErrorKind};
+/// use tower_gateway_error::retry::RetryAfter;
+/// use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 ///
 /// let maintenance_ends = UNIX_EPOCH + Duration::from_secs(784_111_777);
 /// let layer = GatewayErrorLayer::builder()

@@ -1,0 +1,103 @@
+//! The header vocabulary every answer shares, and the user's own headers
+//! ([`ExtraHeaders`]), checked when the layer is built.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::ConfigError;
+
+pub(crate) const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+/// The `Vary` value of a negotiated body.
+pub(crate) const VARY_ACCEPT: HeaderValue = HeaderValue::from_static("accept");
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
+/// The headers that describe a body the layer wrote, and keep browsers from
+/// caching or sniffing it.
+pub(crate) fn insert_body_headers(
+    headers: &mut HeaderMap,
+    content_type: HeaderValue,
+    content_length: HeaderValue,
+) {
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, content_length);
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+}
+
+/// Headers the user adds to every error response, set last so they win
+/// over the layer's own `Cache-Control` and `X-Content-Type-Options`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExtraHeaders(Vec<(HeaderName, HeaderValue)>);
+
+impl ExtraHeaders {
+    /// Refuses the headers the layer writes from its own settings, naming
+    /// the setting to use instead.
+    pub(crate) fn compile(headers: Vec<(HeaderName, HeaderValue)>) -> Result<Self, ConfigError> {
+        for (name, _) in &headers {
+            let instead = if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+                "nothing: it is the framing of the body the layer writes"
+            } else if name == header::CONTENT_TYPE {
+                "html_template, json_template or renderer, which set it with the body"
+            } else if name == PROXY_STATUS {
+                "proxy_name or proxy_status"
+            } else if name == header::RETRY_AFTER {
+                "retry_after or retry_after_for"
+            } else if name == header::VARY {
+                "fixed_format, which drops `Vary: accept`"
+            } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
+                "grpc_status_for"
+            } else {
+                continue;
+            };
+            return Err(ConfigError::ReservedHeader {
+                name: name.clone(),
+                instead,
+            });
+        }
+        Ok(Self(headers))
+    }
+
+    pub(crate) fn insert_into(&self, headers: &mut HeaderMap) {
+        for (name, value) in &self.0 {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layers_own_headers_are_refused_with_the_setting_to_use() {
+        for name in [
+            "proxy-status",
+            "content-type",
+            "retry-after",
+            "vary",
+            "content-length",
+        ] {
+            let error = ExtraHeaders::compile(vec![(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("x"),
+            )])
+            .unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+        }
+        let error =
+            ExtraHeaders::compile(vec![(PROXY_STATUS, HeaderValue::from_static("x"))]).unwrap_err();
+        assert!(error.to_string().contains("proxy_name"), "{error}");
+        let cache = (header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
+        let extra = ExtraHeaders::compile(vec![cache]).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, NO_STORE);
+        extra.insert_into(&mut headers);
+        assert_eq!(headers[header::CACHE_CONTROL], "max-age=5");
+    }
+}

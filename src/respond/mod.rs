@@ -1,0 +1,286 @@
+//! The answer: the one place that knows how the parts — status, format,
+//! pages, `Retry-After`, `Proxy-Status`, the user's headers, gRPC answers,
+//! interception — make an error response ([`Responder`]). Each part is
+//! worked out by its own file when the layer is built.
+
+mod format;
+mod grpc;
+mod headers;
+mod intercept;
+mod prepared;
+mod proxy_status;
+mod retry_after;
+mod status;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+
+pub(crate) use self::format::FormatChoice;
+pub(crate) use self::grpc::GrpcAnswers;
+pub(crate) use self::headers::ExtraHeaders;
+use self::headers::{insert_body_headers, PROXY_STATUS, VARY_ACCEPT};
+pub(crate) use self::intercept::{Intercepted, Interception};
+use self::prepared::PreparedAnswers;
+pub(crate) use self::proxy_status::ProxyStatus;
+pub(crate) use self::retry_after::RetryAfters;
+pub(crate) use self::status::Statuses;
+use crate::render::{request_id_text, BodyFormat, ErrorContext, Fields, Pages, RenderBody};
+use crate::request::CapturedRequest;
+use crate::{UpstreamError, UpstreamErrorKind};
+
+/// The parts of an answer, each compiled from the builder's values.
+pub(crate) struct Parts {
+    pub(crate) statuses: Statuses,
+    pub(crate) format: FormatChoice,
+    pub(crate) pages: Pages,
+    pub(crate) retry_after: RetryAfters,
+    pub(crate) proxy_status: ProxyStatus,
+    pub(crate) extra: ExtraHeaders,
+    pub(crate) grpc: Option<GrpcAnswers>,
+    pub(crate) intercept: Interception,
+    pub(crate) show_details: bool,
+    pub(crate) renderer: Option<Arc<dyn RenderBody>>,
+}
+
+/// Makes every error response from the parts, and the answers that do not
+/// depend on the request ahead of time.
+pub(crate) struct Responder {
+    parts: Parts,
+    /// `None` with a custom renderer or error details, which render each
+    /// failure anew.
+    prepared: Option<PreparedAnswers>,
+}
+
+impl Responder {
+    pub(crate) fn new(parts: Parts) -> Self {
+        let mut responder = Self {
+            parts,
+            prepared: None,
+        };
+        if responder.parts.renderer.is_none() && !responder.parts.show_details {
+            let parts = &responder.parts;
+            responder.prepared = Some(PreparedAnswers::compile(
+                |kind, format| {
+                    let status = parts.statuses.get(kind);
+                    let name = parts.proxy_status.name();
+                    let fields = Fields::for_failure(status, kind, name, None, None);
+                    parts.pages.prepare(format, &fields)
+                },
+                |kind, format, length| {
+                    let content_type = HeaderValue::from_static(parts.pages.content_type(format));
+                    responder_headers(parts, kind, content_type, length, None)
+                },
+            ));
+        }
+        responder
+    }
+
+    /// Whether the body format depends on `Accept`, so it must be captured.
+    pub(crate) fn negotiates(&self) -> bool {
+        self.parts.format.negotiates()
+    }
+
+    /// Whether gRPC calls get gRPC answers, so they must be told apart.
+    pub(crate) fn answers_grpc(&self) -> bool {
+        self.parts.grpc.is_some()
+    }
+
+    /// The status a failure of `kind` maps to; a gRPC answer is an HTTP 200,
+    /// but logs and alerts on 5xx should see this.
+    pub(crate) fn status(&self, kind: UpstreamErrorKind) -> StatusCode {
+        self.parts.statuses.get(kind)
+    }
+
+    /// The error response to `request` for `error`, which it carries in its
+    /// extensions.
+    pub(crate) fn answer(
+        &self,
+        error: UpstreamError,
+        request: &CapturedRequest,
+    ) -> Response<Bytes> {
+        let mut response = self.build(&error, request);
+        response.extensions_mut().insert(error);
+        response
+    }
+
+    fn build(&self, error: &UpstreamError, request: &CapturedRequest) -> Response<Bytes> {
+        let kind = error.kind();
+        if let (true, Some(grpc)) = (request.is_grpc(), &self.parts.grpc) {
+            return grpc.answer(kind).map(|()| Bytes::new());
+        }
+        let status = self.parts.statuses.get(kind);
+        let format = self.parts.format.for_request(request);
+        let (headers, body) = match &self.prepared {
+            Some(prepared) => prepared.answer(kind, format, request),
+            None => self.render(error, status, format, request),
+        };
+        let mut response = Response::new(if request.is_head() {
+            Bytes::new()
+        } else {
+            body
+        });
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+    }
+
+    /// Renders this failure's body and headers from scratch.
+    fn render(
+        &self,
+        error: &UpstreamError,
+        status: StatusCode,
+        format: BodyFormat,
+        request: &CapturedRequest,
+    ) -> (HeaderMap, Bytes) {
+        let parts = &self.parts;
+        let details = parts
+            .show_details
+            .then(|| error.display_chain().to_string());
+        let (content_type, body) = match &parts.renderer {
+            Some(renderer) => {
+                let custom = renderer.render(&ErrorContext {
+                    error,
+                    status,
+                    format,
+                    request,
+                    show_details: parts.show_details,
+                });
+                (custom.content_type, custom.body)
+            }
+            None => {
+                let fields = Fields::for_failure(
+                    status,
+                    error.kind(),
+                    parts.proxy_status.name(),
+                    request.request_id(),
+                    details.as_deref(),
+                );
+                (
+                    HeaderValue::from_static(parts.pages.content_type(format)),
+                    parts.pages.render(format, &fields),
+                )
+            }
+        };
+        let headers = responder_headers(
+            parts,
+            error.kind(),
+            content_type,
+            body.len(),
+            details.as_deref(),
+        );
+        (headers, body)
+    }
+
+    /// Whether the upstream's own response with `status` gets the layer's
+    /// body (never for gRPC calls); see [`replace_body`](Self::replace_body).
+    #[inline]
+    pub(crate) fn intercepted(
+        &self,
+        status: StatusCode,
+        request: &CapturedRequest,
+    ) -> Option<&Intercepted> {
+        self.parts
+            .intercept
+            .find(status)
+            .filter(|_| !request.is_grpc())
+    }
+
+    /// The upstream's own `response` with the layer's body in place of its
+    /// own. The upstream's status and other headers (`Retry-After` among
+    /// them) are kept, the headers that described its body are replaced,
+    /// and this gateway's member is appended to `Proxy-Status`.
+    pub(crate) fn replace_body<B>(
+        &self,
+        intercepted: &Intercepted,
+        response: Response<B>,
+        request: &CapturedRequest,
+    ) -> Response<Bytes> {
+        let parts = &self.parts;
+        // The upstream's body is dropped unread; its connection is not reused.
+        let (mut head, _) = response.into_parts();
+        let format = parts.format.for_request(request);
+        let fields = Fields {
+            status: head.status.as_u16(),
+            title: head.status.canonical_reason().unwrap_or("Error"),
+            detail: &intercepted.detail,
+            // No RFC 9209 error type fits: the upstream did answer.
+            error: "",
+            proxy: parts.proxy_status.name(),
+            request_id: request.request_id().map(request_id_text),
+            error_chain: None,
+        };
+        let body = parts.pages.render(format, &fields);
+
+        let headers = &mut head.headers;
+        intercepted.remove_body_headers(headers);
+        insert_body_headers(
+            headers,
+            HeaderValue::from_static(parts.pages.content_type(format)),
+            HeaderValue::from(body.len()),
+        );
+        if parts.format.negotiates() {
+            intercept::add_vary_accept(headers);
+        }
+        if parts.proxy_status.is_enabled() {
+            intercepted.append_member(headers);
+        }
+        parts.extra.insert_into(headers);
+
+        let body = if request.is_head() {
+            Bytes::new()
+        } else {
+            body
+        };
+        Response::from_parts(head, body)
+    }
+}
+
+/// Every header of an error response of `kind`.
+fn responder_headers(
+    parts: &Parts,
+    kind: UpstreamErrorKind,
+    content_type: HeaderValue,
+    content_length: usize,
+    details: Option<&str>,
+) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(8 + parts.extra.len());
+    insert_body_headers(
+        &mut headers,
+        content_type,
+        HeaderValue::from(content_length),
+    );
+    if parts.format.negotiates() {
+        headers.insert(header::VARY, VARY_ACCEPT);
+    }
+    if let Some(retry_after) = parts.retry_after.get(kind) {
+        headers.insert(header::RETRY_AFTER, retry_after.clone());
+    }
+    if let Some(value) = parts.proxy_status.value(kind, details) {
+        headers.insert(PROXY_STATUS, value);
+    }
+    parts.extra.insert_into(&mut headers);
+    headers
+}
+
+impl fmt::Debug for Responder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts = &self.parts;
+        f.debug_struct("Responder")
+            .field("statuses", &parts.statuses)
+            .field("format", &parts.format)
+            .field("pages", &parts.pages)
+            .field("retry_after", &parts.retry_after)
+            .field("proxy_status", &parts.proxy_status)
+            .field("extra", &parts.extra)
+            .field("grpc", &parts.grpc.is_some())
+            .field("intercept", &parts.intercept)
+            .field("show_details", &parts.show_details)
+            .field("renderer", &parts.renderer.as_ref().map(|_| ".."))
+            .field("prepared", &self.prepared.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,33 @@
+//! What a layer's services share: the parts, compiled once, as plain data.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Response;
+
+use crate::report::Reporter;
+use crate::request::{CapturePlan, CapturedRequest};
+use crate::respond::Responder;
+use crate::{Classifier, UpstreamError};
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) capture: CapturePlan,
+    pub(crate) classifier: Classifier,
+    pub(crate) responder: Responder,
+    pub(crate) reporter: Reporter,
+    pub(crate) response_timeout: Option<Duration>,
+}
+
+impl Shared {
+    /// The answer to a failure, after the log and the hook were told.
+    pub(crate) fn answer(
+        &self,
+        error: UpstreamError,
+        request: &CapturedRequest,
+    ) -> Response<Bytes> {
+        let status = self.responder.status(error.kind());
+        self.reporter.report(&error, status, request);
+        self.responder.answer(error, request)
+    }
+}
