@@ -23,7 +23,7 @@ use http::{Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tower::Layer;
+use tower::ServiceBuilder;
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::retry::RetryAfter;
 use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
@@ -100,13 +100,11 @@ async fn main() {
         .clone()
         .fixed_format(BodyFormat::Json)
         .json_template(API_ERROR)
-        .response_timeout(Duration::from_secs(1))
         .build()
         .expect("the API template is valid JSON");
     let site_errors = base
         .fixed_format(BodyFormat::Html)
         .html_template(BRANDED_PAGE)
-        .response_timeout(Duration::from_secs(10))
         .build()
         .expect("the page template is valid");
 
@@ -114,8 +112,19 @@ async fn main() {
         .route("/healthz", get(|| async { "ok\n" }))
         // A route, not `nest_service`, which would strip `/api` from the
         // path the upstream sees.
-        .route_service("/api/{*rest}", api_errors.layer(proxy(nobody.0)))
-        .fallback_service(site_errors.layer(proxy(nobody.0)));
+        .route_service(
+            "/api/{*rest}",
+            ServiceBuilder::new()
+                .layer(api_errors)
+                .timeout(Duration::from_secs(1))
+                .service(proxy(nobody.0)),
+        )
+        .fallback_service(
+            ServiceBuilder::new()
+                .layer(site_errors)
+                .timeout(Duration::from_secs(10))
+                .service(proxy(nobody.0)),
+        );
 
     let (listener, addr) = support::listen(args.listen).await;
     println!("custom_body example on http://{addr}\n");

@@ -20,7 +20,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tower::Layer;
 use tower_gateway_error::GatewayErrorLayer;
 
 #[path = "common/support.rs"]
@@ -68,10 +67,14 @@ async fn main() {
 
     let errors = GatewayErrorLayer::builder()
         .proxy_name("demo-gateway")
-        .response_timeout(RESPONSE_TIMEOUT)
         .build()
         .expect("the demo's settings are valid");
-    let app = Router::new().fallback_service(errors.layer(proxy));
+    // tower's Timeout goes under the layer: its error becomes the 504.
+    let gateway = tower::ServiceBuilder::new()
+        .layer(errors)
+        .timeout(RESPONSE_TIMEOUT)
+        .service(proxy);
+    let app = Router::new().fallback_service(gateway);
 
     let (listener, addr) = support::listen(listen).await;
     print_curl_lines(addr);

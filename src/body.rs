@@ -175,3 +175,72 @@ impl<B> fmt::Debug for ResponseBody<B> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use http_body::Body as _;
+
+    use super::*;
+
+    type Polled<B> = Poll<Option<Result<Frame<<B as Body>::Data>, <B as Body>::Error>>>;
+
+    fn poll<B: Body + Unpin>(body: &mut B) -> Polled<B> {
+        Pin::new(body).poll_frame(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn a_generated_body_is_one_frame_of_known_size() {
+        let mut body = ResponseBody::<String>::generated(Bytes::from_static(b"502 Bad Gateway"));
+        assert_eq!(body.size_hint().exact(), Some(15));
+        assert!(!body.is_end_stream());
+        let Poll::Ready(Some(Ok(frame))) = poll(&mut body) else {
+            panic!("one data frame");
+        };
+        assert_eq!(frame.into_data().unwrap(), "502 Bad Gateway");
+        assert!(body.is_end_stream());
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+
+        let empty = ResponseBody::<String>::generated(Bytes::new());
+        assert!(empty.is_end_stream());
+        assert_eq!(
+            ResponseBody::<String>::default().size_hint().exact(),
+            Some(0)
+        );
+    }
+
+    /// An upstream body that sends one frame, then fails.
+    struct Breaks(bool);
+
+    impl Body for Breaks {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            if std::mem::replace(&mut self.0, true) {
+                Poll::Ready(Some(Err(std::io::ErrorKind::ConnectionReset.into())))
+            } else {
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"0123")))))
+            }
+        }
+    }
+
+    #[test]
+    fn an_upstream_body_passes_through_and_its_failure_ends_it() {
+        let mut body = ResponseBody::upstream(Breaks(false));
+        assert!(matches!(poll(&mut body), Poll::Ready(Some(Ok(_)))));
+        let Poll::Ready(Some(Err(error))) = poll(&mut body) else {
+            panic!("the upstream's failure is the body's");
+        };
+        assert!(
+            error.is::<std::io::Error>(),
+            "unwatched: passed on as it is"
+        );
+        // The failed body is dropped: no clean end can follow.
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+    }
+}

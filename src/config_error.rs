@@ -71,9 +71,6 @@ pub enum ConfigError {
         /// What is wrong with it.
         error: TemplateError,
     },
-    /// A response timeout of zero.
-    #[error("a response timeout of zero would fail every request; use a positive duration, or leave it unset for none")]
-    ZeroResponseTimeout,
     /// An extra header the layer sets itself, from its own settings.
     #[error(
         "the extra header `{name}` is one the layer sets itself; remove it, and use {instead}"

@@ -1,19 +1,17 @@
-//! [`ResponseFuture`]: waits for the inner service and turns its failure (or
-//! the response timeout) into an error response.
+//! [`ResponseFuture`]: waits for the inner service and turns its failure
+//! into an error response.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use http::Response;
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
 
 use crate::body::BodyWatch;
-use crate::error::ResponseTimeout;
 use crate::request::CapturedRequest;
 use crate::state::Shared;
 use crate::{BoxError, ResponseBody, UpstreamError};
@@ -32,8 +30,6 @@ pin_project! {
         Calling {
             #[pin]
             inner: F,
-            #[pin]
-            deadline: Option<Sleep>,
             failure: Option<Failure>,
         },
         Failed {
@@ -51,11 +47,9 @@ struct Failure {
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn new(inner: F, shared: Arc<Shared>, request: CapturedRequest) -> Self {
-        let deadline = shared.response_timeout.map(tokio::time::sleep);
         Self {
             state: State::Calling {
                 inner,
-                deadline,
                 failure: Some(Failure { shared, request }),
             },
         }
@@ -84,11 +78,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
         let (error, failure) = match state.as_mut().project() {
-            StateProj::Calling {
-                inner,
-                deadline,
-                failure,
-            } => match inner.poll(cx) {
+            StateProj::Calling { inner, failure } => match inner.poll(cx) {
                 // Written out here rather than in a method: as a method,
                 // even `#[inline(always)]`, it cost more on every success
                 // (callgrind, benches/run-instructions.sh).
@@ -123,27 +113,13 @@ where
                     let error = failure.shared.classifier.upstream_error(error.into());
                     (error, failure)
                 }
-                Poll::Pending => {
-                    let Some(deadline) = deadline.as_pin_mut() else {
-                        return Poll::Pending;
-                    };
-                    ready!(deadline.poll(cx));
-                    let failure = take(failure);
-                    let after = failure.shared.response_timeout.unwrap_or_default();
-                    let error = UpstreamError::new(
-                        crate::UpstreamErrorKind::HttpResponseTimeout,
-                        ResponseTimeout { after },
-                    );
-                    (error, failure)
-                }
+                Poll::Pending => return Poll::Pending,
             },
             StateProj::Failed { failure } => failure
                 .take()
                 .expect("ResponseFuture polled after completion"),
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
-        // Dropping the inner future now also cancels the upstream call when
-        // the deadline fired.
         state.set(State::Done);
         let response = failure.shared.answer(error, &failure.request);
         Poll::Ready(Ok(response.map(ResponseBody::generated)))
@@ -181,5 +157,68 @@ impl<F> fmt::Debug for ResponseFuture<F> {
         f.debug_struct("ResponseFuture")
             .field("state", &state)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::Waker;
+
+    use bytes::Bytes;
+    use http::{Request, StatusCode};
+
+    use super::*;
+    use crate::GatewayErrorLayer;
+
+    fn poll_once<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("ready futures make a ready answer"),
+        }
+    }
+
+    fn future_of<B>(
+        result: Result<Response<B>, std::io::Error>,
+    ) -> ResponseFuture<std::future::Ready<Result<Response<B>, std::io::Error>>> {
+        let layer = GatewayErrorLayer::new();
+        let shared = layer.shared().clone();
+        let request = shared.capture.capture(&Request::new(()));
+        ResponseFuture::new(std::future::ready(result), shared, request)
+    }
+
+    #[test]
+    fn a_response_passes_through_with_its_body_watched() {
+        let upstream = Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .body(String::from("upstream's own"))
+            .unwrap();
+        let Ok(response) = poll_once(future_of(Ok(upstream)));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.extensions().get::<UpstreamError>().is_none());
+        assert_eq!(
+            http_body::Body::size_hint(response.body()).exact(),
+            Some(14)
+        );
+    }
+
+    #[test]
+    fn a_failure_becomes_the_answer_carrying_its_error() {
+        let failed = Err(std::io::ErrorKind::ConnectionReset.into());
+        let Ok(response) = poll_once(future_of::<Bytes>(failed));
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+        let error = response.extensions().get::<UpstreamError>().unwrap();
+        assert_eq!(error.kind(), crate::UpstreamErrorKind::ConnectionTerminated);
+        assert_eq!(
+            format!(
+                "{:?}",
+                future_of::<Bytes>(Err(std::io::ErrorKind::Other.into()))
+            ),
+            "ResponseFuture { state: \"calling\" }"
+        );
     }
 }

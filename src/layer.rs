@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
@@ -174,7 +173,7 @@ impl GatewayErrorLayer {
             .map(ResponseBody::generated)
     }
 
-    #[cfg(feature = "axum")]
+    #[cfg(any(feature = "axum", test))]
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
@@ -222,10 +221,9 @@ impl<S> GatewayErrorService<S> {
 /// Defaults: each kind's RFC 9209 status; the body format negotiated by
 /// `Accept`, plain text when the client does not say; `Proxy-Status:
 /// gateway; error=<type>`; no error details in responses; no `Retry-After`;
-/// no response timeout; request ids read from `x-request-id`.
+/// request ids read from `x-request-id`.
 ///
 /// ```
-/// use std::time::Duration;
 /// use http::{HeaderName, HeaderValue, StatusCode};
 /// use tower_gateway_error::render::BodyFormat;
 /// use tower_gateway_error::retry::RetryAfter;
@@ -234,7 +232,6 @@ impl<S> GatewayErrorService<S> {
 /// let layer = GatewayErrorLayer::builder()
 ///     .proxy_name("edge-1")
 ///     .default_format(BodyFormat::Json)
-///     .response_timeout(Duration::from_secs(30))
 ///     .retry_after_for(UpstreamErrorKind::ConnectionLimitReached, RetryAfter::seconds(5))
 ///     .status_for(UpstreamErrorKind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
 ///     .header(HeaderName::from_static("x-served-by"), HeaderValue::from_static("edge-1"))
@@ -258,7 +255,6 @@ pub struct GatewayErrorLayerBuilder {
     proxy_name: String,
     proxy_status: bool,
     show_details: bool,
-    response_timeout: Option<Duration>,
     headers: Vec<(HeaderName, HeaderValue)>,
     hook: Option<Arc<dyn OnUpstreamError>>,
     renderer: Option<Arc<dyn RenderBody>>,
@@ -282,7 +278,6 @@ impl Default for GatewayErrorLayerBuilder {
             proxy_name: "gateway".to_owned(),
             proxy_status: true,
             show_details: false,
-            response_timeout: None,
             headers: Vec::new(),
             hook: None,
             renderer: None,
@@ -356,18 +351,6 @@ impl GatewayErrorLayerBuilder {
     /// as `details`.
     pub fn show_details(mut self, enabled: bool) -> Self {
         self.show_details = enabled;
-        self
-    }
-
-    /// Answers 504 (`http_response_timeout`) when the inner service has not
-    /// produced a response head within `timeout`.
-    ///
-    /// # Panics
-    ///
-    /// Like tower's `Timeout`, the service then panics if called outside a
-    /// tokio runtime with the time driver enabled.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = Some(timeout);
         self
     }
 
@@ -516,9 +499,6 @@ impl GatewayErrorLayerBuilder {
     /// Checks the settings and builds the layer: each part of the answer
     /// is worked out here, once, with its own checks.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
-        if self.response_timeout == Some(Duration::ZERO) {
-            return Err(ConfigError::ZeroResponseTimeout);
-        }
         let statuses = Statuses::compile(self.statuses)?;
         let retry_after = RetryAfters::compile(self.retry_after, self.retry_after_for)?;
         let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status)?;
@@ -554,7 +534,6 @@ impl GatewayErrorLayerBuilder {
                 classifier: self.classifier,
                 responder,
                 reporter: Reporter::new(self.hook),
-                response_timeout: self.response_timeout,
             }),
         })
     }
@@ -571,7 +550,6 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("proxy_name", &self.proxy_name)
             .field("proxy_status", &self.proxy_status)
             .field("show_details", &self.show_details)
-            .field("response_timeout", &self.response_timeout)
             .field("headers", &self.headers)
             .field("hook", &self.hook.as_ref().map(|_| ".."))
             .field("renderer", &self.renderer.as_ref().map(|_| ".."))

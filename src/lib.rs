@@ -50,20 +50,41 @@
 //! # }
 //! ```
 //!
+//! # Where things are
+//!
+//! The root holds the layer and what it makes, the error and its kind,
+//! [`ConfigError`], and classification ([`Classifier`], [`classify()`]).
+//! The rest is grouped by concern:
+//!
+//! - [`classify`](mod@classify): rules of your own, and [`ConnectError`](classify::ConnectError)
+//!   and [`connect_timeout`](classify::connect_timeout) for hand-rolled
+//!   clients, whose connect failures the classifier cannot otherwise see;
+//! - [`error`]: the walk through an error's causes
+//!   ([`error_chain`](error::error_chain));
+//! - [`render`]: body formats, `Accept` negotiation, the template language
+//!   the built-in pages and yours are written in, bodies of your own;
+//! - [`hook`]: a callback for every failure, and what the layer kept of
+//!   the request;
+//! - [`retry`]: `Retry-After` values, and a `tower::retry::Policy` that
+//!   retries only what is safe;
+//! - [`dns`]: DNS failures by type.
+//!
 //! # Classification
 //!
-//! [`classify`] walks the error's whole cause chain ([`error_chain`]) and
-//! recognises `io::ErrorKind`s, hyper and hyper-util predicates, h2 reasons,
-//! rustls errors and tower's timeout, load-shed and buffer errors; with
-//! their features, reqwest's, tonic's and pingora's errors too. It is a
-//! plain function, usable without the layer. Add rules of your own with
-//! [`GatewayErrorLayerBuilder::classify_rule`].
+//! [`classify()`] walks the error's whole cause chain and recognises
+//! `io::ErrorKind`s, hyper and hyper-util predicates, h2 reasons, rustls
+//! errors and tower's timeout, load-shed and buffer errors; with their
+//! features, reqwest's, tonic's and pingora's errors too. It is a plain
+//! function, usable without the layer. A [`Classifier`] adds rules of your
+//! own, and is shared by the layer and a
+//! [`RetryPolicy`](retry::RetryPolicy).
 //!
 //! A client whose connecting is your own code (hyper's `client::conn`, a
-//! custom connector) marks its connect failures with [`ConnectError`] (or
-//! connects through [`connect_timeout`]) and its resolver failures with
-//! [`DnsError`], so a slow connect is `connection_timeout` and retry-safe
-//! rather than a response timeout.
+//! custom connector) marks its connect failures with
+//! [`ConnectError`](classify::ConnectError) (or connects through
+//! [`connect_timeout`](classify::connect_timeout)) and its resolver
+//! failures with [`DnsError`](dns::DnsError), so a slow connect is
+//! `connection_timeout` and retry-safe rather than a response timeout.
 //!
 //! # Clients
 //!
@@ -72,9 +93,8 @@
 //!
 //! - **hyper-util's legacy `Client`** (feature `hyper`): its connect phase,
 //!   hyper's parse and close predicates, `set_connect_timeout`. Put tower's
-//!   `Timeout` (or the layer's
-//!   [`response_timeout`](GatewayErrorLayerBuilder::response_timeout))
-//!   around it for a 504 when no response comes.
+//!   `Timeout` around it, under the layer, for a 504 when no response
+//!   comes.
 //! - **reqwest** 0.12 and 0.13 (features `reqwest-0-12`, `reqwest-0-13`):
 //!   `connect_timeout` is `connection_timeout`; the total `timeout` and
 //!   `read_timeout`, when they fire before the response head, are
@@ -83,8 +103,8 @@
 //!   reading the body: when it fires after the head was passed on, the
 //!   status cannot change any more, and the client sees a broken transfer
 //!   (`http_response_incomplete`), not a 504. Pick a `timeout` longer than
-//!   your slowest body, or use `read_timeout`, or the layer's
-//!   `response_timeout`, which covers the head only.
+//!   your slowest body, or use `read_timeout`, or tower's `Timeout` under
+//!   the layer, which covers the head only.
 //! - **tonic**'s `Channel` (feature `tonic`): `Endpoint::timeout` is
 //!   `http_response_timeout` (DEADLINE_EXCEEDED for gRPC callers); its
 //!   connect errors, `Endpoint::connect_timeout` included, are connect-phase.

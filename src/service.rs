@@ -109,3 +109,67 @@ impl<S: fmt::Debug> fmt::Debug for GatewayErrorService<S> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::Waker;
+
+    use super::*;
+    use crate::{GatewayErrorLayer, UpstreamErrorKind};
+
+    /// An inner service whose `poll_ready` fails, and that must then never
+    /// be polled or called again.
+    #[derive(Clone, Default)]
+    struct FailsReady {
+        polled: usize,
+    }
+
+    impl Service<Request<()>> for FailsReady {
+        type Response = Response<String>;
+        type Error = std::io::Error;
+        type Future = std::future::Ready<Result<Response<String>, std::io::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), std::io::Error>> {
+            self.polled += 1;
+            assert_eq!(self.polled, 1, "a failed service is not polled again");
+            Poll::Ready(Err(std::io::ErrorKind::ConnectionRefused.into()))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            panic!("a service whose poll_ready failed is not called");
+        }
+    }
+
+    fn ready_and_call<S>(service: &mut S) -> S::Response
+    where
+        S: Service<Request<()>, Error = Infallible>,
+    {
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(service.poll_ready(&mut cx).is_ready());
+        let mut future = pin!(service.call(Request::new(())));
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(response)) => response,
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => panic!("the answer to a latched failure is ready at once"),
+        }
+    }
+
+    #[test]
+    fn a_failed_poll_ready_answers_every_later_call() {
+        let mut service =
+            GatewayErrorService::new(FailsReady::default(), &GatewayErrorLayer::new());
+        for _ in 0..3 {
+            let response = ready_and_call(&mut service);
+            assert_eq!(response.status(), http::StatusCode::BAD_GATEWAY);
+            let error = response.extensions().get::<UpstreamError>().unwrap();
+            assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
+        }
+        // A clone polls its own copy of the inner service afresh.
+        let mut clone = service.clone();
+        clone.inner.polled = 0;
+        assert!(clone.ready_failure.is_none());
+        ready_and_call(&mut clone);
+    }
+}

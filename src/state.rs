@@ -1,7 +1,5 @@
 //! What a layer's services share: the parts, compiled once, as plain data.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::Response;
 
@@ -16,7 +14,6 @@ pub(crate) struct Shared {
     pub(crate) classifier: Classifier,
     pub(crate) responder: Responder,
     pub(crate) reporter: Reporter,
-    pub(crate) response_timeout: Option<Duration>,
 }
 
 impl Shared {

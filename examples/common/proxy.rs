@@ -16,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower::limit::ConcurrencyLimit;
 use tower::load_shed::LoadShed;
+use tower::timeout::Timeout;
 use tower::{Layer, Service};
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::retry::RetryAfter;
@@ -132,9 +133,7 @@ fn parse_concurrency(value: &str) -> Result<usize, String> {
 impl Args {
     /// The layer's settings these flags ask for.
     pub fn layer_builder(&self) -> GatewayErrorLayerBuilder {
-        let mut builder = GatewayErrorLayer::builder()
-            .proxy_name(self.proxy_name.clone())
-            .response_timeout(self.timeout);
+        let mut builder = GatewayErrorLayer::builder().proxy_name(self.proxy_name.clone());
         if let Some(seconds) = self.retry_after {
             builder = builder.retry_after(RetryAfter::seconds(seconds));
         }
@@ -301,12 +300,14 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// `Forward` under tower's load shedding: beyond `--max-concurrency`
-/// requests in flight (unlimited unless set) the layer answers 503.
-pub type Limited<C, B> = LoadShed<ConcurrencyLimit<Forward<C, B>>>;
+/// `Forward` under tower's timeout (`--timeout`: the layer answers 504)
+/// and load shedding (beyond `--max-concurrency` requests in flight,
+/// unlimited unless set, the layer answers 503). Both fail with errors,
+/// which is why they go under the layer.
+pub type Limited<C, B> = Timeout<LoadShed<ConcurrencyLimit<Forward<C, B>>>>;
 
-/// The whole proxy service: `Forward` (load-shed if asked), wrapped by the
-/// layer the flags describe. `customize` may change the layer's settings
+/// The whole proxy service: `Forward` with its timeout and load shedding,
+/// wrapped by the layer the flags describe. `customize` may change the layer's settings
 /// further (the tests add a hook there).
 pub fn service<C, B>(
     args: &Args,
@@ -323,7 +324,10 @@ where
     let limit = args
         .max_concurrency
         .unwrap_or(tokio::sync::Semaphore::MAX_PERMITS);
-    let inner = LoadShed::new(ConcurrencyLimit::new(forward, limit));
+    let inner = Timeout::new(
+        LoadShed::new(ConcurrencyLimit::new(forward, limit)),
+        args.timeout,
+    );
     let layer = customize(args.layer_builder()).build()?;
     Ok(layer.layer(inner))
 }

@@ -23,7 +23,7 @@ use crate::{GatewayErrorLayer, UpstreamError};
 ///
 /// The kind is the one the error already has: `?` classifies with the
 /// default rules (through `From`), and the layer does not apply its
-/// [`classify_rule`](crate::GatewayErrorLayerBuilder::classify_rule)s again.
+/// [`classifier`](crate::GatewayErrorLayerBuilder::classifier) again.
 /// Use [`GatewayErrorLayer::classify`] in the handler for those. Any
 /// `io::Error` that `?` converts is taken for an upstream failure.
 ///

@@ -28,7 +28,7 @@ use crate::BoxError;
 ///   [`ConnectionTimeout`](crate::UpstreamErrorKind::ConnectionTimeout)
 ///   (`connection_timeout`, 504);
 /// - a [failed](Self::failed) connect is classified by its cause (refused,
-///   unreachable, TLS certificate, [`DnsError`](crate::DnsError), ...);
+///   unreachable, TLS certificate, [`DnsError`](crate::dns::DnsError), ...);
 /// - either way the error is [retry-safe](crate::UpstreamError::is_retry_safe):
 ///   the upstream never saw the request, so any method may be sent again.
 ///

@@ -5,7 +5,7 @@
 //! [`connect_timeout`]).
 //!
 //! The default rules walk the whole cause chain
-//! ([`error_chain`](crate::error::error_chain)) and decide by types and
+//! ([`error_chain`]) and decide by types and
 //! predicates, never by message text — with one exception, documented in
 //! `connect.rs`, where hyper-util offers nothing else. One file per library;
 //! the library-specific rules sit behind the `hyper`, `h2`, `rustls`,
@@ -43,7 +43,7 @@ use crate::BoxError;
 ///
 /// Rules are asked before the default ones, in the order they were added, with
 /// the error as the inner service returned it; the first `Some` wins. Use
-/// [`error_chain`](crate::error::error_chain) to look deeper. Closures of the
+/// [`error_chain`] to look deeper. Closures of the
 /// right shape are rules:
 ///
 /// ```
@@ -394,9 +394,6 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     if let Some(ours) = level.downcast_ref::<UpstreamError>() {
         walk.request_not_sent |= ours.is_retry_safe();
         return Step::Decided(ours.kind());
-    }
-    if level.is::<crate::error::ResponseTimeout>() {
-        return Step::Decided(UpstreamErrorKind::HttpResponseTimeout);
     }
     if let Some(dns) = level.downcast_ref::<crate::dns::DnsError>() {
         return Step::Decided(if dns.is_timeout() {

@@ -171,19 +171,3 @@ impl fmt::Display for DisplayChain<'_> {
         Ok(())
     }
 }
-
-/// The cause of an [`HttpResponseTimeout`](UpstreamErrorKind::HttpResponseTimeout)
-/// raised by the layer's own
-/// [`response_timeout`](crate::GatewayErrorLayerBuilder::response_timeout).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("no response head from the upstream within {after:?}")]
-pub struct ResponseTimeout {
-    pub(crate) after: std::time::Duration,
-}
-
-impl ResponseTimeout {
-    /// The timeout that expired.
-    pub fn after(&self) -> std::time::Duration {
-        self.after
-    }
-}

@@ -284,3 +284,129 @@ impl fmt::Debug for Responder {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http::{Method, Request, Version};
+
+    use super::*;
+    use crate::request::CapturePlan;
+
+    fn parts() -> Parts {
+        let proxy_status = ProxyStatus::compile("edge".into(), true).unwrap();
+        let extra = ExtraHeaders::default();
+        Parts {
+            statuses: Statuses::compile(vec![]).unwrap(),
+            format: FormatChoice::compile(None, BodyFormat::Text),
+            pages: Pages::compile(None, None).unwrap(),
+            retry_after: RetryAfters::compile(None, vec![]).unwrap(),
+            grpc: GrpcAnswers::compile(true, vec![], &proxy_status, &extra).unwrap(),
+            intercept: Interception::compile(vec![StatusCode::SERVICE_UNAVAILABLE], &proxy_status)
+                .unwrap(),
+            proxy_status,
+            extra,
+            show_details: false,
+            renderer: None,
+        }
+    }
+
+    fn captured(method: Method, version: Version, headers: &[(&str, &str)]) -> CapturedRequest {
+        let mut request = Request::builder().method(method).version(version);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let plan = CapturePlan {
+            accept: true,
+            uri: false,
+            grpc: true,
+            request_id: http::HeaderName::from_static("x-request-id"),
+        };
+        plan.capture(&request.body(()).unwrap())
+    }
+
+    fn refused() -> UpstreamError {
+        UpstreamError::from_kind(UpstreamErrorKind::ConnectionRefused)
+    }
+
+    #[test]
+    fn a_prepared_answer_is_the_answer_rendered_in_full() {
+        let prepared = Responder::new(parts());
+        let rendered = Responder {
+            parts: parts(),
+            prepared: None,
+        };
+        for accept in ["application/json", "text/html", "text/plain"] {
+            for id in [None, Some("r\"<1>")] {
+                let mut headers = vec![("accept", accept)];
+                headers.extend(id.map(|id| ("x-request-id", id)));
+                let request = captured(Method::GET, Version::HTTP_11, &headers);
+                let a = prepared.answer(refused(), &request);
+                let b = rendered.answer(refused(), &request);
+                assert_eq!(a.headers(), b.headers(), "{accept} {id:?}");
+                assert_eq!(a.body(), b.body(), "{accept} {id:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn head_gets_the_headers_and_no_body() {
+        let responder = Responder::new(parts());
+        let get = responder.answer(refused(), &captured(Method::GET, Version::HTTP_11, &[]));
+        let head = responder.answer(refused(), &captured(Method::HEAD, Version::HTTP_11, &[]));
+        assert_eq!(head.headers(), get.headers());
+        assert!(head.body().is_empty());
+        assert_eq!(
+            get.headers()["content-length"],
+            get.body().len().to_string()
+        );
+        assert!(head.extensions().get::<UpstreamError>().is_some());
+    }
+
+    #[test]
+    fn grpc_calls_get_a_trailers_only_answer_and_the_log_its_mapped_status() {
+        let responder = Responder::new(parts());
+        let call = captured(
+            Method::POST,
+            Version::HTTP_2,
+            &[("content-type", "application/grpc")],
+        );
+        let answer = responder.answer(refused(), &call);
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()["grpc-status"], "14");
+        assert!(answer.body().is_empty());
+        assert_eq!(
+            responder.status(UpstreamErrorKind::ConnectionRefused),
+            StatusCode::BAD_GATEWAY
+        );
+    }
+
+    #[test]
+    fn only_intercepted_statuses_get_the_layers_body() {
+        let responder = Responder::new(parts());
+        let request = captured(Method::GET, Version::HTTP_11, &[]);
+        assert!(responder
+            .intercepted(StatusCode::BAD_GATEWAY, &request)
+            .is_none());
+        let upstream = Response::builder()
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .header("retry-after", "120")
+            .header("content-type", "text/x-upstream")
+            .body("maintenance")
+            .unwrap();
+        let intercepted = responder
+            .intercepted(StatusCode::SERVICE_UNAVAILABLE, &request)
+            .unwrap();
+        let replaced = responder.replace_body(intercepted, upstream, &request);
+        assert_eq!(replaced.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(replaced.headers()["retry-after"], "120");
+        assert_eq!(
+            replaced.headers()["content-type"],
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            replaced.headers()["proxy-status"],
+            "edge; received-status=503"
+        );
+        assert!(replaced.body().starts_with(b"503 Service Unavailable\n"));
+    }
+}
