@@ -72,9 +72,7 @@ pub enum ConfigError {
         error: TemplateError,
     },
     /// An extra header the layer sets itself, from its own settings.
-    #[error(
-        "the extra header `{name}` is one the layer sets itself; remove it, and use {instead}"
-    )]
+    #[error("the extra header `{name}` is one the layer sets itself; remove it: {instead}")]
     ReservedHeader {
         /// The rejected header.
         name: HeaderName,

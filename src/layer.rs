@@ -11,8 +11,8 @@ use crate::render::{BodyFormat, Pages, RenderBody};
 use crate::report::Reporter;
 use crate::request::{CapturePlan, CapturedRequest};
 use crate::respond::{
-    self, ExtraHeaders, FormatChoice, GrpcAnswers, Interception, ProxyStatus, Responder,
-    RetryAfters, Statuses,
+    self, ExtraHeaders, FormatChoice, GrpcCodes, Interception, ProxyStatus, Responder, RetryAfters,
+    Statuses,
 };
 use crate::retry::RetryAfter;
 use crate::state::Shared;
@@ -88,7 +88,7 @@ impl GatewayErrorLayer {
     }
 
     /// This layer's classifier, to share with a
-    /// [`RetryPolicy`](crate::retry::RetryPolicy) or your own code.
+    /// [`RetryPolicy`](crate::retry) or your own code.
     pub fn classifier(&self) -> &Classifier {
         &self.shared.classifier
     }
@@ -173,9 +173,19 @@ impl GatewayErrorLayer {
             .map(ResponseBody::generated)
     }
 
-    #[cfg(any(feature = "axum", test))]
+    #[cfg(test)]
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// The answer to `error`, without telling the log or the hook.
+    #[cfg(feature = "axum")]
+    pub(crate) fn unreported_answer(
+        &self,
+        error: UpstreamError,
+        request: &CapturedRequest,
+    ) -> Response<bytes::Bytes> {
+        self.shared.responder.answer(error, request)
     }
 }
 
@@ -379,7 +389,7 @@ impl GatewayErrorLayerBuilder {
 
     /// Classifies with `classifier` (your rules, then the default ones)
     /// instead of the default rules alone. Share it with a
-    /// [`RetryPolicy`](crate::retry::RetryPolicy), so both judge an error
+    /// [`RetryPolicy`](crate::retry), so both judge an error
     /// the same way.
     pub fn classifier(mut self, classifier: Classifier) -> Self {
         self.classifier = classifier;
@@ -502,9 +512,9 @@ impl GatewayErrorLayerBuilder {
         let statuses = Statuses::compile(self.statuses)?;
         let retry_after = RetryAfters::compile(self.retry_after, self.retry_after_for)?;
         let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status)?;
-        let intercept = Interception::compile(self.intercept, &proxy_status)?;
+        let intercept = Interception::compile(self.intercept)?;
+        let grpc = GrpcCodes::compile(self.grpc, self.grpc_codes)?;
         let extra = ExtraHeaders::compile(self.headers)?;
-        let grpc = GrpcAnswers::compile(self.grpc, self.grpc_codes, &proxy_status, &extra)?;
         let pages = Pages::compile(self.html_template.as_deref(), self.json_template.as_deref())
             .map_err(|(format, error)| ConfigError::Template { format, error })?;
         let format = FormatChoice::compile(self.fixed_format, self.default_format);
@@ -522,12 +532,12 @@ impl GatewayErrorLayerBuilder {
             show_details: self.show_details,
             renderer: self.renderer,
         });
-        let capture = CapturePlan {
-            accept: responder.negotiates(),
-            uri: keep_uri,
-            grpc: responder.answers_grpc(),
-            request_id: self.request_id_header,
-        };
+        let capture = CapturePlan::compile(
+            responder.negotiates(),
+            keep_uri,
+            responder.answers_grpc(),
+            self.request_id_header,
+        );
         Ok(GatewayErrorLayer {
             shared: Arc::new(Shared {
                 capture,

@@ -77,7 +77,7 @@
 //! features, reqwest's, tonic's and pingora's errors too. It is a plain
 //! function, usable without the layer. A [`Classifier`] adds rules of your
 //! own, and is shared by the layer and a
-//! [`RetryPolicy`](retry::RetryPolicy).
+//! [`RetryPolicy`](retry).
 //!
 //! A client whose connecting is your own code (hyper's `client::conn`, a
 //! custom connector) marks its connect failures with

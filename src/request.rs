@@ -40,6 +40,23 @@ pub(crate) struct CapturePlan {
 }
 
 impl CapturePlan {
+    /// Keep `Accept` when the format is `negotiated`, the URI when someone
+    /// (a hook, a renderer) will `see_uri`, tell gRPC calls apart when they
+    /// are answered the gRPC way, and the `request_id` header.
+    pub(crate) fn compile(
+        negotiated: bool,
+        see_uri: bool,
+        grpc: bool,
+        request_id: HeaderName,
+    ) -> Self {
+        Self {
+            accept: negotiated,
+            uri: see_uri,
+            grpc,
+            request_id,
+        }
+    }
+
     #[inline]
     pub(crate) fn capture<B>(&self, request: &Request<B>) -> CapturedRequest {
         self.capture_head(

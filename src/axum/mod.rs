@@ -61,10 +61,7 @@ impl IntoResponse for UpstreamError {
                 .expect("the default settings are valid")
         });
         // Not reported: nothing is logged without the layer.
-        let response = layer
-            .shared()
-            .responder
-            .answer(self.clone(), &CapturedRequest::unknown());
+        let response = layer.unreported_answer(self.clone(), &CapturedRequest::unknown());
         let mut response = response.map(Body::from);
         response.extensions_mut().insert(Unrendered(self));
         response

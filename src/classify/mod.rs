@@ -96,13 +96,13 @@ where
 /// assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
 /// ```
 pub fn classify(error: &(dyn Error + 'static)) -> UpstreamErrorKind {
-    classify_default(error).kind
+    Classifier::defaults().kind(error)
 }
 
 /// Your classification rules, then (unless turned off) the default ones:
 /// one value that the layer
 /// ([`GatewayErrorLayerBuilder::classifier`](crate::GatewayErrorLayerBuilder::classifier)),
-/// [`RetryPolicy`](crate::retry::RetryPolicy) and your own code share, so
+/// [`RetryPolicy`](crate::retry) and your own code share, so
 /// they all judge an error the same way. Cloning it is cheap (one `Arc`).
 ///
 /// ```
@@ -333,7 +333,7 @@ enum Step {
 #[derive(Debug, Default, Clone, Copy)]
 struct Walk {
     /// A client reported a failure while connecting (hyper-util, reqwest,
-    /// tonic, pingora, or a [`ConnectError`](crate::ConnectError)), so no
+    /// tonic, pingora, or a [`ConnectError`](crate::classify::ConnectError)), so no
     /// byte of the request reached the upstream.
     connect_phase: bool,
     /// The failure happened on a connection that was already open (hyper-util

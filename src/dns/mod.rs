@@ -1,5 +1,5 @@
 //! DNS failures by type: [`DnsError`], which any resolver can return, and
-//! (feature `hyper`) [`DnsResolver`], a resolver for hyper-util's
+//! (feature `hyper`) `DnsResolver`, a resolver for hyper-util's
 //! `HttpConnector` whose failures are [`DnsError`]s, so they classify as
 //! `dns_error` and `dns_timeout` by type rather than by message.
 
@@ -17,7 +17,7 @@ use crate::BoxError;
 /// [`DnsError`](crate::UpstreamErrorKind::DnsError) for a failure,
 /// [`DnsTimeout`](crate::UpstreamErrorKind::DnsTimeout) for a timeout. Return
 /// it from your own resolver (for hyper-util, reqwest, or anything else) to
-/// get the same classification; [`DnsResolver`] does it for hyper-util's.
+/// get the same classification; `DnsResolver` does it for hyper-util's.
 ///
 /// ```
 /// use std::io;

@@ -44,6 +44,25 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The fields of the layer's page in place of an upstream answer with
+    /// `status`: no error type, since the upstream did answer.
+    pub(crate) fn for_upstream_answer(
+        status: StatusCode,
+        detail: &'a str,
+        proxy: &'a str,
+        request_id: Option<&'a HeaderValue>,
+    ) -> Self {
+        Self {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            detail,
+            error: "",
+            proxy,
+            request_id: request_id.map(request_id_text),
+            error_chain: None,
+        }
+    }
+
     /// Values for checking templates, with the optional ones absent.
     pub(crate) fn sample() -> Fields<'static> {
         Fields {

@@ -25,13 +25,14 @@
 //! | `error` | the `Proxy-Status` error type, e.g. `connection_refused`; absent when an intercepted upstream answer is replaced |
 //! | `request_id` | the request's id (from `x-request-id` unless configured), when it has one |
 //! | `error_chain` | the full error chain, only with [`show_details`](crate::GatewayErrorLayerBuilder::show_details) |
-//! | `proxy` | this gateway's name, as in `Proxy-Status` |
+//! | `proxy` | this gateway's name, as given to [`proxy_name`](crate::GatewayErrorLayerBuilder::proxy_name) |
 //!
 //! Templates are checked when the layer is built: unknown fields, unclosed
 //! placeholders and sections, and (for JSON) output that is not valid JSON
 //! whichever optional fields are absent are rejected with their line and
-//! column. Everything but the request id is filled in then too, so a
-//! failure costs a copy and the escaped id.
+//! column. Unless error details or a custom renderer are on, everything
+//! but the request id is filled in then too, so a failure costs a copy and
+//! the escaped id.
 //!
 //! ```
 //! use tower_gateway_error::GatewayErrorLayer;
@@ -63,7 +64,7 @@ mod pages;
 mod template;
 
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
-pub(crate) use self::fields::{request_id_text, Fields};
+pub(crate) use self::fields::Fields;
 pub use self::format::BodyFormat;
 pub use self::negotiate::negotiate;
 pub(crate) use self::negotiate::Negotiator;

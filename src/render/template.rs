@@ -211,12 +211,23 @@ impl Template {
                     stack.push((field, name, marker == b'#', outside, open));
                 }
                 b'/' => {
-                    let Some((opened, _, when_present, outside, _)) = stack.pop() else {
-                        return Err(unmatched_end(source, name, open));
-                    };
-                    if opened != field {
-                        return Err(unmatched_end(source, name, open));
+                    match stack.last() {
+                        Some((opened, ..)) if *opened == field => {}
+                        // Closing an outer section: the inner one is the
+                        // one left open.
+                        Some((_, inner, _, _, at)) if stack.iter().any(|s| s.0 == field) => {
+                            let (line, column) = position(source, *at);
+                            return Err(TemplateError::UnclosedSection {
+                                field: (*inner).to_owned(),
+                                line,
+                                column,
+                            });
+                        }
+                        _ => return Err(unmatched_end(source, name, open)),
                     }
+                    let Some((_, _, when_present, outside, _)) = stack.pop() else {
+                        unreachable!("the last section was just looked at");
+                    };
                     let body = std::mem::replace(&mut nodes, outside);
                     nodes.push(Node::Section {
                         field,
@@ -266,48 +277,19 @@ impl Template {
             let id = fields.request_id.as_deref().map_or(Id::Absent, Id::Text);
             let mut out = Output::with_origins();
             self.eval(&self.nodes, &fields, id, &mut out);
-            let text = out.into_text();
-            if let Err((offset, reason)) = json_syntax::check(&text.0) {
-                let at = text.1.source_offset(offset, source.len());
+            let (text, origins) = out.into_text();
+            if let Err((offset, reason)) = json_syntax::check(&text) {
+                let at = origins.source_offset(offset, source.len());
                 let (line, column) = position(source, at);
                 return Err(TemplateError::InvalidJson {
                     reason,
                     line,
                     column,
-                    placeholder_in_string: self.placeholder_in_string(),
+                    placeholder_in_string: origins.field_in_string(&text),
                 });
             }
         }
         Ok(())
-    }
-
-    /// Whether a placeholder sits between the quotes of a JSON string.
-    fn placeholder_in_string(&self) -> bool {
-        fn walk(nodes: &[Node], in_string: &mut bool, escaped: &mut bool) -> bool {
-            for node in nodes {
-                match node {
-                    Node::Literal { text, .. } => {
-                        for byte in text.bytes() {
-                            match (byte, *escaped) {
-                                (_, true) => *escaped = false,
-                                (b'\\', false) if *in_string => *escaped = true,
-                                (b'"', false) => *in_string = !*in_string,
-                                _ => {}
-                            }
-                        }
-                    }
-                    Node::Field { .. } if *in_string => return true,
-                    Node::Field { .. } => {}
-                    Node::Section { body, .. } => {
-                        if walk(body, in_string, escaped) {
-                            return true;
-                        }
-                    }
-                }
-            }
-            false
-        }
-        walk(&self.nodes, &mut false, &mut false)
     }
 
     /// The whole body for `fields`.
@@ -323,13 +305,18 @@ impl Template {
     pub(crate) fn prepare(&self, fields: &Fields<'_>) -> Prepared {
         let mut plain = Output::plain();
         self.eval(&self.nodes, fields, Id::Absent, &mut plain);
+        let plain = plain.into_text().0;
         let mut holed = Output::plain();
         self.eval(&self.nodes, fields, Id::Hole, &mut holed);
-        let with_id = holed
-            .pieces
-            .contains(&Piece::RequestId)
-            .then_some(holed.pieces);
-        let plain = Bytes::from(plain.into_text().0);
+        // Kept whenever an id changes the body: a placeholder, or a section
+        // shown (or hidden) by whether there is one.
+        let same = match holed.pieces.as_slice() {
+            [] => plain.is_empty(),
+            [Piece::Text(text)] => *text == plain,
+            _ => false,
+        };
+        let with_id = (!same).then_some(holed.pieces);
+        let plain = Bytes::from(plain);
         // A `Bytes` made from an exactly sized buffer allocates its shared
         // header on its first clone; take that clone here, not on the first
         // failure.
@@ -503,6 +490,29 @@ impl Origins {
             None => 0,
         }
     }
+
+    /// Whether, in `output`, some field's value starts inside a JSON string:
+    /// a placeholder written between quotes in the template.
+    fn field_in_string(&self, output: &str) -> bool {
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut fields = self.0.iter().filter(|origin| !origin.literal).peekable();
+        for (at, byte) in output.bytes().enumerate() {
+            while fields.peek().is_some_and(|field| field.output <= at) {
+                if in_string && fields.peek().is_some_and(|field| field.output == at) {
+                    return true;
+                }
+                fields.next();
+            }
+            match (byte, escaped) {
+                (_, true) => escaped = false,
+                (b'\\', false) if in_string => escaped = true,
+                (b'"', false) => in_string = !in_string,
+                _ => {}
+            }
+        }
+        false
+    }
 }
 
 /// Line and column (from 1; the column counts characters) of byte
@@ -653,6 +663,24 @@ mod tests {
     }
 
     #[test]
+    fn the_quoting_hint_looks_at_the_output_that_failed() {
+        // Quoted in the branch shown when there is an error: the hint fits.
+        let err = Template::parse(
+            BodyFormat::Json,
+            r#"{"e": {{#error}}"{{error}}"{{/error}}{{^error}}null{{/error}}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("complete JSON values"), "{err}");
+        // Quotes balanced across the two branches, nothing quoted: no hint.
+        let err = Template::parse(
+            BodyFormat::Json,
+            r#"{ {{#error}}"a": 1{{/error}}{{^error}}"b": 2{{/error}} "c" {{status}}}"#,
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("complete JSON values"), "{err}");
+    }
+
+    #[test]
     fn json_errors_point_into_the_template_and_hint_only_when_it_fits() {
         // A missing comma, nothing quoted: no quoting hint, and the place is
         // the template's second line.
@@ -683,6 +711,33 @@ mod tests {
         assert_eq!(
             json.render(&fields),
             r#"{"id":"\u003cb\u003e\"x\"\u003c/b\u003e"}"#
+        );
+    }
+
+    #[test]
+    fn a_section_on_the_request_id_alone_is_prepared_both_ways() {
+        let template = Template::parse(
+            BodyFormat::Html,
+            "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
+        )
+        .unwrap();
+        let prepared = template.prepare(&Fields::sample());
+        assert_eq!(prepared.body(None), "No id.");
+        let id = HeaderValue::from_static("r-1");
+        assert_eq!(prepared.body(Some(&id)), "Quote your id.");
+    }
+
+    #[test]
+    fn crossed_sections_name_the_one_left_open() {
+        let err =
+            Template::parse(BodyFormat::Html, "{{#error}}{{#request_id}}x{{/error}}").unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::UnclosedSection {
+                field: "request_id".into(),
+                line: 1,
+                column: 11
+            }
         );
     }
 

@@ -1,13 +1,12 @@
 //! gRPC callers get gRPC errors: a failure answering a gRPC call is a
 //! trailers-only response, HTTP 200 with `grpc-status` and `grpc-message`,
-//! as gRPC clients expect. Every header of it is worked out per kind when
-//! the layer is built ([`GrpcAnswers`]).
+//! as gRPC clients expect. The code for each kind ([`GrpcCodes`]), and the
+//! gRPC headers of the answer.
 
 use http::header;
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderValue};
 
-use super::headers::{ExtraHeaders, GRPC_MESSAGE, GRPC_STATUS, PROXY_STATUS};
-use super::proxy_status::ProxyStatus;
+use super::headers::{GRPC_MESSAGE, GRPC_STATUS};
 use crate::error::PerKind;
 use crate::{ConfigError, UpstreamErrorKind};
 
@@ -18,18 +17,16 @@ const DEADLINE_EXCEEDED: u8 = 4;
 /// gRPC's INTERNAL.
 const INTERNAL: u8 = 13;
 
-/// The headers of the gRPC answer for each kind.
+/// The `grpc-status` code for each kind.
 #[derive(Debug, Clone)]
-pub(crate) struct GrpcAnswers(PerKind<HeaderMap>);
+pub(crate) struct GrpcCodes(PerKind<u8>);
 
-impl GrpcAnswers {
+impl GrpcCodes {
     /// `None` when gRPC calls are answered like any other; else each
     /// kind's default code with `codes` applied (1 to 16 only).
     pub(crate) fn compile(
         enabled: bool,
         codes: Vec<(UpstreamErrorKind, u8)>,
-        proxy_status: &ProxyStatus,
-        extra: &ExtraHeaders,
     ) -> Result<Option<Self>, ConfigError> {
         let mut table = PerKind::from_fn(default_code);
         for (kind, code) in codes {
@@ -38,19 +35,20 @@ impl GrpcAnswers {
             }
             table[kind] = code;
         }
-        Ok(
-            enabled
-                .then(|| Self(table.map(|kind, &code| headers(code, kind, proxy_status, extra)))),
-        )
+        Ok(enabled.then_some(Self(table)))
     }
 
-    /// The answer for a failure of `kind`: HTTP 200 and no body, so the
-    /// status travels in the header block that ends the stream.
-    pub(crate) fn answer(&self, kind: UpstreamErrorKind) -> Response<()> {
-        let mut response = Response::new(());
-        *response.status_mut() = StatusCode::OK;
-        *response.headers_mut() = self.0[kind].clone();
-        response
+    /// The gRPC headers of the trailers-only answer for `kind`:
+    /// `content-type`, `grpc-status` and a percent-encoded `grpc-message`.
+    pub(crate) fn headers(&self, kind: UpstreamErrorKind) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc"),
+        );
+        headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(self.0[kind])));
+        headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+        headers
     }
 }
 
@@ -68,26 +66,6 @@ fn default_code(kind: UpstreamErrorKind) -> u8 {
     } else {
         UNAVAILABLE
     }
-}
-
-fn headers(
-    code: u8,
-    kind: UpstreamErrorKind,
-    proxy_status: &ProxyStatus,
-    extra: &ExtraHeaders,
-) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(4 + extra.len());
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/grpc"),
-    );
-    headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
-    headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
-    if let Some(value) = proxy_status.value(kind, None) {
-        headers.insert(PROXY_STATUS, value);
-    }
-    extra.insert_into(&mut headers);
-    headers
 }
 
 /// `grpc-message` is percent-encoded: everything outside printable ASCII,
@@ -125,27 +103,14 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_carries_every_header_worked_out_for_its_kind() {
-        let proxy_status = ProxyStatus::compile("edge".into(), true).unwrap();
-        let answers = GrpcAnswers::compile(
-            true,
-            vec![(UpstreamErrorKind::ConnectionRefused, 2)],
-            &proxy_status,
-            &ExtraHeaders::default(),
-        )
-        .unwrap()
-        .unwrap();
-        let answer = answers.answer(UpstreamErrorKind::ConnectionRefused);
-        assert_eq!(answer.status(), StatusCode::OK);
-        assert_eq!(answer.headers()["grpc-status"], "2");
-        assert_eq!(
-            answer.headers()["proxy-status"],
-            "edge; error=connection_refused"
-        );
-        assert!(
-            GrpcAnswers::compile(false, vec![], &proxy_status, &ExtraHeaders::default())
-                .unwrap()
-                .is_none()
-        );
+    fn codes_can_be_set_from_1_to_16() {
+        let codes = GrpcCodes::compile(true, vec![(UpstreamErrorKind::ConnectionRefused, 2)])
+            .unwrap()
+            .unwrap();
+        let headers = codes.headers(UpstreamErrorKind::ConnectionRefused);
+        assert_eq!(headers["grpc-status"], "2");
+        assert_eq!(headers["content-type"], "application/grpc");
+        assert!(GrpcCodes::compile(true, vec![(UpstreamErrorKind::DnsError, 0)]).is_err());
+        assert!(GrpcCodes::compile(false, vec![]).unwrap().is_none());
     }
 }

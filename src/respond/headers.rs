@@ -26,6 +26,19 @@ pub(crate) fn insert_body_headers(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
 }
 
+/// Adds `accept` to the upstream's `Vary`, whose other entries (`Origin`,
+/// say) still describe headers that are kept.
+pub(crate) fn add_vary_accept(headers: &mut HeaderMap) {
+    let varies_by_accept = headers.get_all(header::VARY).iter().any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|name| {
+            name.trim_ascii().eq_ignore_ascii_case(b"accept") || name.trim_ascii() == b"*"
+        })
+    });
+    if !varies_by_accept {
+        headers.append(header::VARY, VARY_ACCEPT);
+    }
+}
+
 /// Headers the user adds to every error response, set last so they win
 /// over the layer's own `Cache-Control` and `X-Content-Type-Options`.
 #[derive(Debug, Clone, Default)]
@@ -37,17 +50,17 @@ impl ExtraHeaders {
     pub(crate) fn compile(headers: Vec<(HeaderName, HeaderValue)>) -> Result<Self, ConfigError> {
         for (name, _) in &headers {
             let instead = if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
-                "nothing: it is the framing of the body the layer writes"
+                "it is part of the framing of the body the layer writes"
             } else if name == header::CONTENT_TYPE {
-                "html_template, json_template or renderer, which set it with the body"
+                "html_template, json_template or renderer set it with the body"
             } else if name == PROXY_STATUS {
-                "proxy_name or proxy_status"
+                "proxy_name and proxy_status set it"
             } else if name == header::RETRY_AFTER {
-                "retry_after or retry_after_for"
+                "retry_after and retry_after_for set it"
             } else if name == header::VARY {
-                "fixed_format, which drops `Vary: accept`"
+                "the layer sends `Vary: accept` when it negotiates the format, and none with fixed_format"
             } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
-                "grpc_status_for"
+                "grpc_status_for sets the code"
             } else {
                 continue;
             };
@@ -99,5 +112,18 @@ mod tests {
         headers.insert(header::CACHE_CONTROL, NO_STORE);
         extra.insert_into(&mut headers);
         assert_eq!(headers[header::CACHE_CONTROL], "max-age=5");
+    }
+
+    #[test]
+    fn vary_keeps_the_upstreams_entries() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        add_vary_accept(&mut headers);
+        let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
+        assert_eq!(vary, ["Origin", "accept"]);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::VARY, HeaderValue::from_static("origin, Accept"));
+        add_vary_accept(&mut headers);
+        assert_eq!(headers.get_all(header::VARY).iter().count(), 1);
     }
 }

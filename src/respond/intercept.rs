@@ -4,10 +4,8 @@
 //! statuses, and what happens to the upstream's headers.
 
 use http::header::{self, HeaderMap, HeaderName};
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 
-use super::headers::{PROXY_STATUS, VARY_ACCEPT};
-use super::proxy_status::ProxyStatus;
 use crate::ConfigError;
 
 /// Headers that describe the upstream's body, which is replaced.
@@ -39,17 +37,12 @@ pub(crate) struct Interception(Vec<Intercepted>);
 pub(crate) struct Intercepted {
     status: StatusCode,
     /// The sentence the page shows.
-    pub(crate) detail: String,
-    /// This gateway's `Proxy-Status` member: `name; received-status=503`.
-    member: String,
+    detail: String,
 }
 
 impl Interception {
     /// One entry per status; only 4xx and 5xx can be intercepted.
-    pub(crate) fn compile(
-        statuses: Vec<StatusCode>,
-        proxy_status: &ProxyStatus,
-    ) -> Result<Self, ConfigError> {
+    pub(crate) fn compile(statuses: Vec<StatusCode>) -> Result<Self, ConfigError> {
         let mut entries: Vec<Intercepted> = Vec::new();
         for status in statuses {
             if !(status.is_client_error() || status.is_server_error()) {
@@ -63,7 +56,6 @@ impl Interception {
                         status.as_u16(),
                         status.canonical_reason().unwrap_or("with an error")
                     ),
-                    member: proxy_status.received(status),
                 });
             }
         }
@@ -86,47 +78,10 @@ impl Intercepted {
         }
     }
 
-    /// Appends this gateway's member to the upstream's `Proxy-Status`.
-    pub(crate) fn append_member(&self, headers: &mut HeaderMap) {
-        let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &self.member);
-        headers.insert(PROXY_STATUS, value);
+    /// The sentence the page shows in place of the upstream's body.
+    pub(crate) fn detail(&self) -> &str {
+        &self.detail
     }
-}
-
-/// Adds `accept` to the upstream's `Vary`, whose other entries (`Origin`,
-/// say) still describe headers that are kept.
-pub(crate) fn add_vary_accept(headers: &mut http::HeaderMap) {
-    let varies_by_accept = headers.get_all(header::VARY).iter().any(|value| {
-        value.as_bytes().split(|&b| b == b',').any(|name| {
-            name.trim_ascii().eq_ignore_ascii_case(b"accept") || name.trim_ascii() == b"*"
-        })
-    });
-    if !varies_by_accept {
-        headers.append(header::VARY, VARY_ACCEPT);
-    }
-}
-
-/// The upstream's `Proxy-Status` members, kept as they are (several field
-/// lines are one list), with `member` appended, as RFC 9209 asks of each
-/// intermediary.
-fn appended_member<'a>(
-    existing: impl Iterator<Item = &'a HeaderValue>,
-    member: &str,
-) -> HeaderValue {
-    let mut value = Vec::new();
-    for line in existing {
-        // Empty list members (a stray comma) would make the list invalid.
-        let line = line.as_bytes().trim_ascii();
-        let line = line.strip_suffix(b",").unwrap_or(line).trim_ascii_end();
-        if !line.is_empty() {
-            value.extend_from_slice(line);
-            value.extend_from_slice(b", ");
-        }
-    }
-    value.extend_from_slice(member.as_bytes());
-    HeaderValue::from_bytes(&value).unwrap_or_else(|_| {
-        HeaderValue::from_str(member).expect("the member was built from visible ASCII")
-    })
 }
 
 #[cfg(test)]
@@ -134,36 +89,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn members_are_appended_to_every_existing_line() {
-        let lines = [
-            HeaderValue::from_static("cdn; error=connection_timeout"),
-            HeaderValue::from_static(" lb "),
-        ];
+    fn only_error_statuses_are_intercepted_and_each_once() {
+        let interception = Interception::compile(vec![
+            StatusCode::BAD_GATEWAY,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ])
+        .unwrap();
+        assert_eq!(interception.0.len(), 2);
+        let found = interception.find(StatusCode::SERVICE_UNAVAILABLE).unwrap();
         assert_eq!(
-            appended_member(lines.iter(), "gateway; received-status=504"),
-            "cdn; error=connection_timeout, lb, gateway; received-status=504"
+            found.detail(),
+            "The upstream server answered 503 Service Unavailable."
         );
-        assert_eq!(
-            appended_member([].iter(), "gateway; received-status=502"),
-            "gateway; received-status=502"
-        );
-        let trailing_comma = [HeaderValue::from_static("lb, ")];
-        assert_eq!(
-            appended_member(trailing_comma.iter(), "gateway; received-status=503"),
-            "lb, gateway; received-status=503"
-        );
-    }
-
-    #[test]
-    fn vary_keeps_the_upstreams_entries() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        add_vary_accept(&mut headers);
-        let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
-        assert_eq!(vary, ["Origin", "accept"]);
-        let mut headers = http::HeaderMap::new();
-        headers.insert(header::VARY, HeaderValue::from_static("origin, Accept"));
-        add_vary_accept(&mut headers);
-        assert_eq!(headers.get_all(header::VARY).iter().count(), 1);
+        assert!(interception.find(StatusCode::OK).is_none());
+        assert!(Interception::compile(vec![StatusCode::OK]).is_err());
     }
 }

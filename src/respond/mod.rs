@@ -20,15 +20,16 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
 pub(crate) use self::format::FormatChoice;
-pub(crate) use self::grpc::GrpcAnswers;
+pub(crate) use self::grpc::GrpcCodes;
 pub(crate) use self::headers::ExtraHeaders;
-use self::headers::{insert_body_headers, PROXY_STATUS, VARY_ACCEPT};
+use self::headers::{add_vary_accept, insert_body_headers, PROXY_STATUS, VARY_ACCEPT};
 pub(crate) use self::intercept::{Intercepted, Interception};
 use self::prepared::PreparedAnswers;
 pub(crate) use self::proxy_status::ProxyStatus;
 pub(crate) use self::retry_after::RetryAfters;
 pub(crate) use self::status::Statuses;
-use crate::render::{request_id_text, BodyFormat, ErrorContext, Fields, Pages, RenderBody};
+use crate::error::PerKind;
+use crate::render::{BodyFormat, ErrorContext, Fields, Pages, RenderBody};
 use crate::request::CapturedRequest;
 use crate::{UpstreamError, UpstreamErrorKind};
 
@@ -40,7 +41,7 @@ pub(crate) struct Parts {
     pub(crate) retry_after: RetryAfters,
     pub(crate) proxy_status: ProxyStatus,
     pub(crate) extra: ExtraHeaders,
-    pub(crate) grpc: Option<GrpcAnswers>,
+    pub(crate) grpc: Option<GrpcCodes>,
     pub(crate) intercept: Interception,
     pub(crate) show_details: bool,
     pub(crate) renderer: Option<Arc<dyn RenderBody>>,
@@ -53,13 +54,27 @@ pub(crate) struct Responder {
     /// `None` with a custom renderer or error details, which render each
     /// failure anew.
     prepared: Option<PreparedAnswers>,
+    /// Every header of each kind's gRPC answer; `None` when gRPC calls are
+    /// answered like any other.
+    grpc: Option<PerKind<HeaderMap>>,
 }
 
 impl Responder {
     pub(crate) fn new(parts: Parts) -> Self {
+        let grpc = parts.grpc.as_ref().map(|codes| {
+            PerKind::from_fn(|kind| {
+                let mut headers = codes.headers(kind);
+                if let Some(value) = parts.proxy_status.value(kind, None) {
+                    headers.insert(PROXY_STATUS, value);
+                }
+                parts.extra.insert_into(&mut headers);
+                headers
+            })
+        });
         let mut responder = Self {
             parts,
             prepared: None,
+            grpc,
         };
         if responder.parts.renderer.is_none() && !responder.parts.show_details {
             let parts = &responder.parts;
@@ -86,7 +101,7 @@ impl Responder {
 
     /// Whether gRPC calls get gRPC answers, so they must be told apart.
     pub(crate) fn answers_grpc(&self) -> bool {
-        self.parts.grpc.is_some()
+        self.grpc.is_some()
     }
 
     /// The status a failure of `kind` maps to; a gRPC answer is an HTTP 200,
@@ -109,8 +124,12 @@ impl Responder {
 
     fn build(&self, error: &UpstreamError, request: &CapturedRequest) -> Response<Bytes> {
         let kind = error.kind();
-        if let (true, Some(grpc)) = (request.is_grpc(), &self.parts.grpc) {
-            return grpc.answer(kind).map(|()| Bytes::new());
+        if let (true, Some(grpc)) = (request.is_grpc(), &self.grpc) {
+            // A trailers-only answer: HTTP 200 and no body, so the status
+            // travels in the header block that ends the stream.
+            let mut response = Response::new(Bytes::new());
+            *response.headers_mut() = grpc[kind].clone();
+            return response;
         }
         let status = self.parts.statuses.get(kind);
         let format = self.parts.format.for_request(request);
@@ -203,16 +222,12 @@ impl Responder {
         // The upstream's body is dropped unread; its connection is not reused.
         let (mut head, _) = response.into_parts();
         let format = parts.format.for_request(request);
-        let fields = Fields {
-            status: head.status.as_u16(),
-            title: head.status.canonical_reason().unwrap_or("Error"),
-            detail: &intercepted.detail,
-            // No RFC 9209 error type fits: the upstream did answer.
-            error: "",
-            proxy: parts.proxy_status.name(),
-            request_id: request.request_id().map(request_id_text),
-            error_chain: None,
-        };
+        let fields = Fields::for_upstream_answer(
+            head.status,
+            intercepted.detail(),
+            parts.proxy_status.name(),
+            request.request_id(),
+        );
         let body = parts.pages.render(format, &fields);
 
         let headers = &mut head.headers;
@@ -223,11 +238,9 @@ impl Responder {
             HeaderValue::from(body.len()),
         );
         if parts.format.negotiates() {
-            intercept::add_vary_accept(headers);
+            add_vary_accept(headers);
         }
-        if parts.proxy_status.is_enabled() {
-            intercepted.append_member(headers);
-        }
+        parts.proxy_status.append_received(headers, head.status);
         parts.extra.insert_into(headers);
 
         let body = if request.is_head() {
@@ -276,7 +289,7 @@ impl fmt::Debug for Responder {
             .field("retry_after", &parts.retry_after)
             .field("proxy_status", &parts.proxy_status)
             .field("extra", &parts.extra)
-            .field("grpc", &parts.grpc.is_some())
+            .field("grpc", &parts.grpc)
             .field("intercept", &parts.intercept)
             .field("show_details", &parts.show_details)
             .field("renderer", &parts.renderer.as_ref().map(|_| ".."))
@@ -300,9 +313,8 @@ mod tests {
             format: FormatChoice::compile(None, BodyFormat::Text),
             pages: Pages::compile(None, None).unwrap(),
             retry_after: RetryAfters::compile(None, vec![]).unwrap(),
-            grpc: GrpcAnswers::compile(true, vec![], &proxy_status, &extra).unwrap(),
-            intercept: Interception::compile(vec![StatusCode::SERVICE_UNAVAILABLE], &proxy_status)
-                .unwrap(),
+            grpc: GrpcCodes::compile(true, vec![]).unwrap(),
+            intercept: Interception::compile(vec![StatusCode::SERVICE_UNAVAILABLE]).unwrap(),
             proxy_status,
             extra,
             show_details: false,
@@ -332,8 +344,8 @@ mod tests {
     fn a_prepared_answer_is_the_answer_rendered_in_full() {
         let prepared = Responder::new(parts());
         let rendered = Responder {
-            parts: parts(),
             prepared: None,
+            ..Responder::new(parts())
         };
         for accept in ["application/json", "text/html", "text/plain"] {
             for id in [None, Some("r\"<1>")] {

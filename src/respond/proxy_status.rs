@@ -2,8 +2,9 @@
 //! error type, as a structured-field list member, worked out per kind when
 //! the layer is built ([`ProxyStatus`]).
 
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
+use super::headers::PROXY_STATUS;
 use crate::error::PerKind;
 use crate::{ConfigError, UpstreamErrorKind};
 
@@ -36,10 +37,6 @@ impl ProxyStatus {
         &self.name
     }
 
-    pub(crate) fn is_enabled(&self) -> bool {
-        self.values.is_some()
-    }
-
     /// The value for a failure of `kind`, with its error chain as
     /// `details` when there is one to show.
     pub(crate) fn value(
@@ -54,11 +51,40 @@ impl ProxyStatus {
         })
     }
 
-    /// This gateway's member for an upstream answer it passed on with
-    /// another body: `name; received-status=503`.
-    pub(crate) fn received(&self, status: StatusCode) -> String {
-        format!("{}; received-status={}", self.member, status.as_u16())
+    /// Appends this gateway's member for an upstream answer it passed on
+    /// with another body (`name; received-status=503`) to the upstream's
+    /// own `Proxy-Status`, if the header is on.
+    pub(crate) fn append_received(&self, headers: &mut HeaderMap, status: StatusCode) {
+        if self.values.is_none() {
+            return;
+        }
+        let member = format!("{}; received-status={}", self.member, status.as_u16());
+        let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &member);
+        headers.insert(PROXY_STATUS, value);
     }
+}
+
+/// The upstream's `Proxy-Status` members, kept as they are (several field
+/// lines are one list), with `member` appended, as RFC 9209 asks of each
+/// intermediary.
+fn appended_member<'a>(
+    existing: impl Iterator<Item = &'a HeaderValue>,
+    member: &str,
+) -> HeaderValue {
+    let mut value = Vec::new();
+    for line in existing {
+        // Empty list members (a stray comma) would make the list invalid.
+        let line = line.as_bytes().trim_ascii();
+        let line = line.strip_suffix(b",").unwrap_or(line).trim_ascii_end();
+        if !line.is_empty() {
+            value.extend_from_slice(line);
+            value.extend_from_slice(b", ");
+        }
+    }
+    value.extend_from_slice(member.as_bytes());
+    HeaderValue::from_bytes(&value).unwrap_or_else(|_| {
+        HeaderValue::from_str(member).expect("the member was built from visible ASCII")
+    })
 }
 
 /// Details longer than this are cut: the header is for diagnosis, and some
@@ -157,5 +183,26 @@ mod tests {
         let long = "x".repeat(10_000);
         let value = header_value_with_details("gw", UpstreamErrorKind::Unclassified, &long);
         assert!(value.len() < MAX_DETAILS_LEN + 64);
+    }
+
+    #[test]
+    fn members_are_appended_to_every_existing_line() {
+        let lines = [
+            HeaderValue::from_static("cdn; error=connection_timeout"),
+            HeaderValue::from_static(" lb "),
+        ];
+        assert_eq!(
+            appended_member(lines.iter(), "gateway; received-status=504"),
+            "cdn; error=connection_timeout, lb, gateway; received-status=504"
+        );
+        assert_eq!(
+            appended_member([].iter(), "gateway; received-status=502"),
+            "gateway; received-status=502"
+        );
+        let trailing_comma = [HeaderValue::from_static("lb, ")];
+        assert_eq!(
+            appended_member(trailing_comma.iter(), "gateway; received-status=503"),
+            "lb, gateway; received-status=503"
+        );
     }
 }

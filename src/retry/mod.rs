@@ -1,6 +1,6 @@
 //! Retrying: telling clients when they may try again ([`RetryAfter`]), and,
 //! with the `retry` feature, retrying the upstream call itself when that
-//! cannot do harm ([`RetryPolicy`], for tower's `Retry`).
+//! cannot do harm (`RetryPolicy`, for tower's `Retry`).
 
 mod after;
 #[cfg(feature = "retry")]
