@@ -170,3 +170,44 @@ fn only_error_statuses_can_be_intercepted() {
         );
     }
 }
+
+/// What stays true of the upstream's answer is kept; what described its
+/// body goes.
+#[tokio::test]
+async fn an_intercepted_answer_keeps_its_caching_and_range_but_not_its_digests() {
+    const CACHED_503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: text/plain\r\n\
+content-length: 12\r\nconnection: close\r\n\
+cache-control: public, max-age=5\r\n\
+repr-digest: sha-256=:AEGPTgUMw5e96wxZuDtpfm23RBU3nFwtgY5fw4NYORo=:\r\n\
+content-digest: sha-256=:AEGPTgUMw5e96wxZuDtpfm23RBU3nFwtgY5fw4NYORo=:\r\n\
+digest: SHA-256=AEGPTgUMw5e96wxZuDtpfm23RBU3nFwtgY5fw4NYORo=\r\n\
+\r\n\
+maintenance\n";
+    let upstream = raw_upstream(reply(CACHED_503)).await;
+    let caching = gateway(upstream, &ALL).await;
+    let (head, _) = fetch(caching, "GET", &[]).await;
+    assert_eq!(head.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(head.headers["cache-control"], "public, max-age=5");
+    for digest in ["repr-digest", "content-digest", "digest"] {
+        assert!(
+            head.headers.get(digest).is_none(),
+            "{digest} of the old body"
+        );
+    }
+
+    const RANGE_416: &[u8] = b"HTTP/1.1 416 Range Not Satisfiable\r\n\
+content-type: text/plain\r\n\
+content-length: 6\r\nconnection: close\r\n\
+content-range: bytes */1000\r\n\
+\r\n\
+range\n";
+    let upstream = raw_upstream(reply(RANGE_416)).await;
+    let ranges = gateway(upstream, &[StatusCode::RANGE_NOT_SATISFIABLE]).await;
+    let (head, body) = fetch(ranges, "GET", &[]).await;
+    assert_eq!(head.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    // The resource's length is still true of the resource.
+    assert_eq!(head.headers["content-range"], "bytes */1000");
+    assert_eq!(head.headers["content-length"], body.len().to_string());
+    assert_eq!(head.headers["cache-control"], "no-store");
+}

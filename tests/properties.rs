@@ -207,3 +207,146 @@ proptest! {
         prop_assert!(head.headers.get("set-cookie").is_none());
     }
 }
+
+/// One media range of a generated `Accept`, and its q-value in thousandths
+/// (`None`: no `q` parameter, so 1).
+fn ranges() -> impl Strategy<Value = Vec<(&'static str, Option<u16>)>> {
+    proptest::collection::vec(
+        (
+            prop_oneof![
+                Just("text/html"),
+                Just("text/plain"),
+                Just("text/*"),
+                Just("application/json"),
+                Just("application/problem+json"),
+                Just("application/vnd.api+json"),
+                Just("application/*"),
+                Just("*/*"),
+                Just("image/png"),
+                Just("application/xml"),
+            ],
+            proptest::option::of(prop_oneof![
+                Just(0u16),
+                Just(1),
+                Just(500),
+                Just(800),
+                Just(1000)
+            ]),
+        ),
+        0..8,
+    )
+}
+
+/// How specifically `range` matches `format` (0: not at all), by RFC 9110
+/// §12.5.1, written apart from the crate's parser.
+fn specificity(range: &str, format: BodyFormat) -> u8 {
+    let exact = match format {
+        BodyFormat::Html => range == "text/html",
+        BodyFormat::Text => range == "text/plain",
+        _ => range == "application/json" || range.ends_with("+json"),
+    };
+    let family = match format {
+        BodyFormat::Html | BodyFormat::Text => "text/*",
+        _ => "application/*",
+    };
+    if exact {
+        3
+    } else if range == family {
+        2
+    } else if range == "*/*" {
+        1
+    } else {
+        0
+    }
+}
+
+/// The q-value the request gives `format`: that of the most specific range
+/// matching it (the first of equally specific ones), 0 if none does.
+fn q_of(ranges: &[(&str, Option<u16>)], format: BodyFormat) -> u16 {
+    let mut best = (0u8, 0u16);
+    for (range, q) in ranges {
+        let s = specificity(range, format);
+        if s > best.0 {
+            best = (s, q.unwrap_or(1000));
+        }
+    }
+    best.1
+}
+
+fn format_of(content_type: &str) -> BodyFormat {
+    match content_type {
+        "text/html; charset=utf-8" => BodyFormat::Html,
+        "application/problem+json" => BodyFormat::Json,
+        "text/plain; charset=utf-8" => BodyFormat::Text,
+        other => panic!("not one of the three: {other}"),
+    }
+}
+
+/// The browsers' values the layer answers from a table made when it is
+/// built, and values that differ from them only in q-values.
+fn browser_accept() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_owned()),
+        Just(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+                .to_owned()
+        ),
+        Just("application/json, text/plain, */*".to_owned()),
+        Just("*/*".to_owned()),
+        Just("text/plain".to_owned()),
+        Just("text/html;q=0,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_owned()),
+        Just("application/json;q=0, text/plain, */*".to_owned()),
+    ]
+}
+
+proptest! {
+    /// RFC 9110 §12.5.1: `q=0` is "not acceptable". The answer is never a
+    /// format the request refused while another is acceptable, and always
+    /// one it prefers most; with none acceptable, the fallback.
+    #[test]
+    fn a_refused_format_is_never_chosen_while_another_is_acceptable(
+        ranges in ranges(),
+        fallback in format(),
+    ) {
+        let accept = ranges
+            .iter()
+            .map(|(range, q)| match q {
+                Some(q) => format!("{range};q={}.{:03}", q / 1000, q % 1000),
+                None => (*range).to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let case = Case {
+            accept: Some(accept.clone().into_bytes()),
+            default_format: Some(fallback),
+            ..Case::default()
+        };
+        let (head, _) = case.respond().unwrap().unwrap();
+        let chosen = format_of(head.headers["content-type"].to_str().unwrap());
+        let qs = [BodyFormat::Html, BodyFormat::Json, BodyFormat::Text].map(|f| q_of(&ranges, f));
+        let top = qs.into_iter().max().unwrap();
+        if top == 0 || accept.is_empty() {
+            prop_assert_eq!(chosen, fallback, "{}", accept);
+        } else {
+            prop_assert_eq!(q_of(&ranges, chosen), top, "{} chose {:?}", accept, chosen);
+        }
+    }
+
+    /// The same for the values answered from the table made at build time:
+    /// they must agree with what parsing them gives.
+    #[test]
+    fn the_common_accept_values_agree_with_the_parser(
+        accept in browser_accept(),
+        fallback in format(),
+    ) {
+        let case = Case {
+            accept: Some(accept.clone().into_bytes()),
+            default_format: Some(fallback),
+            ..Case::default()
+        };
+        let (head, _) = case.respond().unwrap().unwrap();
+        let chosen = format_of(head.headers["content-type"].to_str().unwrap());
+        let value = http::HeaderValue::from_str(&accept).unwrap();
+        prop_assert_eq!(chosen, tower_gateway_error::render::negotiate(Some(&value), fallback));
+    }
+}

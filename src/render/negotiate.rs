@@ -12,9 +12,15 @@ use super::format::BodyFormat;
 /// [`BodyFormat::Json`]. Between formats the client rates equally, a type it
 /// names beats one it only reaches through a wildcard, and among named types
 /// the one it lists first wins (`application/json, text/plain, */*` gets
-/// JSON). `fallback` is used when there is no `Accept`, when only wildcards
-/// match (`*/*`), and when nothing acceptable is offered (an error response
-/// is better than a 406 here).
+/// JSON). `fallback` is used when there is no `Accept`, and when only
+/// `*/*` reaches the top q-value.
+///
+/// A format the request refuses with `q=0`, directly or through the most
+/// specific range that matches it (`text/*;q=0`), is never chosen while
+/// another is acceptable: `text/plain;q=0, */*` with a text fallback gets
+/// JSON. When the request accepts none of the three, the answer is in
+/// `fallback` anyway: an error page the client did not ask for beats a 406
+/// that hides what went wrong.
 ///
 /// The parser works on bytes, never fails, and is linear in the header's
 /// length; malformed media ranges and malformed q-values are skipped.
@@ -67,7 +73,18 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
         .max()
         .unwrap_or(0);
     if specificity <= WILDCARD {
-        return fallback;
+        // Only `*/*` reaches the top: the client has no preference among
+        // those formats, so the fallback, if it is one of them. If the
+        // client refused it (`text/plain;q=0, */*`), the first of the
+        // others, JSON before HTML: a client that names no format is
+        // more likely a program than a browser.
+        if at_top(&fallback) {
+            return fallback;
+        }
+        return [BodyFormat::Json, BodyFormat::Html, BodyFormat::Text]
+            .into_iter()
+            .find(|f| at_top(f))
+            .unwrap_or(fallback);
     }
     let position = BodyFormat::ALL
         .iter()
@@ -308,6 +325,18 @@ mod tests {
         // text/html is refused even though text/* is welcome.
         assert_eq!(pick("text/*;q=0.8, text/html;q=0", Json), Text);
         assert_eq!(pick("*/*;q=0.1, application/problem+json", Html), Json);
+    }
+
+    #[test]
+    fn q_0_means_not_acceptable() {
+        assert_eq!(pick("text/plain;q=0, */*", Text), Json);
+        assert_eq!(pick("text/*;q=0, */*;q=0.5", Text), Json);
+        assert_eq!(pick("text/*;q=0, */*;q=0.5", Html), Json);
+        assert_eq!(pick("application/*;q=0, */*", Json), Html);
+        assert_eq!(pick("*/*;q=0.9, text/plain;q=0.5", Text), Json);
+        // Nothing acceptable: the fallback, not a 406.
+        assert_eq!(pick("*/*;q=0", Html), Html);
+        assert_eq!(pick("image/png", Json), Json);
     }
 
     #[test]

@@ -39,6 +39,16 @@ pub(crate) fn add_vary_accept(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether `name` is a connection-specific header field, which HTTP/2
+/// forbids (RFC 9113 §8.2.2) and a proxy must not forward.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == header::CONNECTION
+        || name == header::TE
+        || name == header::UPGRADE
+        || name == "keep-alive"
+        || name == "proxy-connection"
+}
+
 /// Headers the user adds to every error response, set last so they win
 /// over the layer's own `Cache-Control` and `X-Content-Type-Options`.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +71,9 @@ impl ExtraHeaders {
                 "the layer sends `Vary: accept` when it negotiates the format, and none with fixed_format"
             } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
                 "grpc_status_for sets the code"
+            } else if is_hop_by_hop(name) {
+                "it describes one connection, not the answer (RFC 9110 §7.6.1), and \
+                 HTTP/2 and gRPC forbid it"
             } else {
                 continue;
             };
@@ -112,6 +125,28 @@ mod tests {
         headers.insert(header::CACHE_CONTROL, NO_STORE);
         extra.insert_into(&mut headers);
         assert_eq!(headers[header::CACHE_CONTROL], "max-age=5");
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_refused_with_why() {
+        for name in [
+            "connection",
+            "keep-alive",
+            "te",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-connection",
+        ] {
+            let error = ExtraHeaders::compile(vec![(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("x"),
+            )])
+            .unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+            if name != "transfer-encoding" {
+                assert!(error.to_string().contains("HTTP/2"), "{error}");
+            }
+        }
     }
 
     #[test]

@@ -8,14 +8,15 @@ use http::StatusCode;
 
 use crate::ConfigError;
 
-/// Headers that describe the upstream's body, which is replaced.
+/// Headers that describe the upstream's body, which is replaced, and so
+/// are no longer true. What describes the resource or the answer
+/// (`Cache-Control`, `Retry-After`, `Content-Range` of a 416, `Vary`) stays.
 const BODY_HEADERS: [HeaderName; 14] = [
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CONTENT_ENCODING,
     header::CONTENT_LANGUAGE,
     header::CONTENT_LOCATION,
-    header::CONTENT_RANGE,
     header::CONTENT_DISPOSITION,
     header::TRANSFER_ENCODING,
     header::ETAG,
@@ -24,6 +25,7 @@ const BODY_HEADERS: [HeaderName; 14] = [
     header::TRAILER,
     HeaderName::from_static("digest"),
     HeaderName::from_static("content-digest"),
+    HeaderName::from_static("repr-digest"),
 ];
 
 /// The statuses whose upstream responses get the layer's body; empty

@@ -232,11 +232,17 @@ impl Responder {
 
         let headers = &mut head.headers;
         intercepted.remove_body_headers(headers);
+        // The upstream's caching advice still holds for its answer (a CDN
+        // may micro-cache a 503); `no-store` only where it gave none.
+        let cache_control = headers.get(header::CACHE_CONTROL).cloned();
         insert_body_headers(
             headers,
             HeaderValue::from_static(parts.pages.content_type(format)),
             HeaderValue::from(body.len()),
         );
+        if let Some(cache_control) = cache_control {
+            headers.insert(header::CACHE_CONTROL, cache_control);
+        }
         if parts.format.negotiates() {
             add_vary_accept(headers);
         }
