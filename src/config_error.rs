@@ -51,6 +51,18 @@ pub enum ConfigError {
     /// The proxy name is empty.
     #[error("the proxy name is empty; give the name this gateway should show in Proxy-Status, such as \"edge-1\"")]
     EmptyProxyName,
+    /// A `next-hop` for `Proxy-Status` that is empty or not printable ASCII.
+    #[error("the next hop {host:?} cannot be sent in Proxy-Status; give a host (and port) in printable ASCII, such as \"10.0.0.7:8080\"")]
+    InvalidNextHop {
+        /// The rejected value.
+        host: String,
+    },
+    /// A `next-protocol` for `Proxy-Status` that is not a token.
+    #[error("the next protocol {protocol:?} is not a token; use an ALPN protocol id such as \"h2\" or \"http/1.1\"")]
+    InvalidNextProtocol {
+        /// The rejected value.
+        protocol: String,
+    },
     /// The proxy name has a character `Proxy-Status` cannot carry.
     #[error("the proxy name {name:?} contains {character:?}; use printable ASCII only")]
     InvalidProxyName {

@@ -11,8 +11,8 @@ use crate::render::{BodyFormat, Pages, RenderBody};
 use crate::report::Reporter;
 use crate::request::{CapturePlan, CapturedRequest};
 use crate::respond::{
-    self, ExtraHeaders, FormatChoice, GrpcCodes, Interception, ProxyStatus, Responder, RetryAfters,
-    Statuses,
+    self, ExtraHeaders, FormatChoice, GrpcCodes, Interception, NextHop, ProxyStatus, Responder,
+    RetryAfters, Statuses,
 };
 use crate::retry::RetryAfter;
 use crate::state::Shared;
@@ -264,6 +264,7 @@ pub struct GatewayErrorLayerBuilder {
     retry_after_for: Vec<(UpstreamErrorKind, RetryAfter)>,
     proxy_name: String,
     proxy_status: bool,
+    next_hop: NextHop,
     show_details: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
     hook: Option<Arc<dyn OnUpstreamError>>,
@@ -287,6 +288,7 @@ impl Default for GatewayErrorLayerBuilder {
             retry_after_for: Vec::new(),
             proxy_name: "gateway".to_owned(),
             proxy_status: true,
+            next_hop: NextHop::default(),
             show_details: false,
             headers: Vec::new(),
             hook: None,
@@ -350,6 +352,23 @@ impl GatewayErrorLayerBuilder {
     /// Whether to send `Proxy-Status` (on unless turned off).
     pub fn proxy_status(mut self, enabled: bool) -> Self {
         self.proxy_status = enabled;
+        self
+    }
+
+    /// Sends `next-hop` in `Proxy-Status`: the upstream this layer's
+    /// service calls, as a host and port (`10.0.0.7:8080`). Off unless set:
+    /// it shows clients the topology behind the gateway (RFC 9209 §4).
+    /// Never shown in a body.
+    pub fn next_hop(mut self, host: impl Into<String>) -> Self {
+        self.next_hop.host = Some(host.into());
+        self
+    }
+
+    /// Sends `next-protocol` in `Proxy-Status`: the ALPN id of the protocol
+    /// spoken to the upstream (`h2`, `http/1.1`). Off unless set, like
+    /// [`next_hop`](Self::next_hop).
+    pub fn next_protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.next_hop.protocol = Some(protocol.into());
         self
     }
 
@@ -511,7 +530,7 @@ impl GatewayErrorLayerBuilder {
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
         let statuses = Statuses::compile(self.statuses)?;
         let retry_after = RetryAfters::compile(self.retry_after, self.retry_after_for)?;
-        let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status)?;
+        let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status, self.next_hop)?;
         let intercept = Interception::compile(self.intercept)?;
         let grpc = GrpcCodes::compile(self.grpc, self.grpc_codes)?;
         let extra = ExtraHeaders::compile(self.headers)?;
@@ -559,6 +578,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("retry_after_for", &self.retry_after_for)
             .field("proxy_name", &self.proxy_name)
             .field("proxy_status", &self.proxy_status)
+            .field("next_hop", &self.next_hop)
             .field("show_details", &self.show_details)
             .field("headers", &self.headers)
             .field("hook", &self.hook.as_ref().map(|_| ".."))

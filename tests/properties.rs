@@ -156,7 +156,16 @@ proptest! {
         let result = case.respond();
         prop_assume!(result.is_some(), "a header value no server passes on");
         match result.unwrap() {
-            Ok((head, body)) => check(&case, &head, &body),
+            Ok((head, body)) => {
+                check(&case, &head, &body);
+                if let Some(value) = head.headers.get("proxy-status") {
+                    prop_assert!(
+                        sfv::Parser::new(value.as_bytes()).parse::<sfv::List>().is_ok(),
+                        "Proxy-Status is not a structured field list: {:?}",
+                        value
+                    );
+                }
+            }
             // Only the settings generated to be rejected are.
             Err(error) => {
                 let status_rejected = case.status_for.is_some_and(|(_, s)| s < 400);
@@ -348,5 +357,72 @@ proptest! {
         let chosen = format_of(head.headers["content-type"].to_str().unwrap());
         let value = http::HeaderValue::from_str(&accept).unwrap();
         prop_assert_eq!(chosen, tower_gateway_error::render::negotiate(Some(&value), fallback));
+    }
+}
+
+/// Proxy-Status values an upstream might send: valid lists, and bytes that
+/// are not one.
+fn upstream_proxy_status() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("cdn; error=connection_timeout".to_owned()),
+            Just("lb-7".to_owned()),
+            Just("\"edge proxy\"; error=dns_error; rcode=\"NXDOMAIN\"; info-code=3".to_owned()),
+            Just("a;b=?1;c=-12.5;d=:aGk=:, (x y);z".to_owned()),
+            "[ -~]{0,30}",
+            Just(";;; error==".to_owned()),
+            Just("lb,".to_owned()),
+        ],
+        0..4,
+    )
+}
+
+proptest! {
+    /// Whatever the upstream's Proxy-Status, an intercepted answer's is a
+    /// valid list (checked by `sfv`, a parser independent of the crate's),
+    /// ends with this gateway's member, and keeps the upstream's members
+    /// when they form a valid list.
+    #[test]
+    fn an_intercepted_answers_proxy_status_is_always_a_valid_list(lines in upstream_proxy_status()) {
+        use tower::{Layer, ServiceExt};
+        let lines: Vec<http::HeaderValue> = lines
+            .iter()
+            .filter_map(|line| http::HeaderValue::from_str(line).ok())
+            .collect();
+        let upstream_lines = lines.clone();
+        let upstream = tower::service_fn(move |_: http::Request<()>| {
+            let mut response = http::Response::new(String::from("busy"));
+            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            for line in &upstream_lines {
+                response.headers_mut().append("proxy-status", line.clone());
+            }
+            async move { Ok::<_, std::io::Error>(response) }
+        });
+        let layer = tower_gateway_error::GatewayErrorLayer::builder()
+            .proxy_name("edge")
+            .intercept([http::StatusCode::SERVICE_UNAVAILABLE])
+            .build()
+            .unwrap();
+        let response = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(layer.layer(upstream).oneshot(http::Request::new(())))
+            .unwrap();
+        let value = response.headers()["proxy-status"].to_str().unwrap();
+        let list = sfv::Parser::new(value).parse::<sfv::List>();
+        prop_assert!(list.is_ok(), "{:?}", value);
+        prop_assert!(value.ends_with("edge; received-status=503"), "{:?}", value);
+        let joined = lines
+            .iter()
+            .map(|line| line.to_str().unwrap().trim())
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let upstream_valid = sfv::Parser::new(&joined).parse::<sfv::List>().is_ok();
+        if upstream_valid && !joined.is_empty() {
+            prop_assert!(value.starts_with(&joined), "{:?} lost {:?}", value, joined);
+        } else {
+            prop_assert_eq!(value, "edge; received-status=503");
+        }
     }
 }

@@ -21,6 +21,7 @@ mod h2;
 #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
 mod hyper;
 mod io;
+mod params;
 #[cfg(feature = "pingora")]
 mod pingora;
 #[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
@@ -36,6 +37,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
+pub(crate) use self::params::Params;
 use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
 use crate::BoxError;
 

@@ -35,6 +35,8 @@ use crate::BoxError;
 pub struct DnsError {
     name: Box<str>,
     cause: Cause,
+    rcode: Option<Box<str>>,
+    info_code: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -51,6 +53,8 @@ impl DnsError {
         Self {
             name: name.into(),
             cause: Cause::Failed(source.into()),
+            rcode: None,
+            info_code: None,
         }
     }
 
@@ -59,6 +63,8 @@ impl DnsError {
         Self {
             name: name.into(),
             cause: Cause::NoAddresses,
+            rcode: None,
+            info_code: None,
         }
     }
 
@@ -67,6 +73,8 @@ impl DnsError {
         Self {
             name: name.into(),
             cause: Cause::TimedOut(after),
+            rcode: None,
+            info_code: None,
         }
     }
 
@@ -80,6 +88,30 @@ impl DnsError {
     /// Whether the lookup took too long, rather than failed.
     pub fn is_timeout(&self) -> bool {
         matches!(self.cause, Cause::TimedOut(_))
+    }
+
+    /// The DNS response code the resolver got, by its name (`NXDOMAIN`,
+    /// `SERVFAIL`); sent as `Proxy-Status`'s `rcode` parameter.
+    pub fn rcode(mut self, rcode: impl Into<Box<str>>) -> Self {
+        self.rcode = Some(rcode.into());
+        self
+    }
+
+    /// The extended DNS error code the resolver got (RFC 8914); sent as
+    /// `Proxy-Status`'s `info-code` parameter.
+    pub fn info_code(mut self, info_code: u16) -> Self {
+        self.info_code = Some(info_code);
+        self
+    }
+
+    /// The response code set with [`rcode`](Self::rcode).
+    pub fn reported_rcode(&self) -> Option<&str> {
+        self.rcode.as_deref()
+    }
+
+    /// The extended error code set with [`info_code`](Self::info_code).
+    pub fn reported_info_code(&self) -> Option<u16> {
+        self.info_code
     }
 }
 

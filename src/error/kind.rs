@@ -37,6 +37,12 @@ pub enum UpstreamErrorKind {
     /// The upstream is known to be unavailable, e.g. the service in front of
     /// it has shut down (`destination_unavailable`, 503).
     DestinationUnavailable,
+    /// The gateway could not tell which upstream the request is for
+    /// (`destination_not_found`, 500).
+    DestinationNotFound,
+    /// The gateway may not connect to the upstream's address, by its own
+    /// policy (`destination_ip_prohibited`, 502).
+    DestinationIpProhibited,
     /// The upstream refused the connection or the HTTP/2 stream
     /// (`connection_refused`, 502).
     ConnectionRefused,
@@ -66,6 +72,24 @@ pub enum UpstreamErrorKind {
     /// The response head was larger than the client accepts
     /// (`http_response_header_section_size`, 502).
     HttpResponseHeaderSectionSize,
+    /// One response header was larger than the gateway accepts
+    /// (`http_response_header_size`, 502).
+    HttpResponseHeaderSize,
+    /// The response body was larger than the gateway accepts
+    /// (`http_response_body_size`, 502).
+    HttpResponseBodySize,
+    /// The response trailers were larger than the gateway accepts
+    /// (`http_response_trailer_section_size`, 502).
+    HttpResponseTrailerSectionSize,
+    /// One response trailer was larger than the gateway accepts
+    /// (`http_response_trailer_size`, 502).
+    HttpResponseTrailerSize,
+    /// The response's transfer coding could not be decoded
+    /// (`http_response_transfer_coding`, 502).
+    HttpResponseTransferCoding,
+    /// The response's content coding could not be decoded
+    /// (`http_response_content_coding`, 502).
+    HttpResponseContentCoding,
     /// The upstream's answer was not valid HTTP (`http_protocol_error`, 502).
     HttpProtocolError,
     /// No response head arrived in time (`http_response_timeout`, 504).
@@ -76,9 +100,25 @@ pub enum UpstreamErrorKind {
     /// e.g. its body failed while being sent (`http_request_error`, 400).
     /// The upstream is not at fault.
     HttpRequestError,
+    /// The gateway refused to forward the request, by its own policy
+    /// (`http_request_denied`, 403).
+    HttpRequestDenied,
+    /// The request came back to this gateway (`proxy_loop_detected`, 502).
+    ProxyLoopDetected,
+    /// The gateway's configuration does not allow it to handle the request
+    /// (`proxy_configuration_error`, 500).
+    ProxyConfigurationError,
+    /// The gateway answered the request itself, without trying the upstream
+    /// (`proxy_internal_response`, 500 unless set otherwise).
+    ProxyInternalResponse,
     /// No rule recognised the error. Sent as `proxy_internal_error`, the
     /// RFC's type for a failure the intermediary cannot attribute, with 502
-    /// rather than the RFC's 500 because it came from the call to the upstream.
+    /// rather than the RFC's 500: the layer only sees errors from the call
+    /// to the upstream, so one no rule knows is still a failure to get a
+    /// valid response (502's meaning), and a 500 would page whoever watches
+    /// the gateway's own bugs. Set 500 with
+    /// [`status_for`](crate::GatewayErrorLayerBuilder::status_for) if you
+    /// prefer the RFC's.
     Unclassified,
 }
 
@@ -90,13 +130,15 @@ impl UpstreamErrorKind {
 
 /// Every kind as an array, in declaration order: the index of a kind in
 /// [`PerKind`].
-const KINDS: [UpstreamErrorKind; 20] = {
+const KINDS: [UpstreamErrorKind; 32] = {
     use UpstreamErrorKind::*;
     [
         DnsError,
         DnsTimeout,
         DestinationIpUnroutable,
         DestinationUnavailable,
+        DestinationNotFound,
+        DestinationIpProhibited,
         ConnectionRefused,
         ConnectionTerminated,
         ConnectionTimeout,
@@ -108,10 +150,20 @@ const KINDS: [UpstreamErrorKind; 20] = {
         TlsAlertReceived,
         HttpResponseIncomplete,
         HttpResponseHeaderSectionSize,
+        HttpResponseHeaderSize,
+        HttpResponseBodySize,
+        HttpResponseTrailerSectionSize,
+        HttpResponseTrailerSize,
+        HttpResponseTransferCoding,
+        HttpResponseContentCoding,
         HttpProtocolError,
         HttpResponseTimeout,
         HttpUpgradeFailed,
         HttpRequestError,
+        HttpRequestDenied,
+        ProxyLoopDetected,
+        ProxyConfigurationError,
+        ProxyInternalResponse,
         Unclassified,
     ]
 };
@@ -124,6 +176,8 @@ impl UpstreamErrorKind {
             Self::DnsTimeout => "dns_timeout",
             Self::DestinationIpUnroutable => "destination_ip_unroutable",
             Self::DestinationUnavailable => "destination_unavailable",
+            Self::DestinationNotFound => "destination_not_found",
+            Self::DestinationIpProhibited => "destination_ip_prohibited",
             Self::ConnectionRefused => "connection_refused",
             Self::ConnectionTerminated => "connection_terminated",
             Self::ConnectionTimeout => "connection_timeout",
@@ -135,10 +189,20 @@ impl UpstreamErrorKind {
             Self::TlsAlertReceived => "tls_alert_received",
             Self::HttpResponseIncomplete => "http_response_incomplete",
             Self::HttpResponseHeaderSectionSize => "http_response_header_section_size",
+            Self::HttpResponseHeaderSize => "http_response_header_size",
+            Self::HttpResponseBodySize => "http_response_body_size",
+            Self::HttpResponseTrailerSectionSize => "http_response_trailer_section_size",
+            Self::HttpResponseTrailerSize => "http_response_trailer_size",
+            Self::HttpResponseTransferCoding => "http_response_transfer_coding",
+            Self::HttpResponseContentCoding => "http_response_content_coding",
             Self::HttpProtocolError => "http_protocol_error",
             Self::HttpResponseTimeout => "http_response_timeout",
             Self::HttpUpgradeFailed => "http_upgrade_failed",
             Self::HttpRequestError => "http_request_error",
+            Self::HttpRequestDenied => "http_request_denied",
+            Self::ProxyLoopDetected => "proxy_loop_detected",
+            Self::ProxyConfigurationError => "proxy_configuration_error",
+            Self::ProxyInternalResponse => "proxy_internal_response",
             Self::Unclassified => "proxy_internal_error",
         }
     }
@@ -155,6 +219,10 @@ impl UpstreamErrorKind {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::HttpRequestError => StatusCode::BAD_REQUEST,
+            Self::HttpRequestDenied => StatusCode::FORBIDDEN,
+            Self::DestinationNotFound
+            | Self::ProxyConfigurationError
+            | Self::ProxyInternalResponse => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_GATEWAY,
         }
     }
@@ -182,6 +250,10 @@ impl UpstreamErrorKind {
     /// hyper-util's connect phase, or an HTTP/2 stream the upstream never
     /// took); ask [`UpstreamError::is_retry_safe`](crate::UpstreamError::is_retry_safe)
     /// about one error.
+    ///
+    /// Safe is not useful: what the gateway decided itself (a denied
+    /// request, a loop, a destination it cannot find, its configuration)
+    /// comes out the same way again, and `RetryPolicy` does not retry it.
     pub const fn is_retry_safe(self) -> bool {
         matches!(
             self,
@@ -189,10 +261,16 @@ impl UpstreamErrorKind {
                 | Self::DnsTimeout
                 | Self::DestinationIpUnroutable
                 | Self::DestinationUnavailable
+                | Self::DestinationNotFound
+                | Self::DestinationIpProhibited
                 | Self::ConnectionRefused
                 | Self::ConnectionTimeout
                 | Self::ConnectionLimitReached
                 | Self::TlsCertificateError
+                | Self::HttpRequestDenied
+                | Self::ProxyLoopDetected
+                | Self::ProxyConfigurationError
+                | Self::ProxyInternalResponse
         )
     }
 
@@ -207,6 +285,12 @@ impl UpstreamErrorKind {
             Self::DnsTimeout => "The gateway timed out resolving the upstream server's name.",
             Self::DestinationIpUnroutable => "The gateway has no route to the upstream server.",
             Self::DestinationUnavailable => "The upstream service is unavailable.",
+            Self::DestinationNotFound => {
+                "The gateway could not tell which upstream server the request is for."
+            }
+            Self::DestinationIpProhibited => {
+                "The gateway may not connect to the upstream server's address."
+            }
             Self::ConnectionRefused => "The upstream server refused the connection.",
             Self::ConnectionTerminated => {
                 "The connection to the upstream server closed before a response arrived."
@@ -228,10 +312,32 @@ impl UpstreamErrorKind {
             Self::HttpResponseHeaderSectionSize => {
                 "The upstream server's response headers were too large."
             }
+            Self::HttpResponseHeaderSize => {
+                "A header in the upstream server's response was too large."
+            }
+            Self::HttpResponseBodySize => "The upstream server's response body was too large.",
+            Self::HttpResponseTrailerSectionSize => {
+                "The upstream server's response trailers were too large."
+            }
+            Self::HttpResponseTrailerSize => {
+                "A trailer in the upstream server's response was too large."
+            }
+            Self::HttpResponseTransferCoding => {
+                "The upstream server's response used a transfer coding the gateway could not decode."
+            }
+            Self::HttpResponseContentCoding => {
+                "The upstream server's response used a content coding the gateway could not decode."
+            }
             Self::HttpProtocolError => "The upstream server sent an invalid response.",
             Self::HttpResponseTimeout => "The upstream server did not respond in time.",
             Self::HttpUpgradeFailed => "The protocol upgrade with the upstream server failed.",
             Self::HttpRequestError => "The request could not be forwarded to the upstream server.",
+            Self::HttpRequestDenied => "The gateway refused to forward the request.",
+            Self::ProxyLoopDetected => "The request looped back to the gateway.",
+            Self::ProxyConfigurationError => {
+                "The gateway is not configured to handle this request."
+            }
+            Self::ProxyInternalResponse => "The gateway answered the request itself.",
             Self::Unclassified => {
                 "The gateway could not get a valid response from the upstream server."
             }

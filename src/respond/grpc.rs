@@ -16,6 +16,8 @@ const UNAVAILABLE: u8 = 14;
 const DEADLINE_EXCEEDED: u8 = 4;
 /// gRPC's INTERNAL.
 const INTERNAL: u8 = 13;
+/// gRPC's PERMISSION_DENIED.
+const PERMISSION_DENIED: u8 = 7;
 
 /// The `grpc-status` code for each kind.
 #[derive(Debug, Clone)]
@@ -54,17 +56,24 @@ impl GrpcCodes {
 
 /// The gRPC code a kind maps to unless configured, by meaning (gRPC's
 /// statuscodes.md): DEADLINE_EXCEEDED when the upstream did not answer in
-/// time and may have run the call, INTERNAL for a request body that failed
-/// (the caller's side), and UNAVAILABLE for everything else, timeouts
-/// before the request was sent (DNS, connect) included: those are the
-/// transient failures a client should retry with backoff.
-fn default_code(kind: UpstreamErrorKind) -> u8 {
-    if kind.is_timeout() && !kind.is_retry_safe() {
-        DEADLINE_EXCEEDED
-    } else if kind == UpstreamErrorKind::HttpRequestError {
-        INTERNAL
-    } else {
-        UNAVAILABLE
+/// time and may have run the call; PERMISSION_DENIED when the gateway's
+/// policy refused it; INTERNAL for a request body that failed (the
+/// caller's side) and for the gateway's own failures (no destination, a
+/// loop, its configuration), which a retry will not mend; UNAVAILABLE for
+/// everything else, timeouts before the request was sent (DNS, connect)
+/// included: those are the transient failures a client should retry with
+/// backoff.
+pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
+    use UpstreamErrorKind::*;
+    match kind {
+        _ if kind.is_timeout() && !kind.is_retry_safe() => DEADLINE_EXCEEDED,
+        HttpRequestDenied | DestinationIpProhibited => PERMISSION_DENIED,
+        HttpRequestError
+        | DestinationNotFound
+        | ProxyLoopDetected
+        | ProxyConfigurationError
+        | ProxyInternalResponse => INTERNAL,
+        _ => UNAVAILABLE,
     }
 }
 

@@ -11,6 +11,7 @@ mod prepared;
 mod proxy_status;
 mod retry_after;
 mod status;
+mod structured_field;
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,9 +26,10 @@ pub(crate) use self::headers::ExtraHeaders;
 use self::headers::{add_vary_accept, insert_body_headers, PROXY_STATUS, VARY_ACCEPT};
 pub(crate) use self::intercept::{Intercepted, Interception};
 use self::prepared::PreparedAnswers;
-pub(crate) use self::proxy_status::ProxyStatus;
+pub(crate) use self::proxy_status::{NextHop, ProxyStatus};
 pub(crate) use self::retry_after::RetryAfters;
 pub(crate) use self::status::Statuses;
+use crate::classify::Params;
 use crate::error::PerKind;
 use crate::render::{BodyFormat, ErrorContext, Fields, Pages, RenderBody};
 use crate::request::CapturedRequest;
@@ -64,7 +66,7 @@ impl Responder {
         let grpc = parts.grpc.as_ref().map(|codes| {
             PerKind::from_fn(|kind| {
                 let mut headers = codes.headers(kind);
-                if let Some(value) = parts.proxy_status.value(kind, None) {
+                if let Some(value) = parts.proxy_status.value(kind) {
                     headers.insert(PROXY_STATUS, value);
                 }
                 parts.extra.insert_into(&mut headers);
@@ -87,7 +89,7 @@ impl Responder {
                 },
                 |kind, format, length| {
                     let content_type = HeaderValue::from_static(parts.pages.content_type(format));
-                    responder_headers(parts, kind, content_type, length, None)
+                    responder_headers(parts, kind, content_type, length, &Params::default(), None)
                 },
             ));
         }
@@ -124,18 +126,26 @@ impl Responder {
 
     fn build(&self, error: &UpstreamError, request: &CapturedRequest) -> Response<Bytes> {
         let kind = error.kind();
+        // What only this failure says in `Proxy-Status` (a DNS rcode, a TLS
+        // alert); empty, and free, for most kinds.
+        let params = error.proxy_status_params();
         if let (true, Some(grpc)) = (request.is_grpc(), &self.grpc) {
             // A trailers-only answer: HTTP 200 and no body, so the status
             // travels in the header block that ends the stream.
             let mut response = Response::new(Bytes::new());
             *response.headers_mut() = grpc[kind].clone();
+            self.set_params(response.headers_mut(), kind, &params);
             return response;
         }
         let status = self.parts.statuses.get(kind);
         let format = self.parts.format.for_request(request);
         let (headers, body) = match &self.prepared {
-            Some(prepared) => prepared.answer(kind, format, request),
-            None => self.render(error, status, format, request),
+            Some(prepared) => {
+                let (mut headers, body) = prepared.answer(kind, format, request);
+                self.set_params(&mut headers, kind, &params);
+                (headers, body)
+            }
+            None => self.render(error, status, format, request, &params),
         };
         let mut response = Response::new(if request.is_head() {
             Bytes::new()
@@ -147,6 +157,16 @@ impl Responder {
         response
     }
 
+    /// Puts this failure's parameters into a prepared `Proxy-Status`.
+    fn set_params(&self, headers: &mut HeaderMap, kind: UpstreamErrorKind, params: &Params<'_>) {
+        if params.is_empty() {
+            return;
+        }
+        if let Some(value) = self.parts.proxy_status.value_for(kind, params, None) {
+            headers.insert(PROXY_STATUS, value);
+        }
+    }
+
     /// Renders this failure's body and headers from scratch.
     fn render(
         &self,
@@ -154,6 +174,7 @@ impl Responder {
         status: StatusCode,
         format: BodyFormat,
         request: &CapturedRequest,
+        params: &Params<'_>,
     ) -> (HeaderMap, Bytes) {
         let parts = &self.parts;
         let details = parts
@@ -189,6 +210,7 @@ impl Responder {
             error.kind(),
             content_type,
             body.len(),
+            params,
             details.as_deref(),
         );
         (headers, body)
@@ -264,6 +286,7 @@ fn responder_headers(
     kind: UpstreamErrorKind,
     content_type: HeaderValue,
     content_length: usize,
+    params: &Params<'_>,
     details: Option<&str>,
 ) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(8 + parts.extra.len());
@@ -278,7 +301,12 @@ fn responder_headers(
     if let Some(retry_after) = parts.retry_after.get(kind) {
         headers.insert(header::RETRY_AFTER, retry_after.clone());
     }
-    if let Some(value) = parts.proxy_status.value(kind, details) {
+    let value = if details.is_some() || !params.is_empty() {
+        parts.proxy_status.value_for(kind, params, details)
+    } else {
+        parts.proxy_status.value(kind)
+    };
+    if let Some(value) = value {
         headers.insert(PROXY_STATUS, value);
     }
     parts.extra.insert_into(&mut headers);
@@ -312,7 +340,7 @@ mod tests {
     use crate::request::CapturePlan;
 
     fn parts() -> Parts {
-        let proxy_status = ProxyStatus::compile("edge".into(), true).unwrap();
+        let proxy_status = ProxyStatus::compile("edge".into(), true, NextHop::default()).unwrap();
         let extra = ExtraHeaders::default();
         Parts {
             statuses: Statuses::compile(vec![]).unwrap(),

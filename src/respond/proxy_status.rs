@@ -2,9 +2,13 @@
 //! error type, as a structured-field list member, worked out per kind when
 //! the layer is built ([`ProxyStatus`]).
 
+use std::fmt::Write as _;
+
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::headers::PROXY_STATUS;
+use super::structured_field::{is_list, is_token, push_string};
+use crate::classify::Params;
 use crate::error::PerKind;
 use crate::{ConfigError, UpstreamErrorKind};
 
@@ -15,19 +19,62 @@ pub(crate) struct ProxyStatus {
     name: String,
     /// The name as a structured-field item.
     member: String,
+    /// `; next-hop=…; next-protocol=…` when the user turned them on: they
+    /// describe the topology, so they are off by default.
+    topology: String,
     /// The header value per kind; `None` when the header is turned off.
     values: Option<PerKind<HeaderValue>>,
 }
 
+/// Where the next hop is, and what protocol it speaks, for `Proxy-Status`'s
+/// `next-hop` and `next-protocol` parameters; each `None` unless set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NextHop {
+    pub(crate) host: Option<String>,
+    pub(crate) protocol: Option<String>,
+}
+
 impl ProxyStatus {
-    /// Checks `name` and renders every kind's value, unless `enabled` is
-    /// off (the name is still checked: bodies show it).
-    pub(crate) fn compile(name: String, enabled: bool) -> Result<Self, ConfigError> {
+    /// Checks `name` (and the next hop's parameters) and renders every
+    /// kind's value, unless `enabled` is off (the name is still checked:
+    /// bodies show it).
+    pub(crate) fn compile(
+        name: String,
+        enabled: bool,
+        next_hop: NextHop,
+    ) -> Result<Self, ConfigError> {
         let member = render_name(&name)?;
-        let values = enabled.then(|| PerKind::from_fn(|kind| header_value(&member, kind)));
+        let mut topology = String::new();
+        if let Some(host) = &next_hop.host {
+            if host.is_empty() || host.chars().any(|c| !(' '..='~').contains(&c)) {
+                return Err(ConfigError::InvalidNextHop { host: host.clone() });
+            }
+            topology.push_str("; next-hop=");
+            if is_token(host) {
+                topology.push_str(host);
+            } else {
+                push_string(&mut topology, host);
+            }
+        }
+        if let Some(protocol) = &next_hop.protocol {
+            if !is_token(protocol) {
+                return Err(ConfigError::InvalidNextProtocol {
+                    protocol: protocol.clone(),
+                });
+            }
+            topology.push_str("; next-protocol=");
+            topology.push_str(protocol);
+        }
+        let values = enabled.then(|| {
+            PerKind::from_fn(|kind| {
+                let text = format!("{member}; error={}{topology}", kind.as_str());
+                HeaderValue::from_str(&text).expect("the name was validated as visible ASCII")
+            })
+        });
         Ok(Self {
             name,
             member,
+            topology,
             values,
         })
     }
@@ -37,54 +84,90 @@ impl ProxyStatus {
         &self.name
     }
 
-    /// The value for a failure of `kind`, with its error chain as
-    /// `details` when there is one to show.
-    pub(crate) fn value(
+    /// The value for a failure of `kind`, as prepared.
+    pub(crate) fn value(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
+        Some(self.values.as_ref()?[kind].clone())
+    }
+
+    /// The value for a failure of `kind` with what only this failure says:
+    /// its error type's parameters, and its error chain as `details` when
+    /// there is one to show. `None` when the header is off.
+    pub(crate) fn value_for(
         &self,
         kind: UpstreamErrorKind,
+        params: &Params<'_>,
         details: Option<&str>,
     ) -> Option<HeaderValue> {
-        let values = self.values.as_ref()?;
-        Some(match details {
-            Some(details) => header_value_with_details(&self.member, kind, details),
-            None => values[kind].clone(),
-        })
+        self.values.as_ref()?;
+        let mut text = format!("{}; error={}", self.member, kind.as_str());
+        if let Some(rcode) = params.rcode {
+            text.push_str("; rcode=");
+            push_string(&mut text, rcode);
+        }
+        if let Some(info_code) = params.info_code {
+            let _ = write!(text, "; info-code={info_code}");
+        }
+        if let Some((id, message)) = &params.alert {
+            let _ = write!(text, "; alert-id={id}; alert-message=");
+            push_string(&mut text, message);
+        }
+        if let Some(details) = details {
+            text.push_str("; details=");
+            let details: String = details.chars().take(MAX_DETAILS_LEN).collect();
+            push_string(&mut text, &details);
+        }
+        text.push_str(&self.topology);
+        Some(HeaderValue::from_str(&text).expect("only visible ASCII was written"))
     }
 
     /// Appends this gateway's member for an upstream answer it passed on
     /// with another body (`name; received-status=503`) to the upstream's
-    /// own `Proxy-Status`, if the header is on.
+    /// own `Proxy-Status`, if the header is on. An upstream value that is
+    /// not a valid list is dropped (and logged): combined with ours, it
+    /// would make the whole field invalid, and recipients ignore an invalid
+    /// field entirely (RFC 9651).
     pub(crate) fn append_received(&self, headers: &mut HeaderMap, status: StatusCode) {
         if self.values.is_none() {
             return;
         }
-        let member = format!("{}; received-status={}", self.member, status.as_u16());
-        let value = appended_member(headers.get_all(&PROXY_STATUS).iter(), &member);
-        headers.insert(PROXY_STATUS, value);
-    }
-}
-
-/// The upstream's `Proxy-Status` members, kept as they are (several field
-/// lines are one list), with `member` appended, as RFC 9209 asks of each
-/// intermediary.
-fn appended_member<'a>(
-    existing: impl Iterator<Item = &'a HeaderValue>,
-    member: &str,
-) -> HeaderValue {
-    let mut value = Vec::new();
-    for line in existing {
-        // Empty list members (a stray comma) would make the list invalid.
-        let line = line.as_bytes().trim_ascii();
-        let line = line.strip_suffix(b",").unwrap_or(line).trim_ascii_end();
-        if !line.is_empty() {
-            value.extend_from_slice(line);
-            value.extend_from_slice(b", ");
+        let member = format!(
+            "{}; received-status={}{}",
+            self.member,
+            status.as_u16(),
+            self.topology
+        );
+        // Several field lines are one list (RFC 9110 §5.3).
+        let mut upstream = Vec::new();
+        for line in headers.get_all(&PROXY_STATUS) {
+            let line = line.as_bytes().trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            if !upstream.is_empty() {
+                upstream.extend_from_slice(b", ");
+            }
+            upstream.extend_from_slice(line);
         }
+        let value = if upstream.is_empty() {
+            member
+        } else if is_list(&upstream) {
+            let mut value = String::from_utf8(upstream).expect("a valid structured field is ASCII");
+            value.push_str(", ");
+            value.push_str(&member);
+            value
+        } else {
+            #[cfg(feature = "tracing")]
+            tracing::warn!(
+                proxy_status = %String::from_utf8_lossy(&upstream),
+                "dropped the upstream's Proxy-Status: it is not a valid structured field list",
+            );
+            member
+        };
+        headers.insert(
+            PROXY_STATUS,
+            HeaderValue::from_str(&value).expect("a valid list of visible ASCII"),
+        );
     }
-    value.extend_from_slice(member.as_bytes());
-    HeaderValue::from_bytes(&value).unwrap_or_else(|_| {
-        HeaderValue::from_str(member).expect("the member was built from visible ASCII")
-    })
 }
 
 /// Details longer than this are cut: the header is for diagnosis, and some
@@ -103,60 +186,22 @@ fn render_name(name: &str) -> Result<String, ConfigError> {
             character: bad,
         });
     }
-    if is_sf_token(name) {
+    if is_token(name) {
         Ok(name.to_owned())
     } else {
         let mut out = String::with_capacity(name.len() + 2);
-        push_sf_string(&mut out, name);
+        push_string(&mut out, name);
         Ok(out)
     }
-}
-
-/// `name; error=<token>`, without details.
-fn header_value(name: &str, kind: UpstreamErrorKind) -> HeaderValue {
-    let text = format!("{name}; error={}", kind.as_str());
-    HeaderValue::from_str(&text).expect("the name was validated as visible ASCII")
-}
-
-/// `name; error=<token>; details="<chain>"`, the details reduced to the
-/// visible ASCII an sf-string can hold.
-fn header_value_with_details(name: &str, kind: UpstreamErrorKind, details: &str) -> HeaderValue {
-    let mut text = format!("{name}; error={}; details=", kind.as_str());
-    let details: String = details
-        .chars()
-        .take(MAX_DETAILS_LEN)
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-        .collect();
-    push_sf_string(&mut text, &details);
-    HeaderValue::from_str(&text).expect("only visible ASCII was written")
-}
-
-fn is_sf_token(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    let first_ok = matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'*');
-    first_ok && bytes.all(|b| is_tchar(b) || b == b':' || b == b'/')
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Appends `s` (already visible ASCII) as an sf-string: quoted, with `"`
-/// and `\` escaped.
-fn push_sf_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn edge(next_hop: NextHop) -> ProxyStatus {
+        ProxyStatus::compile("edge".into(), true, next_hop).unwrap()
+    }
 
     #[test]
     fn names_are_tokens_or_strings() {
@@ -171,38 +216,82 @@ mod tests {
 
     #[test]
     fn details_are_escaped_and_bounded() {
-        let value = header_value_with_details(
-            "gw",
-            UpstreamErrorKind::ConnectionRefused,
-            "tcp \"connect\" \\ error\r\nX: caf\u{e9}",
-        );
+        let value = edge(NextHop::default())
+            .value_for(
+                UpstreamErrorKind::ConnectionRefused,
+                &Params::default(),
+                Some("tcp \"connect\" \\ error\r\nX: caf\u{e9}"),
+            )
+            .unwrap();
         assert_eq!(
             value,
-            r#"gw; error=connection_refused; details="tcp \"connect\" \\ error??X: caf?""#
+            r#"edge; error=connection_refused; details="tcp \"connect\" \\ error??X: caf?""#
         );
         let long = "x".repeat(10_000);
-        let value = header_value_with_details("gw", UpstreamErrorKind::Unclassified, &long);
+        let value = edge(NextHop::default())
+            .value_for(
+                UpstreamErrorKind::Unclassified,
+                &Params::default(),
+                Some(&long),
+            )
+            .unwrap();
         assert!(value.len() < MAX_DETAILS_LEN + 64);
     }
 
     #[test]
-    fn members_are_appended_to_every_existing_line() {
-        let lines = [
-            HeaderValue::from_static("cdn; error=connection_timeout"),
-            HeaderValue::from_static(" lb "),
-        ];
+    fn type_parameters_and_the_next_hop_are_serialized_as_structured_fields() {
+        let proxy_status = edge(NextHop {
+            host: Some("10.0.0.7:8080".into()),
+            protocol: Some("h2".into()),
+        });
+        let dns = Params {
+            rcode: Some("NXDOMAIN"),
+            info_code: Some(3),
+            alert: None,
+        };
+        let value = proxy_status
+            .value_for(UpstreamErrorKind::DnsError, &dns, None)
+            .unwrap();
         assert_eq!(
-            appended_member(lines.iter(), "gateway; received-status=504"),
-            "cdn; error=connection_timeout, lb, gateway; received-status=504"
+            value,
+            r#"edge; error=dns_error; rcode="NXDOMAIN"; info-code=3; next-hop="10.0.0.7:8080"; next-protocol=h2"#
         );
+        assert!(is_list(value.as_bytes()));
+        let tls = Params {
+            alert: Some((40, "handshake_failure".into())),
+            ..Params::default()
+        };
+        let value = edge(NextHop::default())
+            .value_for(UpstreamErrorKind::TlsAlertReceived, &tls, None)
+            .unwrap();
         assert_eq!(
-            appended_member([].iter(), "gateway; received-status=502"),
-            "gateway; received-status=502"
+            value,
+            r#"edge; error=tls_alert_received; alert-id=40; alert-message="handshake_failure""#
         );
-        let trailing_comma = [HeaderValue::from_static("lb, ")];
+        let bad = NextHop {
+            protocol: Some("http 1".into()),
+            ..NextHop::default()
+        };
+        assert!(ProxyStatus::compile("edge".into(), true, bad).is_err());
+    }
+
+    #[test]
+    fn an_upstream_value_is_kept_only_if_it_is_a_valid_list() {
+        let append = |lines: &[&'static str]| {
+            let mut headers = HeaderMap::new();
+            for line in lines {
+                headers.append(PROXY_STATUS, HeaderValue::from_static(line));
+            }
+            edge(NextHop::default()).append_received(&mut headers, StatusCode::GATEWAY_TIMEOUT);
+            headers[PROXY_STATUS].to_str().unwrap().to_owned()
+        };
         assert_eq!(
-            appended_member(trailing_comma.iter(), "gateway; received-status=503"),
-            "lb, gateway; received-status=503"
+            append(&["cdn; error=connection_timeout", " lb "]),
+            "cdn; error=connection_timeout, lb, edge; received-status=504"
         );
+        assert_eq!(append(&[]), "edge; received-status=504");
+        // A trailing comma, a bad parameter: the whole upstream value goes.
+        assert_eq!(append(&["lb, "]), "edge; received-status=504");
+        assert_eq!(append(&["lb; Error=x"]), "edge; received-status=504");
     }
 }

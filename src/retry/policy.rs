@@ -120,7 +120,19 @@ impl RetryPolicy {
     }
 
     fn decide(&self, kind: UpstreamErrorKind, retry_safe: bool, method: &Method) -> bool {
-        if kind == UpstreamErrorKind::TlsCertificateError {
+        use UpstreamErrorKind::*;
+        // Asking again gets the same answer: the same certificate, the same
+        // decision of the gateway's own.
+        if matches!(
+            kind,
+            TlsCertificateError
+                | DestinationNotFound
+                | DestinationIpProhibited
+                | HttpRequestDenied
+                | ProxyLoopDetected
+                | ProxyConfigurationError
+                | ProxyInternalResponse
+        ) {
             return false;
         }
         retry_safe || (is_idempotent(method) && Self::transient(kind))
