@@ -922,6 +922,18 @@ macro_rules! reqwest_specifics {
                 assert!(!error.is_retry_safe());
             }
 
+            /// A request reqwest cannot even build (a scheme it does not
+            /// speak) is the gateway's configuration, and never left.
+            #[tokio::test]
+            async fn a_request_reqwest_cannot_build_is_a_configuration_error() {
+                let client = $client::builder(TestResolver::default()).build().unwrap();
+                let error = client.get("ftp://upstream.test/").send().await.unwrap_err();
+                assert!(error.is_builder(), "{error:?}");
+                let error = UpstreamError::from(error);
+                assert_eq!(error.kind(), UpstreamErrorKind::ProxyConfigurationError);
+                assert!(error.is_retry_safe());
+            }
+
             /// A request body that fails on its way out (here a stream that
             /// errors, as a client's aborted upload does) is the request's
             /// fault, not the upstream's.

@@ -17,6 +17,7 @@ use crate::UpstreamErrorKind;
 /// What reqwest's predicates say about one error, whatever its version.
 #[derive(Debug, Clone, Copy)]
 struct Facts {
+    builder: bool,
     connect: bool,
     timeout: bool,
     dns: bool,
@@ -30,6 +31,7 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     if let Some(error) = level.downcast_ref::<reqwest_0_12::Error>() {
         return decide(
             Facts {
+                builder: error.is_builder(),
                 connect: error.is_connect(),
                 timeout: error.is_timeout(),
                 // reqwest 0.12 has no `is_dns`; its resolver failures come
@@ -46,6 +48,7 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     if let Some(error) = level.downcast_ref::<reqwest_0_13::Error>() {
         return decide(
             Facts {
+                builder: error.is_builder(),
                 connect: error.is_connect(),
                 timeout: error.is_timeout(),
                 dns: error.is_dns(),
@@ -60,6 +63,12 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
 }
 
 fn decide(facts: Facts, walk: &mut Walk) -> Step {
+    // The request could not even be built (a URL reqwest cannot use): the
+    // gateway's configuration, and nothing was sent.
+    if facts.builder {
+        walk.request_not_sent = true;
+        return Step::Decided(UpstreamErrorKind::ProxyConfigurationError);
+    }
     // The head had arrived: whatever broke, the response is incomplete. (A
     // request body that fails is reported by hyper, under a request error.)
     if facts.body {
