@@ -23,7 +23,8 @@ pub struct CapturedRequest {
     uri: Option<Uri>,
     accept: Option<HeaderValue>,
     request_id: Option<HeaderValue>,
-    grpc: bool,
+    /// The `content-type` of a gRPC call, which its answer echoes.
+    grpc: Option<HeaderValue>,
 }
 
 /// What to keep of each request, decided by the layer's settings.
@@ -110,11 +111,14 @@ impl CapturePlan {
             },
             request_id: headers.get(&self.request_id).cloned(),
             // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
-            grpc: self.grpc
-                && version == Version::HTTP_2
-                && headers
+            grpc: if self.grpc && version == Version::HTTP_2 {
+                headers
                     .get(header::CONTENT_TYPE)
-                    .is_some_and(|value| is_grpc(value.as_bytes())),
+                    .filter(|value| is_grpc(value.as_bytes()))
+                    .cloned()
+            } else {
+                None
+            },
         }
     }
 }
@@ -139,7 +143,7 @@ impl CapturedRequest {
             uri: None,
             accept: None,
             request_id: None,
-            grpc: false,
+            grpc: None,
         }
     }
 
@@ -178,7 +182,12 @@ impl CapturedRequest {
     /// gRPC way; always `false` when the layer's
     /// [`grpc`](crate::GatewayErrorLayerBuilder::grpc) handling is off.
     pub fn is_grpc(&self) -> bool {
-        self.grpc
+        self.grpc.is_some()
+    }
+
+    /// The `content-type` of a gRPC call (`application/grpc+proto`, say).
+    pub(crate) fn grpc_content_type(&self) -> Option<&HeaderValue> {
+        self.grpc.as_ref()
     }
 
     pub(crate) fn is_head(&self) -> bool {

@@ -177,3 +177,47 @@ fn codes_outside_the_grpc_errors_are_rejected() {
         assert!(error.to_string().contains("use 1 to 16"), "{error}");
     }
 }
+
+/// A gRPC call's answer echoes its `content-type` (`+proto` stays), and a
+/// `Retry-After` reaches gRPC callers as `grpc-retry-pushback-ms`: sent by
+/// a real hyper HTTP/2 client, answered through a real server.
+#[tokio::test]
+async fn the_answer_echoes_the_calls_content_type_and_pushes_back() {
+    let layer = GatewayErrorLayer::builder()
+        .retry_after(tower_gateway_error::retry::RetryAfter::seconds(7))
+        .build()
+        .unwrap();
+    let gateway = gateway(closed_port().await, layer).await;
+    let client = support::h2_client();
+    for content_type in ["application/grpc+proto", "application/grpc"] {
+        let call = support::request(
+            "POST",
+            &format!("http://{gateway}{}", support::orders::GET),
+            &[("content-type", content_type), ("te", "trailers")],
+        );
+        let response = client.request(call).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], content_type);
+        assert_eq!(response.headers()["grpc-status"], "14");
+        assert_eq!(response.headers()["grpc-retry-pushback-ms"], "7000");
+    }
+}
+
+/// What a real tonic client sees of the pushback: the status's metadata.
+#[tokio::test]
+async fn a_tonic_client_sees_the_pushback() {
+    let layer = GatewayErrorLayer::builder()
+        .retry_after_for(
+            tower_gateway_error::UpstreamErrorKind::ConnectionRefused,
+            tower_gateway_error::retry::RetryAfter::seconds(3),
+        )
+        .build()
+        .unwrap();
+    let gateway = gateway(closed_port().await, layer).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(
+        status.metadata().get("grpc-retry-pushback-ms").unwrap(),
+        "3000"
+    );
+}

@@ -8,6 +8,9 @@ use crate::ConfigError;
 pub(crate) const PROXY_STATUS: HeaderName = HeaderName::from_static("proxy-status");
 pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+/// gRPC's counterpart of `Retry-After` (gRPC proposal A6).
+pub(crate) const GRPC_RETRY_PUSHBACK_MS: HeaderName =
+    HeaderName::from_static("grpc-retry-pushback-ms");
 /// The `Vary` value of a negotiated body.
 pub(crate) const VARY_ACCEPT: HeaderValue = HeaderValue::from_static("accept");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -69,7 +72,8 @@ impl ExtraHeaders {
                 "retry_after and retry_after_for set it"
             } else if name == header::VARY {
                 "the layer sends `Vary: accept` when it negotiates the format, and none with fixed_format"
-            } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
+            } else if name == GRPC_STATUS || name == GRPC_MESSAGE || name == GRPC_RETRY_PUSHBACK_MS
+            {
                 "grpc_status_for sets the code"
             } else if is_hop_by_hop(name) {
                 "it describes one connection, not the answer (RFC 9110 §7.6.1), and \

@@ -23,7 +23,9 @@ use http::{Response, StatusCode};
 pub(crate) use self::format::FormatChoice;
 pub(crate) use self::grpc::GrpcCodes;
 pub(crate) use self::headers::ExtraHeaders;
-use self::headers::{add_vary_accept, insert_body_headers, PROXY_STATUS, VARY_ACCEPT};
+use self::headers::{
+    add_vary_accept, insert_body_headers, GRPC_RETRY_PUSHBACK_MS, PROXY_STATUS, VARY_ACCEPT,
+};
 pub(crate) use self::intercept::{Intercepted, Interception};
 use self::prepared::PreparedAnswers;
 pub(crate) use self::proxy_status::{NextHop, ProxyStatus};
@@ -59,6 +61,9 @@ pub(crate) struct Responder {
     /// Every header of each kind's gRPC answer; `None` when gRPC calls are
     /// answered like any other.
     grpc: Option<PerKind<HeaderMap>>,
+    /// Whether some `Retry-After` is a date, added per answer while it is
+    /// in the future.
+    dated_retry_after: bool,
 }
 
 impl Responder {
@@ -73,10 +78,12 @@ impl Responder {
                 headers
             })
         });
+        let dated_retry_after = parts.retry_after.has_dates();
         let mut responder = Self {
             parts,
             prepared: None,
             grpc,
+            dated_retry_after,
         };
         if responder.parts.renderer.is_none() && !responder.parts.show_details {
             let parts = &responder.parts;
@@ -129,17 +136,25 @@ impl Responder {
         // What only this failure says in `Proxy-Status` (a DNS rcode, a TLS
         // alert); empty, and free, for most kinds.
         let params = error.proxy_status_params();
-        if let (true, Some(grpc)) = (request.is_grpc(), &self.grpc) {
+        if let (Some(content_type), Some(grpc)) = (request.grpc_content_type(), &self.grpc) {
             // A trailers-only answer: HTTP 200 and no body, so the status
             // travels in the header block that ends the stream.
             let mut response = Response::new(Bytes::new());
-            *response.headers_mut() = grpc[kind].clone();
-            self.set_params(response.headers_mut(), kind, &params);
+            let headers = response.headers_mut();
+            *headers = grpc[kind].clone();
+            // The call's own content type, `+proto` and all.
+            if content_type != "application/grpc" {
+                headers.insert(header::CONTENT_TYPE, content_type.clone());
+            }
+            if let Some(pushback) = self.parts.retry_after.pushback(kind) {
+                headers.insert(GRPC_RETRY_PUSHBACK_MS, pushback);
+            }
+            self.set_params(headers, kind, &params);
             return response;
         }
         let status = self.parts.statuses.get(kind);
         let format = self.parts.format.for_request(request);
-        let (headers, body) = match &self.prepared {
+        let (mut headers, body) = match &self.prepared {
             Some(prepared) => {
                 let (mut headers, body) = prepared.answer(kind, format, request);
                 self.set_params(&mut headers, kind, &params);
@@ -147,6 +162,11 @@ impl Responder {
             }
             None => self.render(error, status, format, request, &params),
         };
+        if self.dated_retry_after {
+            if let Some(date) = self.parts.retry_after.dated(kind) {
+                headers.insert(header::RETRY_AFTER, date.clone());
+            }
+        }
         let mut response = Response::new(if request.is_head() {
             Bytes::new()
         } else {
@@ -298,7 +318,7 @@ fn responder_headers(
     if parts.format.negotiates() {
         headers.insert(header::VARY, VARY_ACCEPT);
     }
-    if let Some(retry_after) = parts.retry_after.get(kind) {
+    if let Some(retry_after) = parts.retry_after.fixed(kind) {
         headers.insert(header::RETRY_AFTER, retry_after.clone());
     }
     let value = if details.is_some() || !params.is_empty() {

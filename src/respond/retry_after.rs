@@ -1,14 +1,38 @@
-//! `Retry-After` per kind, rendered when the layer is built.
+//! `Retry-After` per kind, rendered when the layer is built, and its gRPC
+//! counterpart `grpc-retry-pushback-ms`. A date is sent only while it is in
+//! the future.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
+use tokio::time::Instant;
 
 use crate::error::PerKind;
 use crate::retry::RetryAfter;
 use crate::{ConfigError, UpstreamErrorKind};
 
-/// The `Retry-After` value each kind's answer carries, if any.
-#[derive(Debug, Clone)]
-pub(crate) struct RetryAfters(PerKind<Option<HeaderValue>>);
+/// The advice each kind's answer carries, if any.
+#[derive(Debug)]
+pub(crate) struct RetryAfters(PerKind<Option<Advice>>);
+
+#[derive(Debug)]
+enum Advice {
+    /// A delay: the same header on every answer.
+    Seconds {
+        header: HeaderValue,
+        pushback: HeaderValue,
+    },
+    /// A date: sent until it passes.
+    Until {
+        header: HeaderValue,
+        /// The date on the runtime's clock, which tests can pause.
+        deadline: Instant,
+        /// The pushback for the whole seconds left, written at most once
+        /// a second.
+        pushback: Mutex<Option<(u64, HeaderValue)>>,
+    },
+}
 
 impl RetryAfters {
     /// `everywhere` for every kind, replaced by `per_kind` where given.
@@ -16,15 +40,92 @@ impl RetryAfters {
         everywhere: Option<RetryAfter>,
         per_kind: Vec<(UpstreamErrorKind, RetryAfter)>,
     ) -> Result<Self, ConfigError> {
-        let everywhere = everywhere.map(|r| r.header_value()).transpose()?;
-        let mut values = PerKind::from_fn(|_| everywhere.clone());
-        for (kind, value) in per_kind {
-            values[kind] = Some(value.header_value()?);
+        let mut table = PerKind::from_fn(|_| None);
+        for &kind in UpstreamErrorKind::ALL {
+            table[kind] = everywhere.map(advice).transpose()?;
         }
-        Ok(Self(values))
+        for (kind, value) in per_kind {
+            table[kind] = Some(advice(value)?);
+        }
+        Ok(Self(table))
     }
 
-    pub(crate) fn get(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
-        self.0[kind].as_ref()
+    /// The header a kind's answer carries always, if any: a delay. A date
+    /// is added per answer, by [`dated`](Self::dated).
+    pub(crate) fn fixed(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
+        match self.0[kind].as_ref()? {
+            Advice::Seconds { header, .. } => Some(header),
+            Advice::Until { .. } => None,
+        }
     }
+
+    /// The date a kind's answer carries now, while it is in the future.
+    pub(crate) fn dated(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
+        match self.0[kind].as_ref()? {
+            Advice::Until {
+                header, deadline, ..
+            } if Instant::now() < *deadline => Some(header),
+            _ => None,
+        }
+    }
+
+    /// `grpc-retry-pushback-ms` for a kind's answer: the delay, or the whole
+    /// seconds left until the date; none once the date has passed.
+    pub(crate) fn pushback(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
+        match self.0[kind].as_ref()? {
+            Advice::Seconds { pushback, .. } => Some(pushback.clone()),
+            Advice::Until {
+                deadline, pushback, ..
+            } => {
+                let left = deadline.checked_duration_since(Instant::now())?;
+                let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                if seconds == 0 {
+                    return None;
+                }
+                let mut cached = pushback.lock().unwrap_or_else(|e| e.into_inner());
+                match &*cached {
+                    Some((at, value)) if *at == seconds => Some(value.clone()),
+                    _ => {
+                        let value = HeaderValue::from(seconds.saturating_mul(1000));
+                        *cached = Some((seconds, value.clone()));
+                        Some(value)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether some kind's advice is a date, checked per answer.
+    pub(crate) fn has_dates(&self) -> bool {
+        UpstreamErrorKind::ALL
+            .iter()
+            .any(|&kind| matches!(self.0[kind], Some(Advice::Until { .. })))
+    }
+}
+
+fn advice(retry_after: RetryAfter) -> Result<Advice, ConfigError> {
+    let header = retry_after.header_value()?;
+    Ok(match retry_after.date() {
+        None => {
+            let seconds: u64 = header
+                .to_str()
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .expect("a delay is written as its seconds");
+            Advice::Seconds {
+                header,
+                pushback: HeaderValue::from(seconds.saturating_mul(1000)),
+            }
+        }
+        Some(date) => {
+            let left = date
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            Advice::Until {
+                header,
+                deadline: Instant::now() + left,
+                pushback: Mutex::new(None),
+            }
+        }
+    })
 }

@@ -42,9 +42,20 @@ impl RetryAfter {
     /// `Retry-After: <HTTP-date>`, e.g. the end of a planned maintenance.
     ///
     /// The date is formatted once, when the layer is built; a date before
-    /// 1970 or after the year 9999 is rejected then.
+    /// 1970 or after the year 9999 is rejected then. It is sent only while
+    /// it is in the future: after it, the advice no longer holds, and
+    /// answers carry no `Retry-After` at all. gRPC callers get the time
+    /// left as `grpc-retry-pushback-ms`, in whole seconds.
     pub const fn at(time: SystemTime) -> Self {
         Self(When::At(time))
+    }
+
+    /// The date, for a `Retry-After` given as one.
+    pub(crate) fn date(&self) -> Option<SystemTime> {
+        match self.0 {
+            When::Seconds(_) => None,
+            When::At(time) => Some(time),
+        }
     }
 
     pub(crate) fn header_value(&self) -> Result<HeaderValue, ConfigError> {
