@@ -120,6 +120,7 @@ where
                         // An inner GatewayErrorLayer already reported it.
                         Some(_) if error.is::<UpstreamError>() => error,
                         Some(watch) => {
+                            let cause = watch.shared.classifier.kind(&*error);
                             let error = UpstreamError::new(
                                 UpstreamErrorKind::HttpResponseIncomplete,
                                 error,
@@ -128,6 +129,19 @@ where
                                 .shared
                                 .reporter
                                 .report(&error, watch.status, &watch.request);
+                            // A gRPC caller gets the call's status in
+                            // trailers, as if the upstream had ended it,
+                            // instead of a reset stream it would take for
+                            // its own transport failure.
+                            let trailers = watch
+                                .request
+                                .is_grpc()
+                                .then(|| watch.shared.responder.grpc_trailers(cause))
+                                .flatten();
+                            if let Some(trailers) = trailers {
+                                kind.set(Kind::Generated { data: None });
+                                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+                            }
                             Box::new(error)
                         }
                         None => error,

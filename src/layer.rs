@@ -477,16 +477,21 @@ impl GatewayErrorLayerBuilder {
     /// Whether gRPC calls get gRPC errors (on unless set). A failure
     /// answering an HTTP/2 request whose `content-type` is
     /// `application/grpc` or `application/grpc+...` is then HTTP 200 with no body and
-    /// `content-type: application/grpc`, `grpc-status` (see
+    /// the call's own `content-type`, `grpc-status` (see
     /// [`grpc_status_for`](Self::grpc_status_for)), a percent-encoded
-    /// `grpc-message`, and `Proxy-Status`: a trailers-only response, which
-    /// gRPC clients read as the call's status. A gRPC upstream's own
-    /// statuses pass through untouched, and [`intercept`](Self::intercept)
-    /// leaves gRPC calls alone. The body is never rendered, so
+    /// `grpc-message`, `grpc-retry-pushback-ms` where a `Retry-After`
+    /// applies, and `Proxy-Status`: a trailers-only response, which gRPC
+    /// clients read as the call's status. A gRPC upstream's own statuses
+    /// pass through untouched, and [`intercept`](Self::intercept) leaves
+    /// gRPC calls alone. The body is never rendered, so
     /// [`show_details`](Self::show_details) and a custom
-    /// [`renderer`](Self::renderer) do not apply. A failure in the middle of
-    /// the upstream's response stream resets the stream, which gRPC
-    /// clients report as their own error (tonic: INTERNAL or UNAVAILABLE).
+    /// [`renderer`](Self::renderer) do not apply.
+    ///
+    /// A response whose stream breaks after it started (the upstream dies
+    /// after some messages) ends with trailers too: `grpc-status` 14
+    /// (UNAVAILABLE), or 13 (INTERNAL) if the upstream sent something
+    /// invalid, and a `grpc-message`, as linkerd2-proxy does, instead of a
+    /// reset stream the client would report as its own transport error.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

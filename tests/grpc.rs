@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
+use http::uri::PathAndQuery;
 use http::Request;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -220,4 +221,82 @@ async fn a_tonic_client_sees_the_pushback() {
         status.metadata().get("grpc-retry-pushback-ms").unwrap(),
         "3000"
     );
+}
+
+/// A gRPC upstream that answers a call with the head and two messages of a
+/// stream, then dies: its connection is reset, with no trailers.
+async fn dies_mid_stream(stream: tokio::net::TcpStream) {
+    stream.set_zero_linger().unwrap();
+    let Ok(mut connection) = h2::server::handshake(stream).await else {
+        return;
+    };
+    let Some(Ok((_request, mut respond))) = connection.accept().await else {
+        return;
+    };
+    let head = http::Response::builder()
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap();
+    let mut send = respond.send_response(head, false).unwrap();
+    for id in [1u64, 2] {
+        let message = prost::Message::encode_to_vec(&Order {
+            id,
+            item: "teapot".into(),
+        });
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&message);
+        send.send_data(bytes::Bytes::from(frame), false).unwrap();
+    }
+    // Let the messages go out, then die.
+    let serve = async { while connection.accept().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_millis(100), serve).await;
+}
+
+/// The messages that arrived reach a real tonic client, and the failure
+/// after them arrives as the call's status in trailers (UNAVAILABLE, with
+/// the layer's message), not as a reset stream the client would report as
+/// its own transport error. The hook is told once.
+#[tokio::test]
+async fn a_stream_that_dies_ends_with_a_grpc_status() {
+    let upstream = raw_upstream(dies_mid_stream).await;
+    let told = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = told.clone();
+    let layer = GatewayErrorLayer::builder()
+        .on_error(move |error: &tower_gateway_error::UpstreamError, _: &_| {
+            assert_eq!(
+                error.kind(),
+                tower_gateway_error::UpstreamErrorKind::HttpResponseIncomplete
+            );
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let gateway = gateway(upstream, layer).await;
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.unwrap();
+    let mut stream = client
+        .server_streaming(
+            tonic::Request::new(GetOrder { id: 7 }),
+            PathAndQuery::from_static("/shop.Orders/Watch"),
+            ProstCodec::<GetOrder, Order>::default(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stream.message().await.unwrap().unwrap().id, 1);
+    assert_eq!(stream.message().await.unwrap().unwrap().id, 2);
+    let status = stream.message().await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "The upstream server sent an incomplete response."
+    );
+    assert_eq!(told.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -250,7 +250,8 @@ async fn details_are_shown_only_when_allowed_and_escaped() {
 #[tokio::test]
 async fn status_retry_after_and_proxy_name_are_configurable() {
     let (url, _) = refused_url().await;
-    let date = UNIX_EPOCH + Duration::from_secs(784_111_777);
+    // The last date an HTTP-date can carry: in the future, so it is sent.
+    let date = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
     let gateway = GatewayErrorLayer::builder()
         .status_for(Kind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
         .retry_after(RetryAfter::seconds(30))
@@ -270,7 +271,7 @@ async fn status_retry_after_and_proxy_name_are_configurable() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         response.headers()["retry-after"],
-        "Sun, 06 Nov 1994 08:49:37 GMT"
+        "Fri, 31 Dec 9999 23:59:59 GMT"
     );
     assert_eq!(
         response.headers()["proxy-status"],
@@ -278,6 +279,22 @@ async fn status_retry_after_and_proxy_name_are_configurable() {
     );
     assert_eq!(response.headers()["x-served-by"], "edge-1");
     assert_eq!(json(&body_bytes(response).await)["status"], 503);
+}
+
+/// A date already past is no advice any more: nothing is sent.
+#[tokio::test]
+async fn a_retry_after_date_in_the_past_is_not_sent() {
+    let (url, _) = refused_url().await;
+    let gateway = GatewayErrorLayer::builder()
+        .retry_after(RetryAfter::at(
+            UNIX_EPOCH + Duration::from_secs(784_111_777),
+        ))
+        .build()
+        .unwrap()
+        .layer(client());
+    let response = gateway.oneshot(get(&url, &[])).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert!(response.headers().get("retry-after").is_none());
 }
 
 #[tokio::test]

@@ -11,11 +11,11 @@ use crate::error::PerKind;
 use crate::{ConfigError, UpstreamErrorKind};
 
 /// gRPC's UNAVAILABLE: transient, clients may retry.
-const UNAVAILABLE: u8 = 14;
+pub(crate) const UNAVAILABLE: u8 = 14;
 /// gRPC's DEADLINE_EXCEEDED.
 const DEADLINE_EXCEEDED: u8 = 4;
 /// gRPC's INTERNAL.
-const INTERNAL: u8 = 13;
+pub(crate) const INTERNAL: u8 = 13;
 /// gRPC's PERMISSION_DENIED.
 const PERMISSION_DENIED: u8 = 7;
 
@@ -52,6 +52,15 @@ impl GrpcCodes {
         headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
         headers
     }
+}
+
+/// `grpc-status` and `grpc-message` alone, to end a response whose body
+/// broke: the trailers of a stream that had started.
+pub(crate) fn trailers(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
+    let mut trailers = HeaderMap::with_capacity(2);
+    trailers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
+    trailers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+    trailers
 }
 
 /// The gRPC code a kind maps to unless configured, by meaning (gRPC's

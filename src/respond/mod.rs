@@ -177,6 +177,24 @@ impl Responder {
         response
     }
 
+    /// The trailers that end a gRPC response whose body broke after its
+    /// head was sent, by what broke it: INTERNAL (13) when the upstream
+    /// sent something that is not valid, UNAVAILABLE (14) when the
+    /// connection was lost or timed out. `None` when gRPC calls are
+    /// answered like any other.
+    pub(crate) fn grpc_trailers(&self, cause: UpstreamErrorKind) -> Option<HeaderMap> {
+        self.grpc.as_ref()?;
+        let code = if cause == UpstreamErrorKind::HttpProtocolError {
+            grpc::INTERNAL
+        } else {
+            grpc::UNAVAILABLE
+        };
+        Some(grpc::trailers(
+            code,
+            UpstreamErrorKind::HttpResponseIncomplete,
+        ))
+    }
+
     /// Puts this failure's parameters into a prepared `Proxy-Status`.
     fn set_params(&self, headers: &mut HeaderMap, kind: UpstreamErrorKind, params: &Params<'_>) {
         if params.is_empty() {

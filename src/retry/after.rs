@@ -9,11 +9,12 @@ use crate::ConfigError;
 /// When the client may try again: a delay in seconds, or an HTTP-date.
 ///
 /// ```
-/// use std::time::{Duration, UNIX_EPOCH};
+/// use std::time::{Duration, SystemTime};
 /// use tower_gateway_error::retry::RetryAfter;
 /// use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 ///
-/// let maintenance_ends = UNIX_EPOCH + Duration::from_secs(784_111_777);
+/// // Sent until then, and not after.
+/// let maintenance_ends = SystemTime::now() + Duration::from_secs(2 * 3600);
 /// let layer = GatewayErrorLayer::builder()
 ///     .retry_after(RetryAfter::seconds(30))
 ///     .retry_after_for(UpstreamErrorKind::DestinationUnavailable, RetryAfter::at(maintenance_ends))

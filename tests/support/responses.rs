@@ -170,7 +170,13 @@ where
 pub fn check(case: &Case, head: &http::response::Parts, body: &[u8]) {
     let headers = &head.headers;
     let content_type = headers["content-type"].to_str().unwrap();
-    if content_type == "application/grpc" {
+    if content_type.starts_with("application/grpc") {
+        // A gRPC answer echoes the call's own content type.
+        assert_eq!(
+            Some(content_type.as_bytes()),
+            case.content_type.as_deref(),
+            "a gRPC answer to a call of another content type"
+        );
         assert_eq!(head.status, StatusCode::OK);
         assert!(body.is_empty());
         let code: u8 = headers["grpc-status"].to_str().unwrap().parse().unwrap();
