@@ -24,8 +24,11 @@ pin_project! {
     /// failure in the middle of the upstream's body (the upstream resets, or
     /// closes before `Content-Length` bytes) is passed on as this body's
     /// error: the server then aborts the response and the client sees a
-    /// broken transfer, never a clean short body. The layer's hook and log
-    /// are told, as [`HttpResponseIncomplete`](UpstreamErrorKind::HttpResponseIncomplete).
+    /// broken transfer, never a clean short body. A gRPC call answered with
+    /// a gRPC stream gets `grpc-status` and `grpc-message` trailers
+    /// instead, which end its stream with a status. Either way the layer's
+    /// hook and log are told, as
+    /// [`HttpResponseIncomplete`](UpstreamErrorKind::HttpResponseIncomplete).
     pub struct ResponseBody<B> {
         #[pin]
         kind: Kind<B>,
@@ -52,6 +55,9 @@ pub(crate) struct BodyWatch {
     pub(crate) shared: Arc<Shared>,
     pub(crate) request: CapturedRequest,
     pub(crate) status: StatusCode,
+    /// A gRPC call answered with a gRPC stream, which a failure ends with
+    /// trailers.
+    pub(crate) grpc_stream: bool,
 }
 
 impl<B> ResponseBody<B> {
@@ -134,8 +140,7 @@ where
                             // instead of a reset stream it would take for
                             // its own transport failure.
                             let trailers = watch
-                                .request
-                                .is_grpc()
+                                .grpc_stream
                                 .then(|| watch.shared.responder.grpc_trailers(cause))
                                 .flatten();
                             if let Some(trailers) = trailers {

@@ -99,6 +99,7 @@ where
                         }
                         let watch = BodyWatch {
                             status: response.status(),
+                            grpc_stream: request.is_grpc() && is_grpc_stream(&response),
                             shared,
                             request,
                         };
@@ -135,6 +136,16 @@ use crate::axum::marker::unrendered;
 #[inline]
 fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
     None
+}
+
+/// Whether the upstream answered a gRPC call with a gRPC stream (a 200 of a
+/// gRPC content type), not with an error page of its own.
+fn is_grpc_stream<B>(response: &Response<B>) -> bool {
+    response.status() == http::StatusCode::OK
+        && response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
 }
 
 /// The failure context of a call still in progress, which is always there.

@@ -487,11 +487,12 @@ impl GatewayErrorLayerBuilder {
     /// [`show_details`](Self::show_details) and a custom
     /// [`renderer`](Self::renderer) do not apply.
     ///
-    /// A response whose stream breaks after it started (the upstream dies
-    /// after some messages) ends with trailers too: `grpc-status` 14
+    /// A gRPC stream that breaks after it started (the upstream dies after
+    /// some messages) ends with trailers too: `grpc-status` 14
     /// (UNAVAILABLE), or 13 (INTERNAL) if the upstream sent something
-    /// invalid, and a `grpc-message`, as linkerd2-proxy does, instead of a
-    /// reset stream the client would report as its own transport error.
+    /// invalid, or the code set here for `http_response_incomplete`, and a
+    /// `grpc-message`, as linkerd2-proxy does, instead of a reset stream the
+    /// client would report as its own transport error.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

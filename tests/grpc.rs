@@ -253,6 +253,85 @@ async fn dies_mid_stream(stream: tokio::net::TcpStream) {
     let _ = tokio::time::timeout(Duration::from_millis(100), serve).await;
 }
 
+/// `grpc_status_for(http_response_incomplete, …)` sets the code a broken
+/// stream ends with.
+#[tokio::test]
+async fn the_code_a_broken_stream_ends_with_can_be_set() {
+    let upstream = raw_upstream(dies_mid_stream).await;
+    let layer = GatewayErrorLayer::builder()
+        .grpc_status_for(
+            tower_gateway_error::UpstreamErrorKind::HttpResponseIncomplete,
+            2,
+        )
+        .build()
+        .unwrap();
+    let gateway = gateway(upstream, layer).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.unwrap();
+    let mut stream = client
+        .server_streaming(
+            tonic::Request::new(GetOrder { id: 7 }),
+            PathAndQuery::from_static("/shop.Orders/Watch"),
+            ProstCodec::<GetOrder, Order>::default(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let status = loop {
+        match stream.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended without a status"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), Code::Unknown, "{status:?}");
+}
+
+/// An upstream that answers a gRPC call with an error page of its own (a
+/// 503, not a gRPC stream) and breaks in the middle of it.
+async fn error_page_breaks(stream: tokio::net::TcpStream) {
+    stream.set_zero_linger().unwrap();
+    let Ok(mut connection) = h2::server::handshake(stream).await else {
+        return;
+    };
+    let Some(Ok((_request, mut respond))) = connection.accept().await else {
+        return;
+    };
+    let head = http::Response::builder()
+        .status(503)
+        .header("content-type", "text/plain")
+        .header("content-length", "100")
+        .body(())
+        .unwrap();
+    let mut send = respond.send_response(head, false).unwrap();
+    send.send_data(bytes::Bytes::from_static(b"busy "), false)
+        .unwrap();
+    let serve = async { while connection.accept().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_millis(100), serve).await;
+}
+
+/// Trailers end gRPC streams only: a broken page the upstream answered a
+/// gRPC call with stays a broken transfer.
+#[tokio::test]
+async fn a_broken_error_page_gets_no_grpc_trailers() {
+    use http_body_util::BodyExt;
+    let upstream = raw_upstream(error_page_breaks).await;
+    let gateway = gateway(upstream, GatewayErrorLayer::new()).await;
+    let call = support::request(
+        "POST",
+        &format!("http://{gateway}{}", support::orders::GET),
+        &[("content-type", "application/grpc"), ("te", "trailers")],
+    );
+    let response = support::h2_client().request(call).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.into_body().collect().await.is_err());
+}
+
 /// The messages that arrived reach a real tonic client, and the failure
 /// after them arrives as the call's status in trailers (UNAVAILABLE, with
 /// the layer's message), not as a reset stream the client would report as

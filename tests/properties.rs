@@ -247,8 +247,12 @@ fn ranges() -> impl Strategy<Value = Vec<(&'static str, Option<u16>)>> {
 }
 
 /// How specifically `range` matches `format` (0: not at all), by RFC 9110
-/// §12.5.1, written apart from the crate's parser.
+/// §12.5.1, written apart from the crate's parser. The built-in JSON body
+/// is `application/problem+json`, so that type is JSON's most specific.
 fn specificity(range: &str, format: BodyFormat) -> u8 {
+    if format == BodyFormat::Json && range == "application/problem+json" {
+        return 4;
+    }
     let exact = match format {
         BodyFormat::Html => range == "text/html",
         BodyFormat::Text => range == "text/plain",
@@ -270,16 +274,22 @@ fn specificity(range: &str, format: BodyFormat) -> u8 {
 }
 
 /// The q-value the request gives `format`: that of the most specific range
-/// matching it (the first of equally specific ones), 0 if none does.
+/// matching it (the highest of equally specific ones), 0 if none does; and
+/// whether some range matched it at all.
 fn q_of(ranges: &[(&str, Option<u16>)], format: BodyFormat) -> u16 {
+    matched(ranges, format).1
+}
+
+fn matched(ranges: &[(&str, Option<u16>)], format: BodyFormat) -> (u8, u16) {
     let mut best = (0u8, 0u16);
     for (range, q) in ranges {
         let s = specificity(range, format);
-        if s > best.0 {
-            best = (s, q.unwrap_or(1000));
+        let q = q.unwrap_or(1000);
+        if s > best.0 || (s == best.0 && s > 0 && q > best.1) {
+            best = (s, q);
         }
     }
-    best.1
+    best
 }
 
 fn format_of(content_type: &str) -> BodyFormat {
@@ -334,8 +344,18 @@ proptest! {
         let chosen = format_of(head.headers["content-type"].to_str().unwrap());
         let qs = [BodyFormat::Html, BodyFormat::Json, BodyFormat::Text].map(|f| q_of(&ranges, f));
         let top = qs.into_iter().max().unwrap();
-        if top == 0 || accept.is_empty() {
+        let refused = |f: BodyFormat| matched(&ranges, f).0 > 0;
+        if accept.is_empty() {
             prop_assert_eq!(chosen, fallback, "{}", accept);
+        } else if top == 0 {
+            // Nothing acceptable: the fallback, unless refused by name
+            // while another format was not.
+            let all = [BodyFormat::Html, BodyFormat::Json, BodyFormat::Text];
+            if refused(fallback) && all.iter().any(|f| !refused(*f)) {
+                prop_assert!(!refused(chosen), "{} chose the refused {:?}", accept, chosen);
+            } else {
+                prop_assert_eq!(chosen, fallback, "{}", accept);
+            }
         } else {
             prop_assert_eq!(q_of(&ranges, chosen), top, "{} chose {:?}", accept, chosen);
         }

@@ -13,8 +13,8 @@ pub(crate) struct Params<'a> {
     pub(crate) rcode: Option<&'a str>,
     /// `info-code`: the extended DNS error code (RFC 8914).
     pub(crate) info_code: Option<u16>,
-    /// `alert-id` and `alert-message`: the TLS alert received.
-    pub(crate) alert: Option<(u8, String)>,
+    /// `alert-id`, and `alert-message` when the registry names the alert.
+    pub(crate) alert: Option<(u8, Option<&'static str>)>,
 }
 
 impl Params<'_> {
@@ -29,7 +29,8 @@ impl UpstreamError {
     pub(crate) fn proxy_status_params(&self) -> Params<'_> {
         let mut params = Params::default();
         match self.kind() {
-            UpstreamErrorKind::DnsError | UpstreamErrorKind::DnsTimeout => {
+            // RFC 9209 defines `rcode` and `info-code` for `dns_error` only.
+            UpstreamErrorKind::DnsError => {
                 if let Some(dns) =
                     error_chain(self).find_map(|level| level.downcast_ref::<crate::dns::DnsError>())
                 {
@@ -42,7 +43,8 @@ impl UpstreamError {
                 params.alert = error_chain(self).find_map(|level| {
                     match level.downcast_ref::<rustls::Error>() {
                         Some(rustls::Error::AlertReceived(alert)) => {
-                            Some((u8::from(*alert), alert_name(alert)))
+                            let id = u8::from(*alert);
+                            Some((id, alert_name(id)))
                         }
                         _ => None,
                     }
@@ -54,23 +56,48 @@ impl UpstreamError {
     }
 }
 
-/// The alert's name as TLS writes it (`handshake_failure`), from rustls's
-/// `HandshakeFailure`.
+/// The alert's name in the TLS Alerts registry (IANA), by its id; `None`
+/// for an id the registry does not name.
 #[cfg(feature = "rustls")]
-fn alert_name(alert: &rustls::AlertDescription) -> String {
-    let camel = format!("{alert:?}");
-    let mut name = String::with_capacity(camel.len() + 4);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                name.push('_');
-            }
-            name.push(c.to_ascii_lowercase());
-        } else {
-            name.push(c);
-        }
-    }
-    name
+fn alert_name(id: u8) -> Option<&'static str> {
+    Some(match id {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        121 => "ech_required",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -102,7 +129,10 @@ mod tests {
         assert_eq!(error.kind(), UpstreamErrorKind::TlsAlertReceived);
         assert_eq!(
             error.proxy_status_params().alert,
-            Some((40, "handshake_failure".to_owned()))
+            Some((40, Some("handshake_failure")))
         );
+        assert_eq!(alert_name(48), Some("unknown_ca"));
+        assert_eq!(alert_name(112), Some("unrecognized_name"));
+        assert_eq!(alert_name(123), None);
     }
 }

@@ -51,7 +51,12 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
         for format in BodyFormat::ALL {
             let specificity = specificities[format.index()];
             let slot = &mut best[format.index()];
-            if specificity > slot.specificity {
+            // Two ranges as specific as each other name two types the
+            // format stands for (`application/json`, `…+json`): the more
+            // welcome one counts.
+            if specificity > slot.specificity
+                || (specificity == slot.specificity && specificity > 0 && q > slot.q)
+            {
                 *slot = Match {
                     q,
                     specificity,
@@ -63,13 +68,25 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
 
     let top_q = best.iter().map(|m| m.q).max().unwrap_or(0);
     if top_q == 0 {
-        return fallback;
+        // Nothing acceptable: the fallback, unless the request refused it
+        // by name or range (`q=0`); then a format it did not refuse.
+        let refused = |f: &BodyFormat| best[f.index()].specificity > 0;
+        if !refused(&fallback) {
+            return fallback;
+        }
+        return [BodyFormat::Json, BodyFormat::Html, BodyFormat::Text]
+            .into_iter()
+            .find(|f| !refused(f))
+            .unwrap_or(fallback);
     }
     let at_top = |f: &BodyFormat| best[f.index()].q == top_q;
+    // Between formats, a named type is a named type: `problem+json` is
+    // more specific than `application/json` only within JSON.
+    let class = |f: &BodyFormat| best[f.index()].specificity.min(NAMED);
     let specificity = BodyFormat::ALL
         .iter()
         .filter(|f| at_top(f))
-        .map(|f| best[f.index()].specificity)
+        .map(class)
         .max()
         .unwrap_or(0);
     if specificity <= WILDCARD {
@@ -88,18 +105,12 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
     }
     let position = BodyFormat::ALL
         .iter()
-        .filter(|f| at_top(f) && best[f.index()].specificity == specificity)
+        .filter(|f| at_top(f) && class(f) == specificity)
         .map(|f| best[f.index()].position)
         .min()
         .unwrap_or(0);
     let chosen = |f: &BodyFormat| {
-        at_top(f)
-            && best[f.index()]
-                == Match {
-                    q: top_q,
-                    specificity,
-                    position,
-                }
+        at_top(f) && class(f) == specificity && best[f.index()].position == position
     };
     // One range can name two formats (`text/*`): prefer the fallback then.
     if chosen(&fallback) {
@@ -176,10 +187,15 @@ impl Match {
 
 /// The specificity of `*/*`.
 const WILDCARD: u8 = 1;
+/// The specificity of a named type (`text/html`); `application/problem+json`,
+/// the type of the built-in JSON body, is one more within JSON.
+const NAMED: u8 = 3;
 
 /// Parses one media range: for each format, the specificity with which the
-/// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = exact), and
-/// the range's q-value in thousandths. `None` for a malformed range.
+/// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = a named
+/// type, 4 = `application/problem+json` for JSON, the type its body is
+/// sent as), and the range's q-value in thousandths. `None` for a
+/// malformed range.
 fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
     let mut parts = range.split(|&b| b == b';');
     let media = trim(parts.next()?);
@@ -216,8 +232,10 @@ fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
     } else if is(kind, "application") {
         if is(subtype, "*") {
             matches[BodyFormat::Json.index()] = 2;
+        } else if is(subtype, "problem+json") {
+            matches[BodyFormat::Json.index()] = NAMED + 1;
         } else if is(subtype, "json") || ends_with_ignore_case(subtype, b"+json") {
-            matches[BodyFormat::Json.index()] = 3;
+            matches[BodyFormat::Json.index()] = NAMED;
         }
     }
     Some((matches, q))
@@ -334,9 +352,28 @@ mod tests {
         assert_eq!(pick("text/*;q=0, */*;q=0.5", Html), Json);
         assert_eq!(pick("application/*;q=0, */*", Json), Html);
         assert_eq!(pick("*/*;q=0.9, text/plain;q=0.5", Text), Json);
-        // Nothing acceptable: the fallback, not a 406.
+        // The type the built-in JSON body is sent as, refused by name.
+        assert_eq!(
+            pick("application/json, application/problem+json;q=0", Html),
+            Html
+        );
+        assert_eq!(
+            pick(
+                "application/json;q=0, application/problem+json, text/html;q=0.5",
+                Html
+            ),
+            Json
+        );
+        assert_eq!(
+            pick("application/json;q=0, application/vnd.api+json", Html),
+            Json
+        );
+        // Nothing acceptable: the fallback, not a 406; unless the request
+        // refused the fallback by name, then another it did not refuse.
         assert_eq!(pick("*/*;q=0", Html), Html);
         assert_eq!(pick("image/png", Json), Json);
+        assert_eq!(pick("text/plain;q=0", Text), Json);
+        assert_eq!(pick("text/*;q=0, application/json;q=0", Text), Text);
     }
 
     #[test]

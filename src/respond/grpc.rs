@@ -19,9 +19,9 @@ pub(crate) const INTERNAL: u8 = 13;
 /// gRPC's PERMISSION_DENIED.
 const PERMISSION_DENIED: u8 = 7;
 
-/// The `grpc-status` code for each kind.
+/// The `grpc-status` code for each kind, and whether the user set it.
 #[derive(Debug, Clone)]
-pub(crate) struct GrpcCodes(PerKind<u8>);
+pub(crate) struct GrpcCodes(PerKind<(u8, bool)>);
 
 impl GrpcCodes {
     /// `None` when gRPC calls are answered like any other; else each
@@ -30,14 +30,20 @@ impl GrpcCodes {
         enabled: bool,
         codes: Vec<(UpstreamErrorKind, u8)>,
     ) -> Result<Option<Self>, ConfigError> {
-        let mut table = PerKind::from_fn(default_code);
+        let mut table = PerKind::from_fn(|kind| (default_code(kind), false));
         for (kind, code) in codes {
             if !(1..=16).contains(&code) {
                 return Err(ConfigError::InvalidGrpcStatus { kind, code });
             }
-            table[kind] = code;
+            table[kind] = (code, true);
         }
         Ok(enabled.then_some(Self(table)))
+    }
+
+    /// The code the user set for `kind`, if any.
+    pub(crate) fn set_for(&self, kind: UpstreamErrorKind) -> Option<u8> {
+        let (code, set) = self.0[kind];
+        set.then_some(code)
     }
 
     /// The gRPC headers of the trailers-only answer for `kind`:
@@ -48,7 +54,7 @@ impl GrpcCodes {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/grpc"),
         );
-        headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(self.0[kind])));
+        headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(self.0[kind].0)));
         headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
         headers
     }

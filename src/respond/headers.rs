@@ -72,9 +72,10 @@ impl ExtraHeaders {
                 "retry_after and retry_after_for set it"
             } else if name == header::VARY {
                 "the layer sends `Vary: accept` when it negotiates the format, and none with fixed_format"
-            } else if name == GRPC_STATUS || name == GRPC_MESSAGE || name == GRPC_RETRY_PUSHBACK_MS
-            {
+            } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
                 "grpc_status_for sets the code"
+            } else if name == GRPC_RETRY_PUSHBACK_MS {
+                "retry_after and retry_after_for set it"
             } else if is_hop_by_hop(name) {
                 "it describes one connection, not the answer (RFC 9110 §7.6.1), and \
                  HTTP/2 and gRPC forbid it"

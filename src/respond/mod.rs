@@ -178,21 +178,21 @@ impl Responder {
     }
 
     /// The trailers that end a gRPC response whose body broke after its
-    /// head was sent, by what broke it: INTERNAL (13) when the upstream
-    /// sent something that is not valid, UNAVAILABLE (14) when the
+    /// head was sent: the code set for `http_response_incomplete` with
+    /// `grpc_status_for`, else by what broke it, INTERNAL (13) when the
+    /// upstream sent something that is not valid, UNAVAILABLE (14) when the
     /// connection was lost or timed out. `None` when gRPC calls are
     /// answered like any other.
     pub(crate) fn grpc_trailers(&self, cause: UpstreamErrorKind) -> Option<HeaderMap> {
-        self.grpc.as_ref()?;
-        let code = if cause == UpstreamErrorKind::HttpProtocolError {
+        let codes = self.parts.grpc.as_ref()?;
+        let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
+        let by_cause = if cause == UpstreamErrorKind::HttpProtocolError {
             grpc::INTERNAL
         } else {
             grpc::UNAVAILABLE
         };
-        Some(grpc::trailers(
-            code,
-            UpstreamErrorKind::HttpResponseIncomplete,
-        ))
+        let code = codes.set_for(incomplete).unwrap_or(by_cause);
+        Some(grpc::trailers(code, incomplete))
     }
 
     /// Puts this failure's parameters into a prepared `Proxy-Status`.
@@ -294,14 +294,21 @@ impl Responder {
         intercepted.remove_body_headers(headers);
         // The upstream's caching advice still holds for its answer (a CDN
         // may micro-cache a 503); `no-store` only where it gave none.
-        let cache_control = headers.get(header::CACHE_CONTROL).cloned();
+        let cache_control: Vec<HeaderValue> = headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .cloned()
+            .collect();
         insert_body_headers(
             headers,
             HeaderValue::from_static(parts.pages.content_type(format)),
             HeaderValue::from(body.len()),
         );
-        if let Some(cache_control) = cache_control {
-            headers.insert(header::CACHE_CONTROL, cache_control);
+        if !cache_control.is_empty() {
+            headers.remove(header::CACHE_CONTROL);
+            for line in cache_control {
+                headers.append(header::CACHE_CONTROL, line);
+            }
         }
         if parts.format.negotiates() {
             add_vary_accept(headers);

@@ -107,9 +107,12 @@ impl ProxyStatus {
         if let Some(info_code) = params.info_code {
             let _ = write!(text, "; info-code={info_code}");
         }
-        if let Some((id, message)) = &params.alert {
-            let _ = write!(text, "; alert-id={id}; alert-message=");
-            push_string(&mut text, message);
+        if let Some((id, message)) = params.alert {
+            let _ = write!(text, "; alert-id={id}");
+            if let Some(message) = message {
+                text.push_str("; alert-message=");
+                push_string(&mut text, message);
+            }
         }
         if let Some(details) = details {
             text.push_str("; details=");
@@ -258,7 +261,7 @@ mod tests {
         );
         assert!(is_list(value.as_bytes()));
         let tls = Params {
-            alert: Some((40, "handshake_failure".into())),
+            alert: Some((40, Some("handshake_failure"))),
             ..Params::default()
         };
         let value = edge(NextHop::default())

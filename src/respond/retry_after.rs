@@ -3,7 +3,7 @@
 //! the future.
 
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderValue;
 use tokio::time::Instant;
@@ -86,7 +86,7 @@ impl RetryAfters {
                 match &*cached {
                     Some((at, value)) if *at == seconds => Some(value.clone()),
                     _ => {
-                        let value = HeaderValue::from(seconds.saturating_mul(1000));
+                        let value = HeaderValue::from(milliseconds(seconds));
                         *cached = Some((seconds, value.clone()));
                         Some(value)
                     }
@@ -103,6 +103,13 @@ impl RetryAfters {
     }
 }
 
+/// `seconds` in milliseconds, at most `i32::MAX`: gRPC clients read the
+/// pushback as a 32-bit signed number, and some take a larger one for
+/// "do not retry".
+fn milliseconds(seconds: u64) -> u64 {
+    seconds.saturating_mul(1000).min(i32::MAX as u64)
+}
+
 fn advice(retry_after: RetryAfter) -> Result<Advice, ConfigError> {
     let header = retry_after.header_value()?;
     Ok(match retry_after.date() {
@@ -114,11 +121,17 @@ fn advice(retry_after: RetryAfter) -> Result<Advice, ConfigError> {
                 .expect("a delay is written as its seconds");
             Advice::Seconds {
                 header,
-                pushback: HeaderValue::from(seconds.saturating_mul(1000)),
+                pushback: HeaderValue::from(milliseconds(seconds)),
             }
         }
         Some(date) => {
-            let left = date
+            // The HTTP-date shows whole seconds: stop at the second it
+            // shows, not within the one after.
+            let shown = date
+                .duration_since(UNIX_EPOCH)
+                .map(|since| UNIX_EPOCH + Duration::from_secs(since.as_secs()))
+                .unwrap_or(date);
+            let left = shown
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO);
             Advice::Until {
@@ -128,4 +141,15 @@ fn advice(retry_after: RetryAfter) -> Result<Advice, ConfigError> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushback_stays_within_what_grpc_clients_read() {
+        assert_eq!(milliseconds(7), 7_000);
+        assert_eq!(milliseconds(u64::from(u32::MAX)), i32::MAX as u64);
+    }
 }

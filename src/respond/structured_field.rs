@@ -225,35 +225,54 @@ impl Parser<'_> {
         }
     }
 
+    /// `:` base64 `:`, which must decode: `=` only as padding at the end,
+    /// and no length base64 cannot have. Missing padding is accepted, as
+    /// RFC 8941 §4.2.7 asks of recipients.
     fn byte_sequence(&mut self) -> Option<()> {
         self.next(); // `:`
+        let start = self.at;
         loop {
             match self.next()? {
-                b':' => return Some(()),
+                b':' => break,
                 b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => {}
                 _ => return None,
             }
         }
+        let content = &self.input[start..self.at - 1];
+        let data = content
+            .strip_suffix(b"==")
+            .or_else(|| content.strip_suffix(b"="))
+            .unwrap_or(content);
+        let padded = data.len() != content.len();
+        let fits =
+            !data.contains(&b'=') && data.len() % 4 != 1 && (!padded || content.len() % 4 == 0);
+        fits.then_some(())
     }
 
     /// RFC 9651's `%"…"`: visible ASCII, with `%` followed by two
-    /// lowercase hex digits.
+    /// lowercase hex digits, decoding to UTF-8.
     fn display_string(&mut self) -> Option<()> {
         self.next(); // `%`
         if self.next()? != b'"' {
             return None;
         }
+        let mut decoded = Vec::new();
         loop {
             match self.next()? {
-                b'"' => return Some(()),
+                b'"' => return std::str::from_utf8(&decoded).ok().map(drop),
                 b'%' => {
+                    let mut byte = 0u8;
                     for _ in 0..2 {
-                        if !matches!(self.next()?, b'0'..=b'9' | b'a'..=b'f') {
-                            return None;
-                        }
+                        let digit = match self.next()? {
+                            d @ b'0'..=b'9' => d - b'0',
+                            d @ b'a'..=b'f' => d - b'a' + 10,
+                            _ => return None,
+                        };
+                        byte = byte << 4 | digit;
                     }
+                    decoded.push(byte);
                 }
-                0x20..=0x7e => {}
+                c @ 0x20..=0x7e => decoded.push(c),
                 _ => return None,
             }
         }
@@ -298,6 +317,10 @@ mod tests {
             ":not base64!:",
             "?2",
             "%\"upper %C3\"",
+            "%\"%ff\"",
+            ":a:",
+            ":=:",
+            ":ab=c:",
             "caf\u{e9}",
         ] {
             assert!(!is_list(value.as_bytes()), "{value:?}");
