@@ -140,3 +140,29 @@ async fn getaddrinfo_behind_it_resolves_localhost() {
     assert_eq!(proxy_status, None);
     assert_eq!(body, "maintenance\n");
 }
+
+/// A resolver that reports what the DNS said gets it into `Proxy-Status`
+/// as `rcode` and `info-code` (RFC 9209 §2.3.2), through a real hyper-util
+/// client and the layer.
+#[tokio::test]
+async fn the_resolvers_rcode_and_info_code_reach_proxy_status() {
+    let resolver = tower::service_fn(|name: Name| async move {
+        Err::<std::vec::IntoIter<SocketAddr>, _>(
+            DnsError::failed(name.as_str(), io::Error::other("no such name"))
+                .rcode("NXDOMAIN")
+                .info_code(3),
+        )
+    });
+    let (status, proxy_status, body, _) = through_the_layer(
+        HttpConnector::new_with_resolver(resolver),
+        "http://missing.test/",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        proxy_status.as_deref(),
+        Some(r#"gateway; error=dns_error; rcode="NXDOMAIN"; info-code=3"#)
+    );
+    // Parameters are for the header; bodies never show them.
+    assert!(!body.contains("NXDOMAIN"), "{body}");
+}

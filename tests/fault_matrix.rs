@@ -559,3 +559,33 @@ fn flags_that_cannot_work_are_refused_with_a_reason() {
     assert_eq!(ok.format, proxy::Format::Json);
     ok.layer_builder().build().unwrap();
 }
+
+/// The upstream turns the handshake down with an alert (it speaks TLS 1.3
+/// only, the client 1.2 only): `tls_alert_received`, with the alert's id and
+/// its registry name in `Proxy-Status` (RFC 9209 §2.3.14).
+#[tokio::test]
+async fn a_tls_alert_reaches_proxy_status_with_its_id_and_name() {
+    use tokio_rustls::rustls::{self, RootCertStore};
+    static TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+    static TLS12: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+    let (upstream, cert) = tls_upstream(TLS13).await;
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let https = tls_client::<Body>(roots, TLS12);
+    let upstream_uri: http::Uri = format!("https://localhost:{}", upstream.port())
+        .parse()
+        .unwrap();
+    let forward = proxy::Forward::new(https, &upstream_uri, false);
+    let args = args(&["--upstream", "http://localhost:1"]);
+    let service = args.layer_builder().build().unwrap().layer(forward);
+    let gw = serve(axum::Router::new().fallback_service(service)).await;
+    let response = client()
+        .request(get(&format!("http://{gw}/"), &[]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        response.headers()["proxy-status"],
+        r#"gateway; error=tls_alert_received; alert-id=70; alert-message="protocol_version""#
+    );
+}
