@@ -3,7 +3,7 @@
 
 use http::{HeaderName, StatusCode};
 
-use crate::render::{BodyFormat, TemplateError};
+use crate::render::{BodyFormat, TemplateError, TranslationError};
 use crate::UpstreamErrorKind;
 
 /// Why the layer could not be built. Each message says what to change.
@@ -91,4 +91,22 @@ pub enum ConfigError {
         /// What sets it instead.
         instead: &'static str,
     },
+    /// A translation or language setting the pages cannot use. The message
+    /// includes it, so it is not repeated as `source()`.
+    #[error("{0}")]
+    Translation(TranslationError),
+    /// A support link that is not an absolute `http(s)` URL.
+    #[error("the support URL {url:?} cannot be linked: {reason}; give an absolute http(s) URL such as \"https://status.example.com\"")]
+    InvalidSupportUrl {
+        /// The rejected URL.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl From<TranslationError> for ConfigError {
+    fn from(error: TranslationError) -> Self {
+        Self::Translation(error)
+    }
 }

@@ -1,13 +1,47 @@
-//! Seeing every failure: [`OnUpstreamError`], a callback for metrics, and
-//! [`CapturedRequest`], what the layer kept of the request that failed.
+//! Seeing every failure: the `tracing` event, the `metrics` counter, and
+//! [`OnUpstreamError`], a callback of your own, with [`CapturedRequest`],
+//! what the layer kept of the request that failed.
 //!
-//! The layer also emits a `tracing` event for each failure (feature
-//! `tracing`, on by default), with the kind, status, method and full error
-//! chain; like any `tracing` event, it is only seen where a subscriber is
-//! installed (`tracing_subscriber::fmt().init()`, say).
+//! # The log event
+//!
+//! With feature `tracing` (on by default), each failure is one event with
+//! target `tower_gateway_error`, at level `WARN` (`DEBUG` for
+//! `connection_limit_reached`, which is load shedding working as designed
+//! and can come in floods), message `upstream call failed`, and these
+//! fields, named as OpenTelemetry's semantic conventions name them where
+//! they have a name:
+//!
+//! | field | value |
+//! |---|---|
+//! | `error.type` | the kind's token, one of the short list in [`UpstreamErrorKind::as_str`](crate::UpstreamErrorKind::as_str), e.g. `connection_refused` |
+//! | `http.response.status_code` | the status the failure was answered with (the mapped one for gRPC calls, which get an HTTP 200) |
+//! | `http.request.method` | the request's method |
+//! | `url.path` | its path, unless [`log_path(false)`](crate::GatewayErrorLayerBuilder::log_path) |
+//! | `request_id` | its request id (the header bodies show), when it has one, so the id a visitor quotes from the page finds this line |
+//! | `retry_safe` | whether the request surely never reached the upstream |
+//! | `error.message` | the full error chain, which clients never see |
+//!
+//! Like any `tracing` event, it is only seen where a subscriber is
+//! installed (`tracing_subscriber::fmt().init()`, say); the path is only
+//! kept from each request while one would record it.
+//!
+//! # The counter
+//!
+//! With feature `metrics`, each failure adds one to the counter named
+//! [`FAILURES_METRIC`] (`gateway_upstream_failures_total`) through the
+//! [`metrics`](https://docs.rs/metrics) facade, with labels `error.type`
+//! (as above) and `http.response.status_code`. Install any recorder (a
+//! Prometheus exporter, say; it turns the dots into `_`): the layer does
+//! not, and without one the count costs nothing. `examples/metrics.rs`
+//! shows it.
+
+use http::StatusCode;
 
 pub use crate::request::CapturedRequest;
 use crate::UpstreamError;
+
+/// The name of the counter of failures (feature `metrics`).
+pub const FAILURES_METRIC: &str = "gateway_upstream_failures_total";
 
 /// Called once for every failure: for each error response the layer writes,
 /// just before it is returned, and for each upstream body that breaks after
@@ -16,20 +50,26 @@ use crate::UpstreamError;
 /// when the response keeps the upstream's status). Install it with
 /// [`GatewayErrorLayerBuilder::on_error`](crate::GatewayErrorLayerBuilder::on_error).
 ///
+/// `status` is the status the failure was answered with, after
+/// [`status_for`](crate::GatewayErrorLayerBuilder::status_for): the mapped
+/// one for gRPC calls (which get an HTTP 200 with `grpc-status`), the
+/// upstream's for a body that broke.
+///
 /// It runs on the request's task, so it should be quick (count, don't
 /// block). Closures of the right shape are hooks:
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use std::sync::Arc;
+/// use http::StatusCode;
 /// use tower_gateway_error::hook::CapturedRequest;
 /// use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 ///
 /// let timeouts = Arc::new(AtomicU64::new(0));
 /// let counter = timeouts.clone();
 /// let layer = GatewayErrorLayer::builder()
-///     .on_error(move |error: &UpstreamError, _request: &CapturedRequest| {
-///         if error.is_timeout() {
+///     .on_error(move |error: &UpstreamError, status: StatusCode, _request: &CapturedRequest| {
+///         if error.is_timeout() && status == StatusCode::GATEWAY_TIMEOUT {
 ///             counter.fetch_add(1, Ordering::Relaxed);
 ///         }
 ///     })
@@ -38,15 +78,25 @@ use crate::UpstreamError;
 /// # let _ = layer;
 /// ```
 pub trait OnUpstreamError: Send + Sync + 'static {
-    /// Observes one failure.
-    fn on_upstream_error(&self, error: &UpstreamError, request: &CapturedRequest);
+    /// Observes one failure, answered with `status`.
+    fn on_upstream_error(
+        &self,
+        error: &UpstreamError,
+        status: StatusCode,
+        request: &CapturedRequest,
+    );
 }
 
 impl<F> OnUpstreamError for F
 where
-    F: Fn(&UpstreamError, &CapturedRequest) + Send + Sync + 'static,
+    F: Fn(&UpstreamError, StatusCode, &CapturedRequest) + Send + Sync + 'static,
 {
-    fn on_upstream_error(&self, error: &UpstreamError, request: &CapturedRequest) {
-        self(error, request)
+    fn on_upstream_error(
+        &self,
+        error: &UpstreamError,
+        status: StatusCode,
+        request: &CapturedRequest,
+    ) {
+        self(error, status, request)
     }
 }

@@ -7,12 +7,12 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 
 use crate::hook::OnUpstreamError;
-use crate::render::{BodyFormat, Pages, RenderBody};
+use crate::render::{BodyFormat, Languages, Pages, RenderBody, Translation};
 use crate::report::Reporter;
 use crate::request::{CapturePlan, CapturedRequest};
 use crate::respond::{
     self, ExtraHeaders, FormatChoice, GrpcCodes, Interception, NextHop, ProxyStatus, Responder,
-    RetryAfters, Statuses,
+    RetryAfters, Statuses, SupportUrl,
 };
 use crate::retry::RetryAfter;
 use crate::state::Shared;
@@ -276,6 +276,11 @@ pub struct GatewayErrorLayerBuilder {
     intercept: Vec<StatusCode>,
     grpc: bool,
     grpc_codes: Vec<(UpstreamErrorKind, u8)>,
+    translations: Vec<Translation>,
+    languages: Option<Vec<String>>,
+    default_language: Option<String>,
+    support_url: Option<String>,
+    log_path: bool,
 }
 
 impl Default for GatewayErrorLayerBuilder {
@@ -300,6 +305,11 @@ impl Default for GatewayErrorLayerBuilder {
             intercept: Vec::new(),
             grpc: true,
             grpc_codes: Vec::new(),
+            translations: Vec::new(),
+            languages: None,
+            default_language: None,
+            support_url: None,
+            log_path: true,
         }
     }
 }
@@ -440,6 +450,51 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
+    /// Adds a language to the pages, or changes strings of one: see
+    /// [`Translation`]. Later translations of the same language change
+    /// what earlier ones set.
+    pub fn translation(mut self, translation: Translation) -> Self {
+        self.translations.push(translation);
+        self
+    }
+
+    /// Offers only these languages (by tag, such as `["en", "de"]`) of the
+    /// built-in and translated ones; with one, `Accept-Language` is not
+    /// looked at. All are offered unless set.
+    pub fn languages<I>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.languages = Some(tags.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The language of pages for visitors whose `Accept-Language` matches
+    /// none offered (`en` unless set).
+    pub fn default_language(mut self, tag: impl Into<String>) -> Self {
+        self.default_language = Some(tag.into());
+        self
+    }
+
+    /// A link on every HTML and text page where visitors get help or see
+    /// the site's status, such as `https://status.example.com`. It must be
+    /// an absolute `http` or `https` URL; anything else is refused when the
+    /// layer is built. It is escaped like any other field.
+    pub fn support_url(mut self, url: impl Into<String>) -> Self {
+        self.support_url = Some(url.into());
+        self
+    }
+
+    /// Whether the failure event (feature `tracing`) carries the request's
+    /// path as `url.path` (on unless set). The path is only kept while a
+    /// subscriber would record the event; turn it off where paths carry
+    /// personal data.
+    pub fn log_path(mut self, enabled: bool) -> Self {
+        self.log_path = enabled;
+        self
+    }
+
     /// Replaces the body of the upstream's own responses with these
     /// statuses (typically 502, 503 and 504) by the layer's page, so
     /// clients see one branded page whatever the upstream sent. Off by
@@ -543,12 +598,17 @@ impl GatewayErrorLayerBuilder {
         let pages = Pages::compile(self.html_template.as_deref(), self.json_template.as_deref())
             .map_err(|(format, error)| ConfigError::Template { format, error })?;
         let format = FormatChoice::compile(self.fixed_format, self.default_format);
+        let languages =
+            Languages::compile(self.translations, self.languages, self.default_language)?;
+        let support_url = self.support_url.map(SupportUrl::compile).transpose()?;
         let keep_uri = self.hook.is_some() || self.renderer.is_some();
 
         let responder = Responder::new(respond::Parts {
             statuses,
             format,
             pages,
+            languages,
+            support_url,
             retry_after,
             proxy_status,
             extra,
@@ -559,16 +619,19 @@ impl GatewayErrorLayerBuilder {
         });
         let capture = CapturePlan::compile(
             responder.negotiates(),
+            responder.negotiates_language(),
             keep_uri,
+            self.log_path,
             responder.answers_grpc(),
             self.request_id_header,
         );
+        let reporter = Reporter::new(self.hook, self.log_path, |kind| responder.status(kind));
         Ok(GatewayErrorLayer {
             shared: Arc::new(Shared {
                 capture,
                 classifier: self.classifier,
                 responder,
-                reporter: Reporter::new(self.hook),
+                reporter,
             }),
         })
     }
@@ -596,6 +659,11 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("intercept", &self.intercept)
             .field("grpc", &self.grpc)
             .field("grpc_codes", &self.grpc_codes)
+            .field("translations", &self.translations)
+            .field("languages", &self.languages)
+            .field("default_language", &self.default_language)
+            .field("support_url", &self.support_url)
+            .field("log_path", &self.log_path)
             .finish()
     }
 }

@@ -153,6 +153,7 @@ mod respond;
 pub mod retry;
 mod service;
 mod state;
+mod time;
 
 pub use crate::body::ResponseBody;
 pub use crate::classify::{classify, Classifier};

@@ -1,5 +1,6 @@
-//! Telling the log and the hook about a failure, once, whether it became an
-//! error response or broke an upstream body already on its way.
+//! Telling the log, the metrics and the hook about a failure, once,
+//! whether it became an error response or broke an upstream body already
+//! on its way.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,18 +11,42 @@ use crate::hook::OnUpstreamError;
 use crate::request::CapturedRequest;
 use crate::UpstreamError;
 
-/// The hook, if any, and (feature `tracing`) the log event.
-#[derive(Clone, Default)]
+/// The hook, if any, the log event (feature `tracing`) and the counter
+/// (feature `metrics`).
+#[derive(Clone)]
 pub(crate) struct Reporter {
     hook: Option<Arc<dyn OnUpstreamError>>,
+    /// Whether the log event carries the request's path.
+    log_path: bool,
+    /// Each kind's counter key for the status it is answered with, made
+    /// once so that counting a failure allocates nothing.
+    #[cfg(feature = "metrics")]
+    keys: crate::error::PerKind<(StatusCode, metrics::Key)>,
 }
 
 impl Reporter {
-    pub(crate) fn new(hook: Option<Arc<dyn OnUpstreamError>>) -> Self {
-        Self { hook }
+    /// Reports to `hook`, if any; each kind is answered with `status(kind)`
+    /// (a body that breaks keeps the upstream's).
+    pub(crate) fn new(
+        hook: Option<Arc<dyn OnUpstreamError>>,
+        log_path: bool,
+        status: impl Fn(crate::UpstreamErrorKind) -> StatusCode,
+    ) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = status;
+        Self {
+            hook,
+            log_path,
+            #[cfg(feature = "metrics")]
+            keys: crate::error::PerKind::from_fn(|kind| {
+                let status = status(kind);
+                (status, failure_key(kind, status))
+            }),
+        }
     }
 
-    /// Tells the log and the hook about `error`, answered with `status`.
+    /// Tells the log, the metrics and the hook about `error`, answered
+    /// with `status`.
     pub(crate) fn report(
         &self,
         error: &UpstreamError,
@@ -29,11 +54,11 @@ impl Reporter {
         request: &CapturedRequest,
     ) {
         #[cfg(feature = "tracing")]
-        log_failure(error, status, request);
-        #[cfg(not(feature = "tracing"))]
-        let _ = status;
+        log_failure(error, status, request, self.log_path);
+        #[cfg(feature = "metrics")]
+        self.count_failure(error, status);
         if let Some(hook) = &self.hook {
-            hook.on_upstream_error(error, request);
+            hook.on_upstream_error(error, status, request);
         }
     }
 }
@@ -42,24 +67,31 @@ impl fmt::Debug for Reporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reporter")
             .field("hook", &self.hook.as_ref().map(|_| ".."))
+            .field("log_path", &self.log_path)
             .finish()
     }
 }
 
-/// One event per failure, with the full chain that clients never see.
-/// Load shedding is the gateway working as designed and can come in floods,
-/// so it is logged at debug rather than warn.
+/// One event per failure, with the full chain that clients never see,
+/// named as OpenTelemetry's conventions name them. Load shedding is the
+/// gateway working as designed and can come in floods, so it is logged at
+/// debug rather than warn.
 #[cfg(feature = "tracing")]
-fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequest) {
+fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequest, path: bool) {
+    let request_id = request.request_id().and_then(|id| id.to_str().ok());
+    let path = path.then(|| request.kept_path()).flatten();
     macro_rules! event {
         ($level:expr) => {
             tracing::event!(
+                target: "tower_gateway_error",
                 $level,
-                kind = error.kind().as_str(),
-                status = status.as_u16(),
+                error.type = error.kind().as_str(),
+                http.response.status_code = status.as_u16(),
+                http.request.method = request.method().as_str(),
+                url.path = path,
+                request_id = request_id,
                 retry_safe = error.is_retry_safe(),
-                method = %request.method(),
-                error = %error.display_chain(),
+                error.message = %error.display_chain(),
                 "upstream call failed",
             )
         };
@@ -69,4 +101,35 @@ fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequ
     } else {
         event!(tracing::Level::WARN);
     }
+}
+
+#[cfg(feature = "metrics")]
+impl Reporter {
+    /// Adds one to `gateway_upstream_failures_total` for `error`'s kind and
+    /// `status`.
+    fn count_failure(&self, error: &UpstreamError, status: StatusCode) {
+        static METADATA: metrics::Metadata<'static> =
+            metrics::Metadata::new("tower_gateway_error", metrics::Level::INFO, None);
+        let (usual, key) = &self.keys[error.kind()];
+        let other;
+        let key = if *usual == status {
+            key
+        } else {
+            other = failure_key(error.kind(), status);
+            &other
+        };
+        metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
+    }
+}
+
+/// The counter's key for failures of `kind` answered with `status`.
+#[cfg(feature = "metrics")]
+fn failure_key(kind: crate::UpstreamErrorKind, status: StatusCode) -> metrics::Key {
+    metrics::Key::from_parts(
+        crate::hook::FAILURES_METRIC,
+        vec![
+            metrics::Label::new("error.type", kind.as_str()),
+            metrics::Label::new("http.response.status_code", status.as_str().to_owned()),
+        ],
+    )
 }

@@ -22,6 +22,7 @@ pub struct CapturedRequest {
     /// `None` when nothing will look at it: `/` is shown then.
     uri: Option<Uri>,
     accept: Option<HeaderValue>,
+    accept_language: Option<HeaderValue>,
     request_id: Option<HeaderValue>,
     /// The `content-type` of a gRPC call, which its answer echoes.
     grpc: Option<HeaderValue>,
@@ -32,8 +33,13 @@ pub struct CapturedRequest {
 pub(crate) struct CapturePlan {
     /// Keep `Accept`: the format is negotiated.
     pub(crate) accept: bool,
+    /// Keep `Accept-Language`: the page's language is negotiated.
+    pub(crate) accept_language: bool,
     /// Keep the URI: a hook or a renderer will see it.
     pub(crate) uri: bool,
+    /// Keep the URI when the failure event would be logged: its path is
+    /// part of it.
+    pub(crate) uri_for_log: bool,
     /// Tell gRPC calls apart: they are answered the gRPC way.
     pub(crate) grpc: bool,
     /// The header bodies show as the request id.
@@ -41,21 +47,34 @@ pub(crate) struct CapturePlan {
 }
 
 impl CapturePlan {
-    /// Keep `Accept` when the format is `negotiated`, the URI when someone
-    /// (a hook, a renderer) will `see_uri`, tell gRPC calls apart when they
-    /// are answered the gRPC way, and the `request_id` header.
+    /// Keep `Accept` when the format is `negotiated`, `Accept-Language`
+    /// when the language is, the URI when someone (a hook, a renderer) will
+    /// `see_uri` or the log event has the path, tell gRPC calls apart when
+    /// they are answered the gRPC way, and the `request_id` header.
     pub(crate) fn compile(
         negotiated: bool,
+        language_negotiated: bool,
         see_uri: bool,
+        log_path: bool,
         grpc: bool,
         request_id: HeaderName,
     ) -> Self {
         Self {
             accept: negotiated,
+            accept_language: language_negotiated,
             uri: see_uri,
+            uri_for_log: log_path,
             grpc,
             request_id,
         }
+    }
+
+    /// Whether the URI is kept for this request: someone will see it, or
+    /// the failure event is logged with its path and a subscriber would
+    /// record it (checked per request, as subscribers can change).
+    #[inline]
+    fn keeps_uri(&self) -> bool {
+        self.uri || (self.uri_for_log && log_would_record())
     }
 
     #[inline]
@@ -65,7 +84,7 @@ impl CapturePlan {
             request.version(),
             request.uri(),
             request.headers(),
-            self.uri,
+            self.keeps_uri(),
         )
     }
 
@@ -109,6 +128,11 @@ impl CapturePlan {
             } else {
                 None
             },
+            accept_language: if self.accept_language {
+                headers.get(header::ACCEPT_LANGUAGE).cloned()
+            } else {
+                None
+            },
             request_id: headers.get(&self.request_id).cloned(),
             // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
             grpc: if self.grpc && version == Version::HTTP_2 {
@@ -121,6 +145,19 @@ impl CapturePlan {
             },
         }
     }
+}
+
+/// Whether a failure event would be recorded by the current subscriber.
+#[cfg(feature = "tracing")]
+#[inline]
+fn log_would_record() -> bool {
+    tracing::enabled!(target: "tower_gateway_error", tracing::Level::WARN)
+}
+
+#[cfg(not(feature = "tracing"))]
+#[inline]
+fn log_would_record() -> bool {
+    false
 }
 
 /// Whether `content_type` names gRPC: `application/grpc`, optionally
@@ -142,6 +179,7 @@ impl CapturedRequest {
             version: Version::HTTP_11,
             uri: None,
             accept: None,
+            accept_language: None,
             request_id: None,
             grpc: None,
         }
@@ -158,8 +196,8 @@ impl CapturedRequest {
     }
 
     /// The request's URI. Hooks and renderers always see it; the layer
-    /// keeps it only when one of them is installed, so a value seen
-    /// anywhere else may be `/`.
+    /// keeps it only when one of them is installed or the failure is
+    /// logged with its path, so a value seen anywhere else may be `/`.
     pub fn uri(&self) -> &Uri {
         static ROOT: OnceLock<Uri> = OnceLock::new();
         self.uri
@@ -167,9 +205,21 @@ impl CapturedRequest {
             .unwrap_or_else(|| ROOT.get_or_init(Uri::default))
     }
 
+    /// The path, when the URI was kept.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn kept_path(&self) -> Option<&str> {
+        self.uri.as_ref().map(Uri::path)
+    }
+
     /// The `Accept` header, when the layer negotiates the body format.
     pub fn accept(&self) -> Option<&HeaderValue> {
         self.accept.as_ref()
+    }
+
+    /// The `Accept-Language` header, when the layer negotiates the page's
+    /// language.
+    pub fn accept_language(&self) -> Option<&HeaderValue> {
+        self.accept_language.as_ref()
     }
 
     /// The request-id header (`x-request-id` unless configured otherwise).
@@ -202,7 +252,9 @@ mod tests {
     fn plan() -> CapturePlan {
         CapturePlan {
             accept: true,
+            accept_language: true,
             uri: false,
+            uri_for_log: false,
             grpc: true,
             request_id: HeaderName::from_static("x-request-id"),
         }

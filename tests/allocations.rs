@@ -118,7 +118,8 @@ fn a_successful_call_through_the_layer_allocates_nothing() {
 fn failures_allocate_a_bounded_amount() {
     // Not a target, a tripwire: failures may allocate (the boxed inner
     // error, the Arc'd UpstreamError, the response's header map and
-    // extensions, and a body when a request id must be spliced in), but a
+    // extensions, and a body when a request id or the time must be spliced
+    // in: HTML and text pages show the time of the failure), but a
     // regression that renders whole bodies or formats the chain when
     // details are off shows up here. The counts are printed for
     // BENCHMARKS.md.
@@ -152,7 +153,7 @@ fn failures_allocate_a_bounded_amount() {
                 drop(poll_once(layered.call(request)).unwrap());
             });
             eprintln!("failure, {format}, request id {id}: {allocs} allocations");
-            let bound = if id { 11 } else { 7 };
+            let bound = if id { 11 } else { 8 };
             assert!(allocs <= bound, "{format} (id {id}): {allocs} allocations");
         }
     }

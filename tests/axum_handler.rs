@@ -100,7 +100,7 @@ async fn alone_a_refused_upstream_is_a_plain_502() {
         head.headers["proxy-status"],
         "gateway; error=connection_refused"
     );
-    assert!(body.starts_with("502 Bad Gateway"), "{body}");
+    assert!(body.starts_with("Error 502: "), "{body}");
     assert_no_leak(&body, upstream);
 }
 
@@ -126,7 +126,9 @@ async fn under_the_layer_the_layer_renders_it_with_its_settings() {
         .proxy_name("edge")
         .retry_after_for(UpstreamErrorKind::ConnectionRefused, RetryAfter::seconds(9))
         .on_error(
-            move |error: &UpstreamError, _: &tower_gateway_error::hook::CapturedRequest| {
+            move |error: &UpstreamError,
+                  _: http::StatusCode,
+                  _: &tower_gateway_error::hook::CapturedRequest| {
                 assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
                 counter.fetch_add(1, Ordering::SeqCst);
             },

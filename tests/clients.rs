@@ -398,9 +398,11 @@ fn recording_layer() -> (GatewayErrorLayer, Seen) {
     let seen = Seen::default();
     let record = seen.clone();
     let layer = GatewayErrorLayer::builder()
-        .on_error(move |error: &UpstreamError, _: &CapturedRequest| {
-            record.lock().unwrap().push(error.clone());
-        })
+        .on_error(
+            move |error: &UpstreamError, _: http::StatusCode, _: &CapturedRequest| {
+                record.lock().unwrap().push(error.clone());
+            },
+        )
         .build()
         .unwrap();
     (layer, seen)

@@ -100,7 +100,7 @@ async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, toke
             assert_eq!(problem["status"], status);
             assert_eq!(problem["proxy_error"], token);
         } else {
-            assert!(text.contains(&format!("<title>{status} ")), "{text}");
+            assert!(text.contains(&format!("<title>{status} · ")), "{text}");
             assert!(text.contains(token), "{text}");
         }
         assert_no_leak(text, upstream);
@@ -117,8 +117,8 @@ async fn assert_row(gateway: SocketAddr, upstream: SocketAddr, status: u16, toke
     );
     let body = body_bytes(response).await;
     let text = std::str::from_utf8(&body).unwrap();
-    assert!(text.starts_with(&format!("{status} ")), "{text}");
-    assert!(text.contains(&format!("error: {token}")), "{text}");
+    assert!(text.starts_with(&format!("Error {status}: ")), "{text}");
+    assert!(text.contains(&format!("Error type: {token}\n")), "{text}");
     assert_no_leak(text, upstream);
 }
 

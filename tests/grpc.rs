@@ -342,13 +342,15 @@ async fn a_stream_that_dies_ends_with_a_grpc_status() {
     let told = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = told.clone();
     let layer = GatewayErrorLayer::builder()
-        .on_error(move |error: &tower_gateway_error::UpstreamError, _: &_| {
-            assert_eq!(
-                error.kind(),
-                tower_gateway_error::UpstreamErrorKind::HttpResponseIncomplete
-            );
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        })
+        .on_error(
+            move |error: &tower_gateway_error::UpstreamError, _: http::StatusCode, _: &_| {
+                assert_eq!(
+                    error.kind(),
+                    tower_gateway_error::UpstreamErrorKind::HttpResponseIncomplete
+                );
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            },
+        )
         .build()
         .unwrap();
     let gateway = gateway(upstream, layer).await;

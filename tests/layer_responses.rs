@@ -85,8 +85,11 @@ async fn browsers_get_an_html_page() {
     let body = body_bytes(response).await;
     let page = std::str::from_utf8(&body).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
-    assert!(page.contains("<title>502 Bad Gateway</title>"), "{page}");
-    assert!(page.contains("connection_refused"), "{page}");
+    assert!(
+        page.contains("<title>502 · This site can’t reach its server</title>"),
+        "{page}"
+    );
+    assert!(page.contains("<code>connection_refused</code>"), "{page}");
     assert_no_leak(page, addr);
 }
 
@@ -103,8 +106,8 @@ async fn no_accept_and_wildcards_get_the_default_format() {
         );
         let body = body_bytes(response).await;
         let body = std::str::from_utf8(&body).unwrap();
-        assert!(body.starts_with("502 Bad Gateway\n"), "{body}");
-        assert!(body.contains("error: connection_refused"), "{body}");
+        assert!(body.starts_with("Error 502: "), "{body}");
+        assert!(body.contains("Error type: connection_refused\n"), "{body}");
         assert_no_leak(body, addr);
     }
 
@@ -124,7 +127,7 @@ async fn no_accept_and_wildcards_get_the_default_format() {
 }
 
 #[tokio::test]
-async fn a_fixed_format_ignores_accept_and_sends_no_vary() {
+async fn a_fixed_format_ignores_accept_and_varies_by_language_only() {
     let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .fixed_format(BodyFormat::Html)
@@ -139,7 +142,22 @@ async fn a_fixed_format_ignores_accept_and_sends_no_vary() {
         response.headers()["content-type"],
         "text/html; charset=utf-8"
     );
+    assert_eq!(response.headers()["vary"], "accept-language");
+    assert_eq!(response.headers()["content-language"], "en");
+    // One language and one format: nothing to vary by.
+    let fixed = GatewayErrorLayer::builder()
+        .fixed_format(BodyFormat::Html)
+        .languages(["de"])
+        .default_language("de")
+        .build()
+        .unwrap()
+        .layer(client());
+    let response = fixed
+        .oneshot(get(&url, &[("accept-language", "fr")]))
+        .await
+        .unwrap();
     assert!(response.headers().get("vary").is_none());
+    assert_eq!(response.headers()["content-language"], "de");
 }
 
 #[tokio::test]
@@ -626,18 +644,24 @@ async fn a_custom_renderer_writes_the_body() {
 }
 
 #[tokio::test]
-async fn the_hook_sees_the_error_and_the_request() {
+async fn the_hook_sees_the_error_the_status_sent_and_the_request() {
     let (url, _) = refused_url().await;
-    let seen: Arc<Mutex<Vec<(Kind, Method, String)>>> = Arc::default();
+    type Seen = Arc<Mutex<Vec<(Kind, StatusCode, Method, String)>>>;
+    let seen: Seen = Arc::default();
     let record = seen.clone();
     let gateway = GatewayErrorLayer::builder()
-        .on_error(move |error: &UpstreamError, request: &CapturedRequest| {
-            record.lock().unwrap().push((
-                error.kind(),
-                request.method().clone(),
-                request.uri().path().to_owned(),
-            ));
-        })
+        // The status sent, after the user's own mapping.
+        .status_for(Kind::ConnectionRefused, StatusCode::SERVICE_UNAVAILABLE)
+        .on_error(
+            move |error: &UpstreamError, status: StatusCode, request: &CapturedRequest| {
+                record.lock().unwrap().push((
+                    error.kind(),
+                    status,
+                    request.method().clone(),
+                    request.uri().path().to_owned(),
+                ));
+            },
+        )
         .build()
         .unwrap()
         .layer(client());
@@ -656,6 +680,7 @@ async fn the_hook_sees_the_error_and_the_request() {
         *seen.lock().unwrap(),
         vec![(
             Kind::ConnectionRefused,
+            StatusCode::SERVICE_UNAVAILABLE,
             Method::DELETE,
             "/some/path".to_owned()
         )]

@@ -32,13 +32,15 @@ async fn gateway_to(upstream: std::net::SocketAddr, seen: Seen) -> std::net::Soc
         proxy::Args::try_parse_from(["reverse_proxy", "--upstream", &format!("http://{upstream}")])
             .unwrap();
     let router = app::router(&args, args.client(), move |layer| {
-        layer.on_error(move |error: &UpstreamError, request: &CapturedRequest| {
-            seen.lock().unwrap().push((
-                error.kind(),
-                request.method().clone(),
-                request.uri().path().to_owned(),
-            ));
-        })
+        layer.on_error(
+            move |error: &UpstreamError, _: http::StatusCode, request: &CapturedRequest| {
+                seen.lock().unwrap().push((
+                    error.kind(),
+                    request.method().clone(),
+                    request.uri().path().to_owned(),
+                ));
+            },
+        )
     })
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

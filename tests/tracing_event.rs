@@ -43,21 +43,57 @@ async fn every_failure_is_logged_with_its_chain() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let addr = closed_port().await;
-    let url = format!("http://{addr}/");
-    let response = GatewayErrorLayer::new()
+    let url = format!("http://{addr}/orders/7?token=secret");
+    let response = GatewayErrorLayer::builder()
+        .status_for(
+            tower_gateway_error::UpstreamErrorKind::ConnectionRefused,
+            http::StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .build()
+        .unwrap()
         .layer(client())
-        .oneshot(get(&url, &[]))
+        .oneshot(get(&url, &[("x-request-id", "req-42")]))
         .await
         .unwrap();
     let body = body_bytes(response).await;
-    assert_no_leak(std::str::from_utf8(&body).unwrap(), addr);
+    let body = std::str::from_utf8(&body).unwrap();
+    assert_no_leak(body, addr);
+    assert!(body.contains("req-42"), "{body}");
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("upstream call failed"), "{log}");
-    assert!(log.contains("kind=\"connection_refused\""), "{log}");
-    assert!(log.contains("status=502"), "{log}");
+    // The id a visitor quotes from the page finds this line.
+    for expected in [
+        " WARN tower_gateway_error: upstream call failed",
+        "error.type=\"connection_refused\"",
+        "http.response.status_code=503",
+        "http.request.method=\"GET\"",
+        "url.path=\"/orders/7\"",
+        "request_id=\"req-42\"",
+        "retry_safe=true",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in {log}");
+    }
+    assert!(
+        !log.contains("secret"),
+        "the query stays out of the log: {log}"
+    );
     assert!(
         log.to_ascii_lowercase().contains("connection refused"),
         "{log}"
     );
+
+    // Without the path, when it is turned off.
+    capture.0.lock().unwrap().clear();
+    GatewayErrorLayer::builder()
+        .log_path(false)
+        .build()
+        .unwrap()
+        .layer(client())
+        .oneshot(get(&url, &[]))
+        .await
+        .unwrap();
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("error.type=\"connection_refused\""), "{log}");
+    assert!(!log.contains("url.path"), "{log}");
+    assert!(!log.contains("request_id"), "{log}");
 }

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use http::{HeaderValue, StatusCode};
 
+use super::language::Language;
+use super::texts::{Situation, Text, Texts};
 use crate::UpstreamErrorKind;
 
 /// Request ids longer than this are cut before they are echoed.
@@ -22,6 +24,17 @@ pub(crate) struct Fields<'a> {
     pub(crate) proxy: &'a str,
     pub(crate) request_id: Option<Cow<'a, str>>,
     pub(crate) error_chain: Option<&'a str>,
+    /// The page's language tag and its strings.
+    pub(crate) lang: &'a str,
+    pub(crate) texts: &'a Texts,
+    pub(crate) situation: Situation,
+    /// What the visitor can do, `Retry-After` included.
+    pub(crate) advice: Cow<'a, str>,
+    /// Where visitors get help, when the user set it.
+    pub(crate) support_url: Option<&'a str>,
+    /// The time of the failure; `None` while a page is prepared, which
+    /// leaves a hole for it.
+    pub(crate) time: Option<&'a str>,
 }
 
 impl<'a> Fields<'a> {
@@ -41,6 +54,7 @@ impl<'a> Fields<'a> {
             proxy,
             request_id: request_id.map(request_id_text),
             error_chain,
+            ..Self::english(Situation::of(kind))
         }
     }
 
@@ -60,7 +74,55 @@ impl<'a> Fields<'a> {
             proxy,
             request_id: request_id.map(request_id_text),
             error_chain: None,
+            ..Self::english(Situation::UpstreamError)
         }
+    }
+
+    /// The same fields in `language`, for a `Retry-After` of `retry_after`
+    /// seconds if there is one, with a link to `support_url` if set.
+    pub(crate) fn in_language(
+        mut self,
+        language: &'a Language,
+        retry_after: Option<u64>,
+        support_url: Option<&'a str>,
+    ) -> Self {
+        self.lang = language.tag();
+        self.texts = language.texts();
+        self.advice = self.texts.advice(self.situation, retry_after);
+        self.support_url = support_url;
+        self
+    }
+
+    /// The same fields at `time`.
+    pub(crate) fn at(mut self, time: &'a str) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// The built-in English words for `situation`, no support link, and a
+    /// hole for the time.
+    fn english(situation: Situation) -> Fields<'static> {
+        let texts = super::language::english();
+        Fields {
+            status: 502,
+            title: "Bad Gateway",
+            detail: "",
+            error: "",
+            proxy: "",
+            request_id: None,
+            error_chain: None,
+            lang: "en",
+            texts,
+            situation,
+            advice: texts.advice(situation, None),
+            support_url: None,
+            time: None,
+        }
+    }
+
+    /// The string `text` in the page's language.
+    pub(crate) fn text(&self, text: Text) -> &str {
+        self.texts.get(text)
     }
 
     /// Values for checking templates, with the optional ones absent.
@@ -73,6 +135,8 @@ impl<'a> Fields<'a> {
             proxy: "proxy",
             request_id: None,
             error_chain: None,
+            time: Some("2026-12-01 12:00:00 UTC"),
+            ..Fields::english(Situation::Failed)
         }
     }
 }

@@ -59,13 +59,18 @@ mod escape;
 mod fields;
 mod format;
 mod json_syntax;
+mod language;
 mod negotiate;
 mod pages;
 mod template;
+mod texts;
+mod translations;
 
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
 pub(crate) use self::fields::Fields;
 pub use self::format::BodyFormat;
+pub(crate) use self::language::Languages;
+pub use self::language::{Translation, TranslationError};
 pub use self::negotiate::negotiate;
 pub(crate) use self::negotiate::Negotiator;
 pub(crate) use self::pages::Pages;

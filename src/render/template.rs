@@ -18,6 +18,7 @@ use super::escape;
 use super::fields::{request_id_text, Fields};
 use super::format::BodyFormat;
 use super::json_syntax;
+use super::texts::Text;
 
 /// Why a template was rejected; part of
 /// [`ConfigError::Template`](crate::ConfigError::Template). Positions are
@@ -89,7 +90,8 @@ fn quoting_hint(placeholder_in_string: bool) -> &'static str {
     }
 }
 
-const FIELD_NAMES: &str = "status, title, detail, error, request_id, error_chain, proxy";
+const FIELD_NAMES: &str = "status, title, detail, error, request_id, error_chain, proxy, \
+     lang, heading, what, advice, upstream_state, support_url, time, text.KEY";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -100,6 +102,15 @@ enum Field {
     RequestId,
     ErrorChain,
     Proxy,
+    Lang,
+    Heading,
+    What,
+    Advice,
+    UpstreamState,
+    SupportUrl,
+    Time,
+    /// A string of the page's language, `text.KEY`.
+    Text(Text),
 }
 
 impl Field {
@@ -112,7 +123,14 @@ impl Field {
             "request_id" => Self::RequestId,
             "error_chain" => Self::ErrorChain,
             "proxy" => Self::Proxy,
-            _ => return None,
+            "lang" => Self::Lang,
+            "heading" => Self::Heading,
+            "what" => Self::What,
+            "advice" => Self::Advice,
+            "upstream_state" => Self::UpstreamState,
+            "support_url" => Self::SupportUrl,
+            "time" => Self::Time,
+            _ => Self::Text(Text::from_key(name.strip_prefix("text.")?)?),
         })
     }
 }
@@ -158,6 +176,7 @@ enum Id<'a> {
 enum Piece {
     Text(String),
     RequestId,
+    Time,
 }
 
 /// Where a run of output came from, for reporting a JSON error at its
@@ -263,7 +282,7 @@ impl Template {
     /// Renders every combination of the optional fields and checks that
     /// each is one JSON value.
     fn check_json(&self, source: &str) -> Result<(), TemplateError> {
-        for combination in 0..8u8 {
+        for combination in 0..16u8 {
             let fields = Fields {
                 error: if combination & 1 == 0 {
                     ""
@@ -272,6 +291,7 @@ impl Template {
                 },
                 request_id: (combination & 2 != 0).then_some("sample".into()),
                 error_chain: (combination & 4 != 0).then_some("sample"),
+                support_url: (combination & 8 != 0).then_some("https://example.com/help"),
                 ..Fields::sample()
             };
             let id = fields.request_id.as_deref().map_or(Id::Absent, Id::Text);
@@ -300,31 +320,51 @@ impl Template {
         out.into_text().0
     }
 
-    /// Evaluates everything but the request id, which `fields` must not
-    /// hold: the body without an id, and the pieces to put one into.
+    /// Evaluates everything but the request id and the time, which
+    /// `fields` must not hold: the pieces around them, with and without an
+    /// id.
     pub(crate) fn prepare(&self, fields: &Fields<'_>) -> Prepared {
-        let mut plain = Output::plain();
-        self.eval(&self.nodes, fields, Id::Absent, &mut plain);
-        let plain = plain.into_text().0;
-        let mut holed = Output::plain();
-        self.eval(&self.nodes, fields, Id::Hole, &mut holed);
+        debug_assert!(fields.time.is_none() && fields.request_id.is_none());
+        let mut without_id = Output::plain();
+        self.eval(&self.nodes, fields, Id::Absent, &mut without_id);
+        let mut with_id = Output::plain();
+        self.eval(&self.nodes, fields, Id::Hole, &mut with_id);
         // Kept whenever an id changes the body: a placeholder, or a section
         // shown (or hidden) by whether there is one.
-        let same = match holed.pieces.as_slice() {
-            [] => plain.is_empty(),
-            [Piece::Text(text)] => *text == plain,
-            _ => false,
+        let with_id = (with_id.pieces != without_id.pieces).then_some(with_id.pieces);
+        // Every time has the same length, escaped the same way.
+        let mut time = String::new();
+        push_value(&mut time, self.format, Some(&crate::time::utc_text(0)));
+        let length = |pieces: &[Piece]| -> usize {
+            pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text.len(),
+                    Piece::Time => time.len(),
+                    Piece::RequestId => 0,
+                })
+                .sum()
         };
-        let with_id = (!same).then_some(holed.pieces);
-        let plain = Bytes::from(plain);
-        // A `Bytes` made from an exactly sized buffer allocates its shared
-        // header on its first clone; take that clone here, not on the first
-        // failure.
-        drop(plain.clone());
+        let with_id = with_id.map(|pieces| (length(&pieces), pieces));
+        let length = length(&without_id.pieces);
+        let fixed = match without_id.pieces.as_slice() {
+            [] => Some(Bytes::new()),
+            [Piece::Text(text)] => {
+                let fixed = Bytes::from(text.clone());
+                // A `Bytes` made from an exactly sized buffer allocates its
+                // shared header on its first clone; take that clone here,
+                // not on the first failure.
+                drop(fixed.clone());
+                Some(fixed)
+            }
+            _ => None,
+        };
         Prepared {
             format: self.format,
-            plain,
+            fixed,
+            without_id: without_id.pieces,
             with_id,
+            length,
         }
     }
 
@@ -353,6 +393,7 @@ impl Template {
     }
 
     fn push_field(&self, field: Field, fields: &Fields<'_>, id: Id<'_>, out: &mut Output) {
+        let [heading, what, _] = fields.situation.texts();
         let text: Option<&str> = match field {
             Field::Status => {
                 let _ = write!(out.text(), "{}", fields.status);
@@ -363,6 +404,20 @@ impl Template {
             Field::Error => (!fields.error.is_empty()).then_some(fields.error),
             Field::Proxy => Some(fields.proxy),
             Field::ErrorChain => fields.error_chain,
+            Field::Lang => Some(fields.lang),
+            Field::Heading => Some(fields.text(heading)),
+            Field::What => Some(fields.text(what)),
+            Field::Advice => Some(&fields.advice),
+            Field::UpstreamState => Some(fields.text(fields.situation.upstream_hop())),
+            Field::SupportUrl => fields.support_url,
+            Field::Text(text) => Some(fields.text(text)),
+            Field::Time => match fields.time {
+                Some(time) => Some(time),
+                None => {
+                    out.pieces.push(Piece::Time);
+                    return;
+                }
+            },
             Field::RequestId => match id {
                 Id::Absent => None,
                 Id::Text(text) => Some(text),
@@ -374,6 +429,33 @@ impl Template {
         };
         push_value(out.text(), self.format, text);
     }
+
+    /// Whether the output can differ by language: it shows one of the
+    /// page's strings or its language tag.
+    pub(crate) fn is_localized(&self) -> bool {
+        fn any(nodes: &[Node]) -> bool {
+            nodes.iter().any(|node| match node {
+                Node::Literal { .. } => false,
+                Node::Field { field, .. } => field.is_localized(),
+                Node::Section { field, body, .. } => field.is_localized() || any(body),
+            })
+        }
+        any(&self.nodes)
+    }
+}
+
+impl Field {
+    fn is_localized(self) -> bool {
+        matches!(
+            self,
+            Self::Lang
+                | Self::Heading
+                | Self::What
+                | Self::Advice
+                | Self::UpstreamState
+                | Self::Text(_)
+        )
+    }
 }
 
 fn is_present(field: Field, fields: &Fields<'_>, id: Id<'_>) -> bool {
@@ -381,7 +463,18 @@ fn is_present(field: Field, fields: &Fields<'_>, id: Id<'_>) -> bool {
         Field::Error => !fields.error.is_empty(),
         Field::ErrorChain => fields.error_chain.is_some(),
         Field::RequestId => !matches!(id, Id::Absent),
-        Field::Status | Field::Title | Field::Detail | Field::Proxy => true,
+        Field::SupportUrl => fields.support_url.is_some(),
+        Field::Status
+        | Field::Title
+        | Field::Detail
+        | Field::Proxy
+        | Field::Lang
+        | Field::Heading
+        | Field::What
+        | Field::Advice
+        | Field::UpstreamState
+        | Field::Time
+        | Field::Text(_) => true,
     }
 }
 
@@ -457,7 +550,7 @@ impl Output {
             .iter()
             .map(|piece| match piece {
                 Piece::Text(text) => text.len(),
-                Piece::RequestId => 0,
+                Piece::RequestId | Piece::Time => 0,
             })
             .sum();
     }
@@ -537,44 +630,50 @@ fn unmatched_end(source: &str, name: &str, at: usize) -> TemplateError {
     }
 }
 
-/// A template evaluated when the layer was built: the body for requests
-/// without a request id, and, when the template shows one, the pieces
-/// around it.
+/// A template evaluated when the layer was built: the pieces of the body
+/// around the holes for the request id and the time.
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     format: BodyFormat,
-    plain: Bytes,
-    with_id: Option<Vec<Piece>>,
+    /// The whole body for requests without an id, when it has no time.
+    fixed: Option<Bytes>,
+    without_id: Vec<Piece>,
+    /// `None` when the id changes nothing; with the length of its pieces
+    /// but the id.
+    with_id: Option<(usize, Vec<Piece>)>,
+    /// The length of the body without an id.
+    length: usize,
 }
 
 impl Prepared {
-    /// The body for a request whose id header is `request_id`: the prepared
-    /// bytes, shared, unless there is an id to put in.
-    pub(crate) fn body(&self, request_id: Option<&HeaderValue>) -> Bytes {
-        let (Some(id), Some(pieces)) = (request_id, &self.with_id) else {
-            return self.plain.clone();
+    /// The body for a request whose id header is `request_id`, failed at
+    /// `time` (as [`utc_text`](crate::time::utc_text) writes it).
+    pub(crate) fn body(&self, request_id: Option<&HeaderValue>, time: &str) -> Bytes {
+        let (length, pieces) = match (request_id, &self.with_id) {
+            (Some(_), Some((length, pieces))) => (*length, pieces),
+            _ => match &self.fixed {
+                Some(fixed) => return fixed.clone(),
+                None => (self.length, &self.without_id),
+            },
         };
-        let id = request_id_text(id);
-        let literal: usize = pieces
-            .iter()
-            .map(|piece| match piece {
-                Piece::Text(text) => text.len(),
-                Piece::RequestId => 0,
-            })
-            .sum();
-        let mut out = String::with_capacity(literal + id.len() + 16);
+        let id = request_id.map(request_id_text);
+        // Exactly the length without an id, so `Bytes` takes the buffer
+        // without allocating a header for it; room to escape an id.
+        let extra = id.as_ref().map_or(0, |id| id.len() + 16);
+        let mut out = String::with_capacity(length + extra);
         for piece in pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::RequestId => push_value(&mut out, self.format, Some(&id)),
+                Piece::RequestId => push_value(&mut out, self.format, id.as_deref()),
+                Piece::Time => push_value(&mut out, self.format, Some(time)),
             }
         }
         Bytes::from(out)
     }
 
-    /// The body for a request without an id.
-    pub(crate) fn plain(&self) -> &Bytes {
-        &self.plain
+    /// The length of the body for a request without an id.
+    pub(crate) fn len(&self) -> usize {
+        self.length
     }
 }
 
@@ -721,10 +820,10 @@ mod tests {
             "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
         )
         .unwrap();
-        let prepared = template.prepare(&Fields::sample());
-        assert_eq!(prepared.body(None), "No id.");
+        let prepared = template.prepare(&unprepared());
+        assert_eq!(prepared.body(None, TIME), "No id.");
         let id = HeaderValue::from_static("r-1");
-        assert_eq!(prepared.body(Some(&id)), "Quote your id.");
+        assert_eq!(prepared.body(Some(&id), TIME), "Quote your id.");
     }
 
     #[test]
@@ -741,22 +840,56 @@ mod tests {
         );
     }
 
+    const TIME: &str = "2031-01-02 03:04:05 UTC";
+
+    /// The sample fields as a page is prepared: no id, no time.
+    fn unprepared() -> Fields<'static> {
+        Fields {
+            time: None,
+            ..Fields::sample()
+        }
+    }
+
     #[test]
     fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
         let template = Template::parse(
             BodyFormat::Json,
-            r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}}"#,
+            r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}, "t": {{time}}}"#,
         )
         .unwrap();
-        let prepared = template.prepare(&Fields::sample());
-        assert_eq!(prepared.plain(), r#"{"a": null, "b": [null], "s": 502}"#);
+        let prepared = template.prepare(&unprepared());
+        let without_id = prepared.body(None, TIME);
+        assert_eq!(
+            without_id,
+            format!(r#"{{"a": null, "b": [null], "s": 502, "t": "{TIME}"}}"#)
+        );
+        assert_eq!(prepared.len(), without_id.len());
         let id = HeaderValue::from_static("r\"1");
         let mut fields = Fields::sample();
         fields.request_id = Some("r\"1".into());
-        assert_eq!(prepared.body(Some(&id)), template.render(&fields));
+        fields.time = Some(TIME);
+        assert_eq!(prepared.body(Some(&id), TIME), template.render(&fields));
 
         let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
-        let prepared = no_id.prepare(&Fields::sample());
-        assert_eq!(prepared.body(Some(&id)), "<p>502</p>");
+        let prepared = no_id.prepare(&unprepared());
+        assert_eq!(prepared.body(Some(&id), TIME), "<p>502</p>");
+    }
+
+    #[test]
+    fn the_words_of_the_pages_are_fields_too() {
+        let template = Template::parse(
+            BodyFormat::Html,
+            "<html lang=\"{{lang}}\">{{heading}}|{{text.what_you_can_do}}: {{advice}}|{{upstream_state}}\
+             {{#support_url}}|{{support_url}}{{/support_url}}",
+        )
+        .unwrap();
+        assert!(template.is_localized());
+        let page = template.render(&Fields::sample());
+        assert_eq!(
+            page,
+            "<html lang=\"en\">Something went wrong|What you can do: Try again in a few minutes.|failed"
+        );
+        let err = Template::parse(BodyFormat::Html, "{{text.}}").unwrap_err();
+        assert!(matches!(err, TemplateError::UnknownField { .. }));
     }
 }

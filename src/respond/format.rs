@@ -26,6 +26,14 @@ impl FormatChoice {
         }
     }
 
+    /// Whether some request may get `format`.
+    pub(crate) fn may_choose(&self, format: BodyFormat) -> bool {
+        match self {
+            Self::Fixed(fixed) => *fixed == format,
+            Self::Negotiate(_) => true,
+        }
+    }
+
     /// Whether the format depends on `Accept` (and `Vary: accept` is sent).
     pub(crate) fn negotiates(&self) -> bool {
         matches!(self, Self::Negotiate(_))

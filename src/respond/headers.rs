@@ -11,8 +11,13 @@ pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-messag
 /// gRPC's counterpart of `Retry-After` (gRPC proposal A6).
 pub(crate) const GRPC_RETRY_PUSHBACK_MS: HeaderName =
     HeaderName::from_static("grpc-retry-pushback-ms");
-/// The `Vary` value of a negotiated body.
+/// The `Vary` value of a body in a negotiated format.
 pub(crate) const VARY_ACCEPT: HeaderValue = HeaderValue::from_static("accept");
+/// ... in a negotiated format and language.
+pub(crate) const VARY_ACCEPT_AND_LANGUAGE: HeaderValue =
+    HeaderValue::from_static("accept, accept-language");
+/// ... in a fixed format and a negotiated language.
+pub(crate) const VARY_ACCEPT_LANGUAGE: HeaderValue = HeaderValue::from_static("accept-language");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
@@ -29,17 +34,33 @@ pub(crate) fn insert_body_headers(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
 }
 
-/// Adds `accept` to the upstream's `Vary`, whose other entries (`Origin`,
-/// say) still describe headers that are kept.
-pub(crate) fn add_vary_accept(headers: &mut HeaderMap) {
-    let varies_by_accept = headers.get_all(header::VARY).iter().any(|value| {
-        value.as_bytes().split(|&b| b == b',').any(|name| {
-            name.trim_ascii().eq_ignore_ascii_case(b"accept") || name.trim_ascii() == b"*"
+/// Adds the names in `vary` that the upstream's `Vary` lacks; its other
+/// entries (`Origin`, say) still describe headers that are kept.
+pub(crate) fn add_vary(headers: &mut HeaderMap, vary: Option<HeaderValue>) {
+    let Some(vary) = vary else { return };
+    let listed = |name: &[u8]| {
+        headers.get_all(header::VARY).iter().any(|value| {
+            value.as_bytes().split(|&b| b == b',').any(|listed| {
+                let listed = listed.trim_ascii();
+                listed.eq_ignore_ascii_case(name) || listed == b"*"
+            })
         })
-    });
-    if !varies_by_accept {
-        headers.append(header::VARY, VARY_ACCEPT);
+    };
+    let names = || {
+        vary.as_bytes()
+            .split(|&b| b == b',')
+            .map(<[u8]>::trim_ascii)
+    };
+    let missing: Vec<&[u8]> = names().filter(|name| !listed(name)).collect();
+    if missing.is_empty() {
+        return;
     }
+    let value = if missing.len() == names().count() {
+        vary.clone()
+    } else {
+        HeaderValue::from_bytes(&missing.join(&b", "[..])).unwrap_or_else(|_| vary.clone())
+    };
+    headers.append(header::VARY, value);
 }
 
 /// Whether `name` is a connection-specific header field, which HTTP/2
@@ -71,7 +92,7 @@ impl ExtraHeaders {
             } else if name == header::RETRY_AFTER {
                 "retry_after and retry_after_for set it"
             } else if name == header::VARY {
-                "the layer sends `Vary: accept` when it negotiates the format, and none with fixed_format"
+                "the layer lists `accept` and `accept-language` when it negotiates the format and the language"
             } else if name == GRPC_STATUS || name == GRPC_MESSAGE {
                 "grpc_status_for sets the code"
             } else if name == GRPC_RETRY_PUSHBACK_MS {
@@ -158,12 +179,15 @@ mod tests {
     fn vary_keeps_the_upstreams_entries() {
         let mut headers = HeaderMap::new();
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        add_vary_accept(&mut headers);
+        add_vary(&mut headers, Some(VARY_ACCEPT));
         let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
         assert_eq!(vary, ["Origin", "accept"]);
         let mut headers = HeaderMap::new();
         headers.insert(header::VARY, HeaderValue::from_static("origin, Accept"));
-        add_vary_accept(&mut headers);
+        add_vary(&mut headers, Some(VARY_ACCEPT));
         assert_eq!(headers.get_all(header::VARY).iter().count(), 1);
+        add_vary(&mut headers, Some(VARY_ACCEPT_AND_LANGUAGE));
+        let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
+        assert_eq!(vary, ["origin, Accept", "accept-language"]);
     }
 }

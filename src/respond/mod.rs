@@ -3,6 +3,7 @@
 //! interception — make an error response ([`Responder`]). Each part is
 //! worked out by its own file when the layer is built.
 
+mod clock;
 mod format;
 mod grpc;
 mod headers;
@@ -12,6 +13,7 @@ mod proxy_status;
 mod retry_after;
 mod status;
 mod structured_field;
+mod support_url;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,20 +22,23 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
+use self::clock::Clock;
 pub(crate) use self::format::FormatChoice;
 pub(crate) use self::grpc::GrpcCodes;
 pub(crate) use self::headers::ExtraHeaders;
 use self::headers::{
-    add_vary_accept, insert_body_headers, GRPC_RETRY_PUSHBACK_MS, PROXY_STATUS, VARY_ACCEPT,
+    add_vary, insert_body_headers, GRPC_RETRY_PUSHBACK_MS, PROXY_STATUS, VARY_ACCEPT,
+    VARY_ACCEPT_AND_LANGUAGE, VARY_ACCEPT_LANGUAGE,
 };
 pub(crate) use self::intercept::{Intercepted, Interception};
 use self::prepared::PreparedAnswers;
 pub(crate) use self::proxy_status::{NextHop, ProxyStatus};
 pub(crate) use self::retry_after::RetryAfters;
 pub(crate) use self::status::Statuses;
+pub(crate) use self::support_url::SupportUrl;
 use crate::classify::Params;
 use crate::error::PerKind;
-use crate::render::{BodyFormat, ErrorContext, Fields, Pages, RenderBody};
+use crate::render::{BodyFormat, ErrorContext, Fields, Languages, Pages, RenderBody};
 use crate::request::CapturedRequest;
 use crate::{UpstreamError, UpstreamErrorKind};
 
@@ -42,6 +47,8 @@ pub(crate) struct Parts {
     pub(crate) statuses: Statuses,
     pub(crate) format: FormatChoice,
     pub(crate) pages: Pages,
+    pub(crate) languages: Languages,
+    pub(crate) support_url: Option<SupportUrl>,
     pub(crate) retry_after: RetryAfters,
     pub(crate) proxy_status: ProxyStatus,
     pub(crate) extra: ExtraHeaders,
@@ -64,6 +71,8 @@ pub(crate) struct Responder {
     /// Whether some `Retry-After` is a date, added per answer while it is
     /// in the future.
     dated_retry_after: bool,
+    /// The time each page shows.
+    clock: Clock,
 }
 
 impl Responder {
@@ -84,23 +93,51 @@ impl Responder {
             prepared: None,
             grpc,
             dated_retry_after,
+            clock: Clock::default(),
         };
         if responder.parts.renderer.is_none() && !responder.parts.show_details {
             let parts = &responder.parts;
+            let languages = parts.languages.all();
             responder.prepared = Some(PreparedAnswers::compile(
-                |kind, format| {
+                |format| {
+                    if parts.pages.is_localized(format) {
+                        languages.len()
+                    } else {
+                        1
+                    }
+                },
+                |kind, format, language| {
                     let status = parts.statuses.get(kind);
                     let name = parts.proxy_status.name();
-                    let fields = Fields::for_failure(status, kind, name, None, None);
+                    let fields = Fields::for_failure(status, kind, name, None, None).in_language(
+                        &languages[language],
+                        parts.retry_after.seconds(kind),
+                        parts.support_url.as_ref().map(SupportUrl::as_str),
+                    );
                     parts.pages.prepare(format, &fields)
                 },
-                |kind, format, length| {
-                    let content_type = HeaderValue::from_static(parts.pages.content_type(format));
-                    responder_headers(parts, kind, content_type, length, &Params::default(), None)
+                |kind, format, language, length| {
+                    let body = BodyHeaders {
+                        content_type: HeaderValue::from_static(parts.pages.content_type(format)),
+                        length,
+                        language: content_language(parts, format, language),
+                        vary: vary(parts, format),
+                    };
+                    responder_headers(parts, kind, body, &Params::default(), None)
                 },
             ));
         }
         responder
+    }
+
+    /// Whether the page's language depends on `Accept-Language`, so it must
+    /// be captured.
+    pub(crate) fn negotiates_language(&self) -> bool {
+        let parts = &self.parts;
+        parts.languages.negotiates()
+            && BodyFormat::ALL
+                .iter()
+                .any(|&format| parts.pages.is_localized(format) && parts.format.may_choose(format))
     }
 
     /// Whether the body format depends on `Accept`, so it must be captured.
@@ -154,13 +191,16 @@ impl Responder {
         }
         let status = self.parts.statuses.get(kind);
         let format = self.parts.format.for_request(request);
+        let language = self.language(format, request);
+        let time = self.clock.now();
         let (mut headers, body) = match &self.prepared {
             Some(prepared) => {
-                let (mut headers, body) = prepared.answer(kind, format, request);
+                let (mut headers, body) =
+                    prepared.answer(kind, format, language, request, time.as_str());
                 self.set_params(&mut headers, kind, &params);
                 (headers, body)
             }
-            None => self.render(error, status, format, request, &params),
+            None => self.render(error, status, format, language, request, &params),
         };
         if self.dated_retry_after {
             if let Some(date) = self.parts.retry_after.dated(kind) {
@@ -195,6 +235,17 @@ impl Responder {
         Some(grpc::trailers(code, incomplete))
     }
 
+    /// The index of the language of a page in `format` for `request`: the
+    /// fallback for pages that are the same in every language.
+    fn language(&self, format: BodyFormat, request: &CapturedRequest) -> usize {
+        let parts = &self.parts;
+        if parts.pages.is_localized(format) {
+            parts.languages.choose(request.accept_language())
+        } else {
+            0
+        }
+    }
+
     /// Puts this failure's parameters into a prepared `Proxy-Status`.
     fn set_params(&self, headers: &mut HeaderMap, kind: UpstreamErrorKind, params: &Params<'_>) {
         if params.is_empty() {
@@ -211,6 +262,7 @@ impl Responder {
         error: &UpstreamError,
         status: StatusCode,
         format: BodyFormat,
+        language: usize,
         request: &CapturedRequest,
         params: &Params<'_>,
     ) -> (HeaderMap, Bytes) {
@@ -230,24 +282,45 @@ impl Responder {
                 (custom.content_type, custom.body)
             }
             None => {
+                let time = self.clock.now();
                 let fields = Fields::for_failure(
                     status,
                     error.kind(),
                     parts.proxy_status.name(),
                     request.request_id(),
                     details.as_deref(),
-                );
+                )
+                .in_language(
+                    &parts.languages.all()[language],
+                    parts.retry_after.seconds(error.kind()),
+                    parts.support_url.as_ref().map(SupportUrl::as_str),
+                )
+                .at(time.as_str());
                 (
                     HeaderValue::from_static(parts.pages.content_type(format)),
                     parts.pages.render(format, &fields),
                 )
             }
         };
+        let body_headers = if parts.renderer.is_none() {
+            BodyHeaders {
+                content_type,
+                length: body.len(),
+                language: content_language(parts, format, language),
+                vary: vary(parts, format),
+            }
+        } else {
+            BodyHeaders {
+                content_type,
+                length: body.len(),
+                language: None,
+                vary: parts.format.negotiates().then_some(VARY_ACCEPT),
+            }
+        };
         let headers = responder_headers(
             parts,
             error.kind(),
-            content_type,
-            body.len(),
+            body_headers,
             params,
             details.as_deref(),
         );
@@ -282,12 +355,26 @@ impl Responder {
         // The upstream's body is dropped unread; its connection is not reused.
         let (mut head, _) = response.into_parts();
         let format = parts.format.for_request(request);
+        let language = self.language(format, request);
+        let time = self.clock.now();
+        // The upstream's own advice, when it is a delay, is what the page
+        // tells the visitor.
+        let retry_after = head
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
         let fields = Fields::for_upstream_answer(
             head.status,
             intercepted.detail(),
             parts.proxy_status.name(),
             request.request_id(),
-        );
+        )
+        .in_language(
+            &parts.languages.all()[language],
+            retry_after,
+            parts.support_url.as_ref().map(SupportUrl::as_str),
+        )
+        .at(time.as_str());
         let body = parts.pages.render(format, &fields);
 
         let headers = &mut head.headers;
@@ -310,8 +397,9 @@ impl Responder {
                 headers.append(header::CACHE_CONTROL, line);
             }
         }
-        if parts.format.negotiates() {
-            add_vary_accept(headers);
+        add_vary(headers, vary(parts, format));
+        if let Some(language) = content_language(parts, format, language) {
+            headers.insert(header::CONTENT_LANGUAGE, language);
         }
         parts.proxy_status.append_received(headers, head.status);
         parts.extra.insert_into(headers);
@@ -325,23 +413,34 @@ impl Responder {
     }
 }
 
+/// What the headers say of the body: its type, length and language, and
+/// the request headers it was chosen by.
+struct BodyHeaders {
+    content_type: HeaderValue,
+    length: usize,
+    language: Option<HeaderValue>,
+    vary: Option<HeaderValue>,
+}
+
 /// Every header of an error response of `kind`.
 fn responder_headers(
     parts: &Parts,
     kind: UpstreamErrorKind,
-    content_type: HeaderValue,
-    content_length: usize,
+    body: BodyHeaders,
     params: &Params<'_>,
     details: Option<&str>,
 ) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(8 + parts.extra.len());
+    let mut headers = HeaderMap::with_capacity(9 + parts.extra.len());
     insert_body_headers(
         &mut headers,
-        content_type,
-        HeaderValue::from(content_length),
+        body.content_type,
+        HeaderValue::from(body.length),
     );
-    if parts.format.negotiates() {
-        headers.insert(header::VARY, VARY_ACCEPT);
+    if let Some(language) = body.language {
+        headers.insert(header::CONTENT_LANGUAGE, language);
+    }
+    if let Some(vary) = body.vary {
+        headers.insert(header::VARY, vary);
     }
     if let Some(retry_after) = parts.retry_after.fixed(kind) {
         headers.insert(header::RETRY_AFTER, retry_after.clone());
@@ -358,6 +457,25 @@ fn responder_headers(
     headers
 }
 
+/// The request headers a page in `format` was chosen by.
+fn vary(parts: &Parts, format: BodyFormat) -> Option<HeaderValue> {
+    let by_language = parts.pages.is_localized(format) && parts.languages.negotiates();
+    match (parts.format.negotiates(), by_language) {
+        (true, true) => Some(VARY_ACCEPT_AND_LANGUAGE),
+        (true, false) => Some(VARY_ACCEPT),
+        (false, true) => Some(VARY_ACCEPT_LANGUAGE),
+        (false, false) => None,
+    }
+}
+
+/// The language of a page in `format`, when it is written in one.
+fn content_language(parts: &Parts, format: BodyFormat, language: usize) -> Option<HeaderValue> {
+    if !parts.pages.is_localized(format) {
+        return None;
+    }
+    HeaderValue::from_str(parts.languages.all()[language].tag()).ok()
+}
+
 impl fmt::Debug for Responder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts = &self.parts;
@@ -365,6 +483,8 @@ impl fmt::Debug for Responder {
             .field("statuses", &parts.statuses)
             .field("format", &parts.format)
             .field("pages", &parts.pages)
+            .field("languages", &parts.languages)
+            .field("support_url", &parts.support_url)
             .field("retry_after", &parts.retry_after)
             .field("proxy_status", &parts.proxy_status)
             .field("extra", &parts.extra)
@@ -391,6 +511,8 @@ mod tests {
             statuses: Statuses::compile(vec![]).unwrap(),
             format: FormatChoice::compile(None, BodyFormat::Text),
             pages: Pages::compile(None, None).unwrap(),
+            languages: Languages::compile(vec![], None, None).unwrap(),
+            support_url: None,
             retry_after: RetryAfters::compile(None, vec![]).unwrap(),
             grpc: GrpcCodes::compile(true, vec![]).unwrap(),
             intercept: Interception::compile(vec![StatusCode::SERVICE_UNAVAILABLE]).unwrap(),
@@ -408,7 +530,9 @@ mod tests {
         }
         let plan = CapturePlan {
             accept: true,
+            accept_language: true,
             uri: false,
+            uri_for_log: false,
             grpc: true,
             request_id: http::HeaderName::from_static("x-request-id"),
         };
@@ -426,15 +550,27 @@ mod tests {
             prepared: None,
             ..Responder::new(parts())
         };
+        // The time, which may tick between two answers.
+        let timeless = |body: &Bytes| {
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            match text.find(" UTC") {
+                Some(end) => format!("{}{}", &text[..end - 19], &text[end..]),
+                None => text,
+            }
+        };
         for accept in ["application/json", "text/html", "text/plain"] {
-            for id in [None, Some("r\"<1>")] {
-                let mut headers = vec![("accept", accept)];
-                headers.extend(id.map(|id| ("x-request-id", id)));
-                let request = captured(Method::GET, Version::HTTP_11, &headers);
-                let a = prepared.answer(refused(), &request);
-                let b = rendered.answer(refused(), &request);
-                assert_eq!(a.headers(), b.headers(), "{accept} {id:?}");
-                assert_eq!(a.body(), b.body(), "{accept} {id:?}");
+            for language in ["de-CH", "ja", "nl"] {
+                for id in [None, Some("r\"<1>")] {
+                    let mut headers = vec![("accept", accept), ("accept-language", language)];
+                    headers.extend(id.map(|id| ("x-request-id", id)));
+                    let request = captured(Method::GET, Version::HTTP_11, &headers);
+                    let a = prepared.answer(refused(), &request);
+                    let b = rendered.answer(refused(), &request);
+                    let case = format!("{accept} {language} {id:?}");
+                    assert_eq!(a.headers(), b.headers(), "{case}");
+                    assert_eq!(timeless(a.body()), timeless(b.body()), "{case}");
+                    assert_eq!(a.headers()["content-length"], a.body().len().to_string());
+                }
             }
         }
     }
@@ -498,6 +634,15 @@ mod tests {
             replaced.headers()["proxy-status"],
             "edge; received-status=503"
         );
-        assert!(replaced.body().starts_with(b"503 Service Unavailable\n"));
+        let body = std::str::from_utf8(replaced.body()).unwrap();
+        assert!(
+            body.starts_with("Error 503: The server had a problem\n"),
+            "{body}"
+        );
+        // The upstream's own Retry-After is the advice.
+        assert!(
+            body.contains("What you can do: Try again in 2 minutes."),
+            "{body}"
+        );
     }
 }

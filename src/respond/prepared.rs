@@ -1,6 +1,6 @@
-//! The answers worked out when the layer is built: for every kind and
-//! format, the headers and the body with everything but the request id
-//! filled in ([`PreparedAnswers`]).
+//! The answers worked out when the layer is built: for every kind, format
+//! and language, the headers and the body with everything but the request
+//! id and the time filled in ([`PreparedAnswers`]).
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
@@ -10,47 +10,62 @@ use crate::render::{BodyFormat, Prepared};
 use crate::request::CapturedRequest;
 use crate::UpstreamErrorKind;
 
-/// One kind's answer in one format.
+/// One kind's answer in one format and language.
 #[derive(Debug, Clone)]
 struct Ready {
     headers: HeaderMap,
     page: Prepared,
 }
 
+/// Per kind and format, one answer per language, or a single one when the
+/// page is the same in all of them (a JSON document, a template of the
+/// user's without words of the pages).
 #[derive(Debug, Clone)]
-pub(crate) struct PreparedAnswers(PerKind<[Ready; 3]>);
+pub(crate) struct PreparedAnswers(PerKind<[Vec<Ready>; 3]>);
 
 impl PreparedAnswers {
-    /// Prepares `page(kind, format)` with `headers(kind, format, length)`
-    /// for every kind and format.
+    /// Prepares `page(kind, format, language)` with `headers(kind, format,
+    /// language, length)` for every kind, format and each of the
+    /// `languages(format)` languages.
     pub(crate) fn compile(
-        mut page: impl FnMut(UpstreamErrorKind, BodyFormat) -> Prepared,
-        mut headers: impl FnMut(UpstreamErrorKind, BodyFormat, usize) -> HeaderMap,
+        languages: impl Fn(BodyFormat) -> usize,
+        mut page: impl FnMut(UpstreamErrorKind, BodyFormat, usize) -> Prepared,
+        mut headers: impl FnMut(UpstreamErrorKind, BodyFormat, usize, usize) -> HeaderMap,
     ) -> Self {
         Self(PerKind::from_fn(|kind| {
             BodyFormat::ALL.map(|format| {
-                let page = page(kind, format);
-                Ready {
-                    headers: headers(kind, format, page.plain().len()),
-                    page,
-                }
+                (0..languages(format))
+                    .map(|language| {
+                        let page = page(kind, format, language);
+                        let headers = headers(kind, format, language, page.len());
+                        // A header value made from a copied string (the
+                        // language tag) allocates its shared header on its
+                        // first clone; take that clone here, not on the
+                        // first failure.
+                        drop(headers.clone());
+                        Ready { headers, page }
+                    })
+                    .collect()
             })
         }))
     }
 
-    /// The headers and body of `kind`'s answer in `format` to `request`: a
-    /// clone of what was prepared, plus the escaped request id if the page
-    /// shows one.
+    /// The headers and body of `kind`'s answer in `format` and `language`
+    /// to `request`, failed at `time`: a clone of what was prepared, with
+    /// the time and the escaped request id put in.
     pub(crate) fn answer(
         &self,
         kind: UpstreamErrorKind,
         format: BodyFormat,
+        language: usize,
         request: &CapturedRequest,
+        time: &str,
     ) -> (HeaderMap, Bytes) {
-        let ready = &self.0[kind][format.index()];
-        let body = ready.page.body(request.request_id());
+        let answers = &self.0[kind][format.index()];
+        let ready = answers.get(language).unwrap_or(&answers[0]);
+        let body = ready.page.body(request.request_id(), time);
         let mut headers = ready.headers.clone();
-        if body.len() != ready.page.plain().len() {
+        if body.len() != ready.page.len() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
         (headers, body)

@@ -59,6 +59,12 @@ impl RetryAfters {
         }
     }
 
+    /// The delay a kind's answer carries always, in seconds, if any; what
+    /// its page tells the visitor to wait.
+    pub(crate) fn seconds(&self, kind: UpstreamErrorKind) -> Option<u64> {
+        self.fixed(kind)?.to_str().ok()?.parse().ok()
+    }
+
     /// The date a kind's answer carries now, while it is in the future.
     pub(crate) fn dated(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
         match self.0[kind].as_ref()? {

@@ -1,0 +1,478 @@
+//! The languages the pages are written in: [`Translation`], to add one or
+//! change the words of one, the set a layer offers ([`Languages`]), and
+//! choosing one by `Accept-Language`.
+
+use std::borrow::Cow;
+
+use http::HeaderValue;
+
+use super::texts::{Text, Texts};
+use super::translations::BUILT_IN;
+
+/// The words of the built-in pages in one language: a new language, or
+/// changes to a built-in one. Give it to
+/// [`translation`](crate::GatewayErrorLayerBuilder::translation).
+///
+/// The built-in languages are English (`en`, the fallback), German (`de`),
+/// Spanish (`es`), French (`fr`), Japanese (`ja`), Portuguese (`pt`) and
+/// simplified Chinese (`zh-Hans`). A translation for one of them changes
+/// only the strings it sets; a new language must set every string, and
+/// the layer refuses to build, naming the first one missing, when it does
+/// not. The keys are listed in the [module docs](crate::render#languages).
+///
+/// ```
+/// use tower_gateway_error::render::Translation;
+/// use tower_gateway_error::GatewayErrorLayer;
+///
+/// // Change one string of the English pages.
+/// let layer = GatewayErrorLayer::builder()
+///     .translation(Translation::new("en").text("support_link", "Contact the help desk"))
+///     .build()
+///     .unwrap();
+/// # let _ = layer;
+///
+/// // A new language must say everything.
+/// let error = GatewayErrorLayer::builder()
+///     .translation(Translation::new("nl").text("error", "Fout"))
+///     .build()
+///     .unwrap_err();
+/// assert!(error.to_string().contains("`what_you_can_do`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    tag: String,
+    texts: Vec<(String, String)>,
+}
+
+impl Translation {
+    /// Strings for the language with the BCP 47 tag `tag` (`nl`, `pt-BR`).
+    pub fn new(tag: impl Into<String>) -> Self {
+        Self {
+            tag: tag.into(),
+            texts: Vec::new(),
+        }
+    }
+
+    /// Sets the string with `key` to `value`. Strings are plain text,
+    /// escaped for each format; `retry_in_seconds` and `retry_in_minutes`
+    /// must contain `{n}`, where the number goes.
+    pub fn text(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.texts.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// Why a [`Translation`] or a language setting was refused; part of
+/// [`ConfigError`](crate::ConfigError).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TranslationError {
+    /// The tag is not a language tag.
+    #[error("{tag:?} is not a language tag; use a BCP 47 tag such as \"nl\" or \"pt-BR\"")]
+    InvalidLanguageTag {
+        /// The rejected tag.
+        tag: String,
+    },
+    /// A key no string of the pages has.
+    #[error("the {tag} translation sets `{key}`, which is not a string of the pages; the keys are listed in the docs of tower_gateway_error::render")]
+    UnknownText {
+        /// The language.
+        tag: String,
+        /// The unknown key.
+        key: String,
+    },
+    /// A string that must show a number does not say where.
+    #[error("the {tag} translation's `{key}` has no `{{n}}`; put `{{n}}` where the number goes, such as \"Try again in {{n}} seconds.\"")]
+    TextWithoutNumber {
+        /// The language.
+        tag: String,
+        /// The key.
+        key: String,
+    },
+    /// A new language leaves a string out.
+    #[error("the new language {tag} has no `{key}`; a new language must set every string (the keys are listed in the docs of tower_gateway_error::render)")]
+    MissingText {
+        /// The language.
+        tag: String,
+        /// The first key missing.
+        key: &'static str,
+    },
+    /// A language asked for that is neither built in nor translated.
+    #[error("there is no language {tag}; use one of {offered}, or add it with a Translation")]
+    UnknownLanguage {
+        /// The tag asked for.
+        tag: String,
+        /// The tags there are.
+        offered: String,
+    },
+}
+
+/// One language a layer offers.
+#[derive(Debug, Clone)]
+pub(crate) struct Language {
+    tag: Cow<'static, str>,
+    texts: Texts,
+}
+
+impl Language {
+    pub(crate) fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    pub(crate) fn texts(&self) -> &Texts {
+        &self.texts
+    }
+}
+
+/// The languages a layer offers, the fallback first (index 0).
+#[derive(Debug, Clone)]
+pub(crate) struct Languages(Vec<Language>);
+
+impl Languages {
+    /// The built-in languages with `translations` applied, restricted to
+    /// `only` when given, with `default` (else English) first.
+    pub(crate) fn compile(
+        translations: Vec<Translation>,
+        only: Option<Vec<String>>,
+        default: Option<String>,
+    ) -> Result<Self, TranslationError> {
+        let mut languages: Vec<Language> = BUILT_IN
+            .iter()
+            .map(|(tag, strings)| Language {
+                tag: Cow::Borrowed(*tag),
+                texts: Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect()),
+            })
+            .collect();
+        for translation in translations {
+            apply(&mut languages, translation)?;
+        }
+        if let Some(only) = only {
+            for tag in &only {
+                find(&languages, tag).ok_or_else(|| unknown(tag, &languages))?;
+            }
+            languages.retain(|language| only.iter().any(|tag| same_tag(tag, &language.tag)));
+        }
+        let default = default.unwrap_or_else(|| "en".to_owned());
+        let first = find(&languages, &default).ok_or_else(|| unknown(&default, &languages))?;
+        languages.swap(0, first);
+        Ok(Self(languages))
+    }
+
+    pub(crate) fn all(&self) -> &[Language] {
+        &self.0
+    }
+
+    /// Whether there is a choice to make, so `Accept-Language` matters.
+    pub(crate) fn negotiates(&self) -> bool {
+        self.0.len() > 1
+    }
+
+    /// The index of the language that best fits `accept_language`: the
+    /// range with the highest q-value (the first of equals) that one of
+    /// them matches, exactly, as a prefix of the range (`de-CH` is served
+    /// `de`) or with the range as its prefix (`zh` is served `zh-Hans`);
+    /// `*` is the fallback. Ranges with `q=0` are refused. When nothing
+    /// matches, or the header is absent or unreadable, the fallback.
+    pub(crate) fn choose(&self, accept_language: Option<&HeaderValue>) -> usize {
+        let Some(value) = accept_language.and_then(|value| value.to_str().ok()) else {
+            return 0;
+        };
+        // (q in thousandths, index) of the best so far.
+        let mut best: Option<(u16, usize)> = None;
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let range = parts.next().unwrap_or("").trim();
+            if range.is_empty() {
+                continue;
+            }
+            let q = parts
+                .find_map(|param| {
+                    let (name, value) = param.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("q")
+                        .then(|| parse_q(value.trim()))
+                })
+                .unwrap_or(Some(1000));
+            let Some(q) = q.filter(|&q| q > 0) else {
+                continue;
+            };
+            if best.is_some_and(|(best_q, _)| best_q >= q) {
+                continue;
+            }
+            let index = if range == "*" {
+                Some(0)
+            } else {
+                self.matching(range)
+            };
+            if let Some(index) = index {
+                best = Some((q, index));
+            }
+        }
+        best.map_or(0, |(_, index)| index)
+    }
+
+    /// The language `range` asks for: its exact tag, else the longest
+    /// prefix of it on subtag boundaries that is offered, else one whose
+    /// tag starts with it. Traditional Chinese is never served simplified.
+    fn matching(&self, range: &str) -> Option<usize> {
+        if let Some(index) = find(&self.0, range) {
+            return Some(index);
+        }
+        let traditional = ["zh-hant", "zh-tw", "zh-hk", "zh-mo"]
+            .iter()
+            .any(|prefix| starts_with_tag(range, prefix));
+        let mut prefix = range;
+        while let Some((shorter, _)) = prefix.rsplit_once('-') {
+            prefix = shorter;
+            if let Some(index) = find(&self.0, prefix) {
+                return Some(index);
+            }
+        }
+        self.0.iter().position(|language| {
+            starts_with_tag(&language.tag, prefix)
+                && !(traditional && starts_with_tag(&language.tag, "zh-hans"))
+        })
+    }
+}
+
+/// The built-in English strings.
+pub(crate) fn english() -> &'static Texts {
+    static ENGLISH: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
+    ENGLISH.get_or_init(|| {
+        let (_, strings) = BUILT_IN[0];
+        Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect())
+    })
+}
+
+/// A q-value (RFC 9110 §12.4.2) in thousandths; `None` if it is not one.
+fn parse_q(value: &str) -> Option<u16> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut thousandths = 0u16;
+    for (i, digit) in fraction.bytes().enumerate() {
+        thousandths += u16::from(digit - b'0') * [100, 10, 1][i];
+    }
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+fn same_tag(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Whether `tag` is `prefix` or starts with `prefix-`, ignoring case.
+fn starts_with_tag(tag: &str, prefix: &str) -> bool {
+    tag.len() >= prefix.len()
+        && tag[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && matches!(tag.as_bytes().get(prefix.len()), None | Some(b'-'))
+}
+
+fn find(languages: &[Language], tag: &str) -> Option<usize> {
+    languages
+        .iter()
+        .position(|language| same_tag(&language.tag, tag))
+}
+
+fn unknown(tag: &str, languages: &[Language]) -> TranslationError {
+    TranslationError::UnknownLanguage {
+        tag: tag.to_owned(),
+        offered: languages
+            .iter()
+            .map(|language| language.tag.as_ref())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Adds `translation` as a new language, or changes the strings it sets of
+/// the language with its tag.
+fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), TranslationError> {
+    let Translation { tag, texts } = translation;
+    if !is_language_tag(&tag) {
+        return Err(TranslationError::InvalidLanguageTag { tag });
+    }
+    let existing = find(languages, &tag);
+    let mut strings: Vec<Option<String>> = vec![None; Text::ALL.len()];
+    for (key, value) in texts {
+        let text = Text::from_key(&key).ok_or_else(|| TranslationError::UnknownText {
+            tag: tag.clone(),
+            key: key.clone(),
+        })?;
+        if text.takes_number() && !value.contains("{n}") {
+            return Err(TranslationError::TextWithoutNumber {
+                tag: tag.clone(),
+                key,
+            });
+        }
+        strings[text.index()] = Some(value);
+    }
+    match existing {
+        Some(index) => {
+            let language = &mut languages[index];
+            for (text, value) in Text::ALL.iter().zip(strings) {
+                if let Some(value) = value {
+                    language.texts.set(*text, Cow::Owned(value));
+                }
+            }
+        }
+        None => {
+            let mut complete = Vec::with_capacity(strings.len());
+            for (text, value) in Text::ALL.iter().zip(strings) {
+                let value = value.ok_or_else(|| TranslationError::MissingText {
+                    tag: tag.clone(),
+                    key: text.key(),
+                })?;
+                complete.push(Cow::Owned(value));
+            }
+            languages.push(Language {
+                tag: Cow::Owned(tag),
+                texts: Texts::new(complete),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A well-formed BCP 47 tag, loosely: subtags of 1 to 8 ASCII letters or
+/// digits joined by `-`, the first made of letters. It goes into
+/// `Content-Language` and the page's `lang`.
+fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let first_ok = subtags
+        .next()
+        .is_some_and(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    first_ok
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> Languages {
+        Languages::compile(vec![], None, None).unwrap()
+    }
+
+    fn chosen(languages: &Languages, accept: &str) -> String {
+        let value = HeaderValue::from_str(accept).unwrap();
+        languages.all()[languages.choose(Some(&value))]
+            .tag()
+            .to_owned()
+    }
+
+    #[test]
+    fn every_built_in_language_lists_every_key_in_order() {
+        for (tag, strings) in BUILT_IN {
+            let keys: Vec<&str> = strings.iter().map(|(key, _)| *key).collect();
+            let expected: Vec<&str> = Text::ALL.iter().map(|text| text.key()).collect();
+            assert_eq!(keys, expected, "{tag}");
+            for (key, value) in strings.iter() {
+                let text = Text::from_key(key).unwrap();
+                assert_eq!(text.takes_number(), value.contains("{n}"), "{tag} {key}");
+                assert!(!value.trim().is_empty(), "{tag} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn q_values_prefixes_and_the_fallback() {
+        let languages = builtin();
+        assert_eq!(chosen(&languages, "de-CH"), "de");
+        assert_eq!(chosen(&languages, "de-CH, fr;q=0.9"), "de");
+        assert_eq!(chosen(&languages, "nl, fr;q=0.5, de;q=0.4"), "fr");
+        assert_eq!(chosen(&languages, "fr;q=0.5, ja;q=0.8"), "ja");
+        assert_eq!(chosen(&languages, "pt-BR,pt;q=0.9,en-US;q=0.8"), "pt");
+        assert_eq!(chosen(&languages, "zh-CN,zh;q=0.9"), "zh-Hans");
+        assert_eq!(chosen(&languages, "zh"), "zh-Hans");
+        assert_eq!(chosen(&languages, "ZH-hans-cn"), "zh-Hans");
+        assert_eq!(chosen(&languages, "zh-TW, en;q=0.5"), "en");
+        assert_eq!(chosen(&languages, "zh-Hant"), "en");
+        assert_eq!(chosen(&languages, "nl"), "en");
+        assert_eq!(chosen(&languages, "*"), "en");
+        assert_eq!(chosen(&languages, "de;q=0, *;q=0.1"), "en");
+        assert_eq!(chosen(&languages, "fr;q=0, es;q=0.001"), "es");
+        assert_eq!(
+            chosen(&languages, "es;q=2, fr;q=0.3"),
+            "fr",
+            "q=2 is not a q-value"
+        );
+        assert_eq!(chosen(&languages, ""), "en");
+        assert_eq!(languages.choose(None), 0);
+    }
+
+    #[test]
+    fn a_new_language_must_set_every_string() {
+        let error = Languages::compile(
+            vec![Translation::new("nl").text("error", "Fout")],
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            TranslationError::MissingText {
+                tag: "nl".into(),
+                key: "what_you_can_do"
+            }
+        );
+        let mut dutch = Translation::new("nl");
+        for text in Text::ALL {
+            let value = if text.takes_number() { "{n}" } else { "x" };
+            dutch = dutch.text(text.key(), value);
+        }
+        let languages = Languages::compile(vec![dutch], None, Some("nl".into())).unwrap();
+        assert_eq!(languages.all()[0].tag(), "nl");
+        assert_eq!(chosen(&languages, "nl-BE"), "nl");
+    }
+
+    #[test]
+    fn unknown_keys_bad_tags_and_unknown_languages_are_refused() {
+        let error = Languages::compile(vec![Translation::new("en").text("eror", "x")], None, None)
+            .unwrap_err();
+        assert!(matches!(error, TranslationError::UnknownText { ref key, .. } if key == "eror"));
+        let error = Languages::compile(
+            vec![Translation::new("en").text("retry_in_seconds", "soon")],
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(error, TranslationError::TextWithoutNumber { .. }));
+        for tag in ["", "e n", "en_GB", "toolongtag", "1en", "en-"] {
+            let error = Languages::compile(vec![Translation::new(tag)], None, None).unwrap_err();
+            assert!(
+                matches!(error, TranslationError::InvalidLanguageTag { .. }),
+                "{tag:?}"
+            );
+        }
+        let error = Languages::compile(vec![], None, Some("nl".into())).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("en, de, es, fr, ja, pt, zh-Hans"),
+            "{error}"
+        );
+        let only = Languages::compile(vec![], Some(vec!["de".into(), "en".into()]), None).unwrap();
+        assert_eq!(only.all().len(), 2);
+        assert_eq!(chosen(&only, "fr, de;q=0.5"), "de");
+        assert!(Languages::compile(vec![], Some(vec!["xx".into()]), None).is_err());
+    }
+
+    #[test]
+    fn a_change_to_a_built_in_language_keeps_the_rest() {
+        let languages = Languages::compile(
+            vec![Translation::new("DE").text("support_link", "Hilfe")],
+            None,
+            None,
+        )
+        .unwrap();
+        let german = &languages.all()[1];
+        assert_eq!(german.texts().get(Text::SupportLink), "Hilfe");
+        assert_eq!(german.texts().get(Text::Error), "Fehler");
+    }
+}

@@ -1,0 +1,92 @@
+//! The time an error page shows ([`Clock`]), written at most once a second
+//! however many failures there are.
+
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::time::{utc_text, UTC_TEXT_LEN};
+
+/// The current second as [`utc_text`] writes it, kept until the next one.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    last: Mutex<Option<(u64, TimeText)>>,
+}
+
+/// A time as text, copied out of the clock so no lock is held while a page
+/// is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeText([u8; UTC_TEXT_LEN]);
+
+impl TimeText {
+    pub(crate) fn as_str(&self) -> &str {
+        // Written from ASCII digits and separators only.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl Clock {
+    /// The time now, in UTC, to the second.
+    pub(crate) fn now(&self) -> TimeText {
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match *last {
+            Some((second, text)) if second == seconds => text,
+            _ => {
+                let text = TimeText::of(seconds);
+                *last = Some((seconds, text));
+                text
+            }
+        }
+    }
+}
+
+impl TimeText {
+    fn of(unix_seconds: u64) -> Self {
+        let text = utc_text(unix_seconds);
+        let mut bytes = [0; UTC_TEXT_LEN];
+        match text.as_bytes().try_into() {
+            Ok(exact) => bytes = exact,
+            // Past the year 9999: the last time that fits.
+            Err(_) => bytes.copy_from_slice(b"9999-12-31 23:59:59 UTC"),
+        }
+        Self(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_is_now_and_utc() {
+        let before = utc_text(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+        let clock = Clock::default();
+        let now = clock.now();
+        let after = utc_text(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+        assert!(before.as_str() <= now.as_str() && now.as_str() <= after.as_str());
+        assert!(now.as_str().ends_with(" UTC"));
+        assert_eq!(
+            TimeText::of(784_111_777).as_str(),
+            "1994-11-06 08:49:37 UTC"
+        );
+        assert_eq!(
+            TimeText::of(u64::MAX / 2).as_str(),
+            "9999-12-31 23:59:59 UTC"
+        );
+    }
+}
