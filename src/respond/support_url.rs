@@ -26,6 +26,17 @@ impl SupportUrl {
                 "it has characters a URL must percent-encode (spaces, quotes, <, >)",
             ));
         }
+        // `javascript:...` parses as a host and port: look at the scheme
+        // as written first.
+        let written_scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        if written_scheme.is_some_and(|scheme| {
+            !scheme.contains('/')
+                && !scheme.eq_ignore_ascii_case("http")
+                && !scheme.eq_ignore_ascii_case("https")
+                && !url[scheme.len() + 1..].starts_with("//")
+        }) {
+            return Err(refuse("only http and https links are shown"));
+        }
         let parsed: Uri = url
             .parse()
             .map_err(|_| refuse("it is not a URL (spaces and quotes must be percent-encoded)"))?;
