@@ -6,9 +6,13 @@
 //! - **502 Bad Gateway**, **504 Gateway Timeout**, or **503** for overload,
 //!   chosen by the failure's [`UpstreamErrorKind`] as RFC 9209 recommends;
 //! - a body in HTML, RFC 9457 `application/problem+json` or plain text,
-//!   negotiated by `Accept` (or fixed), from built-in pages or your templates;
+//!   negotiated by `Accept` (or fixed), from built-in pages or your
+//!   templates; the pages tell a visitor what happened, what to do and
+//!   which hop failed, in their language (by `Accept-Language`; see
+//!   [`render`]);
 //! - `Proxy-Status: <name>; error=<type>` (RFC 9209), `Cache-Control:
-//!   no-store`, an optional `Retry-After`, and no body for `HEAD`.
+//!   no-store`, `Vary`, `Content-Language`, an optional `Retry-After`, and
+//!   no body for `HEAD`.
 //!
 //! Valid responses from the upstream, a 500 or a 503 with `Retry-After`
 //! included, pass through untouched: only a failure to get a valid response
@@ -62,9 +66,10 @@
 //! - [`error`]: the walk through an error's causes
 //!   ([`error_chain`](error::error_chain));
 //! - [`render`]: body formats, `Accept` negotiation, the template language
-//!   the built-in pages and yours are written in, bodies of your own;
-//! - [`hook`]: a callback for every failure, and what the layer kept of
-//!   the request;
+//!   the built-in pages and yours are written in, their languages and
+//!   [`Translation`](render::Translation), bodies of your own;
+//! - [`hook`]: a callback for every failure, what the layer kept of the
+//!   request, and the fields of the log event and the metrics counter;
 //! - [`retry`]: `Retry-After` values, and a `tower::retry::Policy` that
 //!   retries only what is safe;
 //! - [`dns`]: DNS failures by type.
@@ -121,7 +126,8 @@
 //! | `rustls` | yes | rules for `rustls::Error` (certificate, alert, other TLS) |
 //! | `retry` | yes | `RetryPolicy`, a `tower::retry::Policy` that retries only what is safe to retry |
 //! | `axum` | no | `UpstreamError` as axum's `IntoResponse`, for handlers that call upstreams themselves |
-//! | `tracing` | yes | a `tracing` event with the full error chain for every failure |
+//! | `tracing` | yes | a `tracing` event for every failure, named as OpenTelemetry names things, with the request id and the full error chain |
+//! | `metrics` | no | a `metrics` counter of failures by `error.type` and status |
 //! | `reqwest-0-12` | no | rules for `reqwest::Error` of reqwest 0.12; `RetryPolicy` and `From` for it |
 //! | `reqwest-0-13` | no | the same for reqwest 0.13 |
 //! | `tonic` | no | rules for tonic's `TimeoutExpired` and `ConnectError` (a `Channel`'s failures) |

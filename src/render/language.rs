@@ -381,6 +381,18 @@ mod tests {
     }
 
     #[test]
+    fn the_docs_list_every_string() {
+        let docs = include_str!("mod.rs");
+        for text in Text::ALL {
+            assert!(
+                docs.contains(&format!("| `{}` |", text.key())),
+                "{}",
+                text.key()
+            );
+        }
+    }
+
+    #[test]
     fn q_values_prefixes_and_the_fallback() {
         let languages = builtin();
         assert_eq!(chosen(&languages, "de-CH"), "de");
