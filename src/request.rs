@@ -119,30 +119,44 @@ impl CapturePlan {
         headers: &HeaderMap,
         keep_uri: bool,
     ) -> CapturedRequest {
+        // One pass over the headers instead of a hashed look-up for each
+        // header kept: a request has few headers, and comparing a standard
+        // name is comparing a number. The first value of each counts, as
+        // `HeaderMap::get` would take it.
+        // gRPC runs over HTTP/2 only, so HTTP/1 requests skip its header.
+        let grpc = self.grpc && version == Version::HTTP_2;
+        let mut accept = None;
+        let mut accept_language = None;
+        let mut request_id = None;
+        let mut content_type = None;
+        for (name, value) in headers {
+            if request_id.is_none() && *name == self.request_id {
+                request_id = Some(value);
+            }
+            if *name == header::ACCEPT {
+                if self.accept && accept.is_none() {
+                    accept = Some(value);
+                }
+            } else if *name == header::ACCEPT_LANGUAGE {
+                if self.accept_language && accept_language.is_none() {
+                    accept_language = Some(value);
+                }
+            } else if *name == header::CONTENT_TYPE {
+                if grpc && content_type.is_none() {
+                    content_type = Some(value);
+                }
+            }
+        }
         CapturedRequest {
             method: method.clone(),
             version,
             uri: keep_uri.then(|| uri.clone()),
-            accept: if self.accept {
-                headers.get(header::ACCEPT).cloned()
-            } else {
-                None
-            },
-            accept_language: if self.accept_language {
-                headers.get(header::ACCEPT_LANGUAGE).cloned()
-            } else {
-                None
-            },
-            request_id: headers.get(&self.request_id).cloned(),
-            // gRPC runs over HTTP/2 only, so HTTP/1 requests skip the lookup.
-            grpc: if self.grpc && version == Version::HTTP_2 {
-                headers
-                    .get(header::CONTENT_TYPE)
-                    .filter(|value| is_grpc(value.as_bytes()))
-                    .cloned()
-            } else {
-                None
-            },
+            accept: accept.cloned(),
+            accept_language: accept_language.cloned(),
+            request_id: request_id.cloned(),
+            grpc: content_type
+                .filter(|value| is_grpc(value.as_bytes()))
+                .cloned(),
         }
     }
 }

@@ -490,6 +490,22 @@ fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
     }
 }
 
+/// A time as `format` writes it. Times are digits, `-`, `:`, spaces and
+/// `UTC`, which no format escapes, so they are copied as they are.
+fn push_time(out: &mut String, format: BodyFormat, time: &str) {
+    debug_assert!(time
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-: ".contains(&b)));
+    match format {
+        BodyFormat::Json => {
+            out.push('"');
+            out.push_str(time);
+            out.push('"');
+        }
+        BodyFormat::Html | BodyFormat::Text => out.push_str(time),
+    }
+}
+
 /// Where the output goes while evaluating: text pieces, holes, and
 /// optionally where each run of text came from.
 struct Output {
@@ -647,8 +663,13 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// The body for a request whose id header is `request_id`, failed at
-    /// `time` (as [`utc_text`](crate::time::utc_text) writes it).
-    pub(crate) fn body(&self, request_id: Option<&HeaderValue>, time: &str) -> Bytes {
+    /// `time()` (as [`utc_text`](crate::time::utc_text) writes it), which
+    /// is only asked for when the body shows it.
+    pub(crate) fn body<T: AsRef<str>>(
+        &self,
+        request_id: Option<&HeaderValue>,
+        time: impl FnOnce() -> T,
+    ) -> Bytes {
         let (length, pieces) = match (request_id, &self.with_id) {
             (Some(_), Some((length, pieces))) => (*length, pieces),
             _ => match &self.fixed {
@@ -661,11 +682,22 @@ impl Prepared {
         // without allocating a header for it; room to escape an id.
         let extra = id.as_ref().map_or(0, |id| id.len() + 16);
         let mut out = String::with_capacity(length + extra);
+        let mut time = Some(time);
+        let mut now = None;
         for piece in pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
                 Piece::RequestId => push_value(&mut out, self.format, id.as_deref()),
-                Piece::Time => push_value(&mut out, self.format, Some(time)),
+                Piece::Time => {
+                    if now.is_none() {
+                        now = time.take().map(|time| time());
+                    }
+                    push_time(
+                        &mut out,
+                        self.format,
+                        now.as_ref().map_or("", AsRef::as_ref),
+                    );
+                }
             }
         }
         Bytes::from(out)
@@ -821,9 +853,9 @@ mod tests {
         )
         .unwrap();
         let prepared = template.prepare(&unprepared());
-        assert_eq!(prepared.body(None, TIME), "No id.");
+        assert_eq!(prepared.body(None, || TIME), "No id.");
         let id = HeaderValue::from_static("r-1");
-        assert_eq!(prepared.body(Some(&id), TIME), "Quote your id.");
+        assert_eq!(prepared.body(Some(&id), || TIME), "Quote your id.");
     }
 
     #[test]
@@ -858,7 +890,7 @@ mod tests {
         )
         .unwrap();
         let prepared = template.prepare(&unprepared());
-        let without_id = prepared.body(None, TIME);
+        let without_id = prepared.body(None, || TIME);
         assert_eq!(
             without_id,
             format!(r#"{{"a": null, "b": [null], "s": 502, "t": "{TIME}"}}"#)
@@ -868,11 +900,11 @@ mod tests {
         let mut fields = Fields::sample();
         fields.request_id = Some("r\"1".into());
         fields.time = Some(TIME);
-        assert_eq!(prepared.body(Some(&id), TIME), template.render(&fields));
+        assert_eq!(prepared.body(Some(&id), || TIME), template.render(&fields));
 
         let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
         let prepared = no_id.prepare(&unprepared());
-        assert_eq!(prepared.body(Some(&id), TIME), "<p>502</p>");
+        assert_eq!(prepared.body(Some(&id), || TIME), "<p>502</p>");
     }
 
     #[test]

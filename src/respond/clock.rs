@@ -24,6 +24,12 @@ impl TimeText {
     }
 }
 
+impl AsRef<str> for TimeText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl Clock {
     /// The time now, in UTC, to the second.
     pub(crate) fn now(&self) -> TimeText {

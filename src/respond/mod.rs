@@ -192,11 +192,10 @@ impl Responder {
         let status = self.parts.statuses.get(kind);
         let format = self.parts.format.for_request(request);
         let language = self.language(format, request);
-        let time = self.clock.now();
         let (mut headers, body) = match &self.prepared {
             Some(prepared) => {
                 let (mut headers, body) =
-                    prepared.answer(kind, format, language, request, time.as_str());
+                    prepared.answer(kind, format, language, request, &self.clock);
                 self.set_params(&mut headers, kind, &params);
                 (headers, body)
             }

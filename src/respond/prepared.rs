@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 
+use super::clock::Clock;
 use crate::error::PerKind;
 use crate::render::{BodyFormat, Prepared};
 use crate::request::CapturedRequest;
@@ -51,19 +52,19 @@ impl PreparedAnswers {
     }
 
     /// The headers and body of `kind`'s answer in `format` and `language`
-    /// to `request`, failed at `time`: a clone of what was prepared, with
-    /// the time and the escaped request id put in.
+    /// to `request`, failed at the time `clock` tells: a clone of what was
+    /// prepared, with the time and the escaped request id put in.
     pub(crate) fn answer(
         &self,
         kind: UpstreamErrorKind,
         format: BodyFormat,
         language: usize,
         request: &CapturedRequest,
-        time: &str,
+        clock: &Clock,
     ) -> (HeaderMap, Bytes) {
         let answers = &self.0[kind][format.index()];
         let ready = answers.get(language).unwrap_or(&answers[0]);
-        let body = ready.page.body(request.request_id(), time);
+        let body = ready.page.body(request.request_id(), || clock.now());
         let mut headers = ready.headers.clone();
         if body.len() != ready.page.len() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
