@@ -133,18 +133,17 @@ impl CapturePlan {
             if request_id.is_none() && *name == self.request_id {
                 request_id = Some(value);
             }
-            if *name == header::ACCEPT {
-                if self.accept && accept.is_none() {
-                    accept = Some(value);
-                }
+            let slot = if *name == header::ACCEPT {
+                self.accept.then_some(&mut accept)
             } else if *name == header::ACCEPT_LANGUAGE {
-                if self.accept_language && accept_language.is_none() {
-                    accept_language = Some(value);
-                }
+                self.accept_language.then_some(&mut accept_language)
             } else if *name == header::CONTENT_TYPE {
-                if grpc && content_type.is_none() {
-                    content_type = Some(value);
-                }
+                grpc.then_some(&mut content_type)
+            } else {
+                None
+            };
+            if let Some(slot) = slot {
+                slot.get_or_insert(value);
             }
         }
         CapturedRequest {
@@ -301,6 +300,31 @@ mod tests {
         };
         assert!(without_accept.capture(&request).accept().is_none());
         assert_eq!(plan().capture_all(&request).uri(), "/orders/7?x=1");
+    }
+
+    #[test]
+    fn the_first_value_of_each_header_is_kept_as_a_look_up_would() {
+        let request = Request::get("/")
+            .header("accept-language", "de")
+            .header("x-request-id", "first")
+            .header("accept", "text/html")
+            .header("accept-language", "fr")
+            .header("accept", "application/json")
+            .header("x-request-id", "second")
+            .body(())
+            .unwrap();
+        let kept = plan().capture(&request);
+        assert_eq!(kept.accept().unwrap(), "text/html");
+        assert_eq!(kept.accept_language().unwrap(), "de");
+        assert_eq!(kept.request_id().unwrap(), "first");
+        let none = CapturePlan {
+            accept: false,
+            accept_language: false,
+            ..plan()
+        };
+        let kept = none.capture(&request);
+        assert!(kept.accept().is_none() && kept.accept_language().is_none());
+        assert_eq!(kept.request_id().unwrap(), "first");
     }
 
     #[test]
