@@ -13,8 +13,10 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Ver
 ///
 /// It is taken from every request, before anything failed, and kept
 /// cheaply: the method and version, the `Accept` header when the format is
-/// negotiated, the request-id header, and the URI when a hook or a custom
-/// renderer is installed (the only places it is seen).
+/// negotiated, `Accept-Language` when the page's language is, the
+/// request-id header, the `Content-Type` of a gRPC call, and the URI when
+/// a hook or a custom renderer is installed or the failure event would be
+/// logged with its path.
 #[derive(Debug, Clone)]
 pub struct CapturedRequest {
     method: Method,

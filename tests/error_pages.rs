@@ -52,7 +52,7 @@ async fn the_page_is_in_the_visitors_language() {
         (
             Some("fr;q=0, es;q=0.8, en;q=0.1"),
             "es",
-            "Este sitio no puede conectar con su servidor",
+            "Este sitio no puede conectar con el servidor",
         ),
         (
             Some("zh-CN,zh;q=0.9"),
@@ -63,7 +63,12 @@ async fn the_page_is_in_the_visitors_language() {
         (
             Some("pt-BR"),
             "pt",
-            "Este site não consegue comunicar com o servidor",
+            "Este site não consegue se conectar ao servidor",
+        ),
+        (
+            Some("en;q=0, *"),
+            "de",
+            "Diese Website erreicht ihren Server nicht",
         ),
         (
             Some("fr-CA"),

@@ -148,7 +148,6 @@ async fn a_fixed_format_ignores_accept_and_varies_by_language_only() {
     let fixed = GatewayErrorLayer::builder()
         .fixed_format(BodyFormat::Html)
         .languages(["de"])
-        .default_language("de")
         .build()
         .unwrap()
         .layer(client());

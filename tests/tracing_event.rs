@@ -82,18 +82,30 @@ async fn every_failure_is_logged_with_its_chain() {
         "{log}"
     );
 
-    // Without the path, when it is turned off.
+    // Without the path, when it is turned off; the id stays.
     capture.0.lock().unwrap().clear();
     GatewayErrorLayer::builder()
         .log_path(false)
         .build()
         .unwrap()
         .layer(client())
-        .oneshot(get(&url, &[]))
+        .oneshot(get(&url, &[("x-request-id", "req-43")]))
         .await
         .unwrap();
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("error.type=\"connection_refused\""), "{log}");
+    assert!(log.contains("request_id=\"req-43\""), "{log}");
     assert!(!log.contains("url.path"), "{log}");
+    assert!(!log.contains("orders"), "{log}");
+
+    // Without an id, no id field.
+    capture.0.lock().unwrap().clear();
+    GatewayErrorLayer::new()
+        .layer(client())
+        .oneshot(get(&url, &[]))
+        .await
+        .unwrap();
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("url.path=\"/orders/7\""), "{log}");
     assert!(!log.contains("request_id"), "{log}");
 }

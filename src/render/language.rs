@@ -130,7 +130,8 @@ pub(crate) struct Languages(Vec<Language>);
 
 impl Languages {
     /// The built-in languages with `translations` applied, restricted to
-    /// `only` when given, with `default` (else English) first.
+    /// `only` when given, with `default` first: else the first of `only`,
+    /// else English.
     pub(crate) fn compile(
         translations: Vec<Translation>,
         only: Option<Vec<String>>,
@@ -146,13 +147,15 @@ impl Languages {
         for translation in translations {
             apply(&mut languages, translation)?;
         }
+        let mut first_of_only = None;
         if let Some(only) = only {
             for tag in &only {
                 find(&languages, tag).ok_or_else(|| unknown(tag, &languages))?;
             }
             languages.retain(|language| only.iter().any(|tag| same_tag(tag, &language.tag)));
+            first_of_only = only.into_iter().next();
         }
-        let default = default.unwrap_or_else(|| "en".to_owned());
+        let default = default.or(first_of_only).unwrap_or_else(|| "en".to_owned());
         let first = find(&languages, &default).ok_or_else(|| unknown(&default, &languages))?;
         languages.swap(0, first);
         Ok(Self(languages))
@@ -171,8 +174,9 @@ impl Languages {
     /// range with the highest q-value (the first of equals) that one of
     /// them matches, exactly, as a prefix of the range (`de-CH` is served
     /// `de`) or with the range as its prefix (`zh` is served `zh-Hans`);
-    /// `*` is the fallback. Ranges with `q=0` are refused. When nothing
-    /// matches, or the header is absent or unreadable, the fallback.
+    /// `*` is the first language offered that no range refuses, the
+    /// fallback first. Ranges with `q=0` are refused. When nothing matches,
+    /// or the header is absent or unreadable, the fallback.
     pub(crate) fn choose(&self, accept_language: Option<&HeaderValue>) -> usize {
         let Some(value) = accept_language.and_then(|value| value.to_str().ok()) else {
             return 0;
@@ -200,7 +204,7 @@ impl Languages {
                 continue;
             }
             let index = if range == "*" {
-                Some(0)
+                (0..self.0.len()).find(|&index| !refuses(value, &self.0[index].tag))
             } else {
                 self.matching(range)
             };
@@ -241,6 +245,22 @@ pub(crate) fn english() -> &'static Texts {
     ENGLISH.get_or_init(|| {
         let (_, strings) = BUILT_IN[0];
         Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect())
+    })
+}
+
+/// Whether `accept_language` has a range with `q=0` that matches `tag`
+/// (the tag itself or a prefix of it).
+fn refuses(accept_language: &str, tag: &str) -> bool {
+    accept_language.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let range = parts.next().unwrap_or("").trim();
+        range != "*"
+            && starts_with_tag(tag, range)
+            && parts.any(|param| {
+                param.split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("q") && parse_q(value.trim()) == Some(0)
+                })
+            })
     })
 }
 
@@ -408,6 +428,10 @@ mod tests {
         assert_eq!(chosen(&languages, "nl"), "en");
         assert_eq!(chosen(&languages, "*"), "en");
         assert_eq!(chosen(&languages, "de;q=0, *;q=0.1"), "en");
+        // `*` is any language not refused: not the fallback when it is.
+        assert_eq!(chosen(&languages, "en;q=0, *"), "de");
+        assert_eq!(chosen(&languages, "en-US;q=0, de;q=0, *;q=0.5"), "en");
+        assert_eq!(chosen(&languages, "en;q=0, de;q=0, *;q=0.5"), "es");
         assert_eq!(chosen(&languages, "fr;q=0, es;q=0.001"), "es");
         assert_eq!(
             chosen(&languages, "es;q=2, fr;q=0.3"),
@@ -471,6 +495,10 @@ mod tests {
         );
         let only = Languages::compile(vec![], Some(vec!["de".into(), "en".into()]), None).unwrap();
         assert_eq!(only.all().len(), 2);
+        // The first listed is the fallback unless another is set.
+        assert_eq!(only.all()[0].tag(), "de");
+        let german = Languages::compile(vec![], Some(vec!["de".into()]), None).unwrap();
+        assert!(!german.negotiates());
         assert_eq!(chosen(&only, "fr, de;q=0.5"), "de");
         assert!(Languages::compile(vec![], Some(vec!["xx".into()]), None).is_err());
     }

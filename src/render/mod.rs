@@ -28,7 +28,7 @@
 //! | `proxy` | this gateway's name, as given to [`proxy_name`](crate::GatewayErrorLayerBuilder::proxy_name) |
 //! | `lang` | the page's language tag, e.g. `de` (see [Languages](#languages)) |
 //! | `heading`, `what`, `advice` | what happened and what the visitor can do, in the page's language, by kind; `advice` follows `Retry-After` |
-//! | `upstream_state` | the state of the hop from this site to its server: `failed`, or `not tried` when the gateway shed or refused the request |
+//! | `upstream_state` | the state of the hop from this site to its server: `failed`; `not tried` when the gateway shed or refused the request; `answered with an error` for an intercepted upstream answer |
 //! | `support_url` | the [`support_url`](crate::GatewayErrorLayerBuilder::support_url), when set |
 //! | `time` | the time of the failure, `YYYY-MM-DD hh:mm:ss UTC` |
 //! | `text.KEY` | any string of the pages in the page's language, e.g. `{{text.what_you_can_do}}` |
@@ -73,9 +73,13 @@
 //! prefix (`de-CH` gets `de`, `zh-CN` and `zh` get `zh-Hans`; traditional
 //! Chinese is not served simplified). When nothing matches, the
 //! [`default_language`](crate::GatewayErrorLayerBuilder::default_language),
-//! English unless set. Answers carry `Content-Language` and `Vary: accept,
-//! accept-language`. The problem+json body is for machines and stays in
-//! English, without `Content-Language`.
+//! English unless set (or the first of
+//! [`languages`](crate::GatewayErrorLayerBuilder::languages) when those are
+//! set). Pages written in a language carry `Content-Language`, and `Vary`
+//! lists `accept-language` when more than one language is offered (and
+//! `accept` when the format is negotiated). The problem+json body is for
+//! machines and stays in English, without `Content-Language`; so does a
+//! body of a custom [`RenderBody`].
 //!
 //! Built in: English (`en`), German (`de`), Spanish (`es`), French (`fr`),
 //! Japanese (`ja`), Portuguese (`pt`) and simplified Chinese (`zh-Hans`).
@@ -90,13 +94,13 @@
 //! |---|---|
 //! | `unreachable_*` | `dns_error`, `dns_timeout`, `destination_ip_unroutable`, `destination_unavailable`, `connection_refused`, `connection_timeout` |
 //! | `timeout_*` | `http_response_timeout`, `connection_read_timeout`, `connection_write_timeout` |
-//! | `broken_*` | `connection_terminated`, `http_response_incomplete`, `http_request_error` |
+//! | `broken_*` | `connection_terminated`, `http_response_incomplete` |
 //! | `invalid_*` | `http_protocol_error`, the `http_response_*_size` kinds, `http_response_transfer_coding`, `http_response_content_coding`, `http_upgrade_failed` |
 //! | `secure_*` | `tls_protocol_error`, `tls_certificate_error`, `tls_alert_received` |
 //! | `busy_*` | `connection_limit_reached` |
-//! | `refused_*` | `destination_not_found`, `destination_ip_prohibited`, `http_request_denied`, `proxy_loop_detected`, `proxy_configuration_error` |
+//! | `refused_*` | `destination_not_found`, `destination_ip_prohibited`, `http_request_denied`, `http_request_error`, `proxy_loop_detected`, `proxy_configuration_error`, `proxy_internal_response` |
 //! | `upstream_error_*` | an [intercepted](crate::GatewayErrorLayerBuilder::intercept) error answer of the upstream |
-//! | `failed_*` | `proxy_internal_response`, `proxy_internal_error` |
+//! | `failed_*` | `proxy_internal_error` (unclassified) |
 //!
 //! With a `Retry-After` delay, the advice is `retry_in_seconds` (2 to 119
 //! seconds), `retry_in_minutes` (rounded up) or `retry_soon` instead; for
@@ -117,6 +121,7 @@
 //! | `working` | working |
 //! | `failed` | failed |
 //! | `not_tried` | not tried |
+//! | `answered_with_error` | answered with an error |
 //! | `details` | Details for support |
 //! | `error_type` | Error type |
 //! | `request_id` | Request ID |
@@ -150,7 +155,7 @@
 //! | `refused_advice` | Trying again will probably not help. If you need this page, contact the site’s owners. |
 //! | `upstream_error_heading` | The server had a problem |
 //! | `upstream_error_what` | The server behind this site could not handle your request. |
-//! | `upstream_error_advice` | Try again in a few minutes. |
+//! | `upstream_error_advice` | Try again later. If it keeps happening, let the site’s owners know. |
 //! | `failed_heading` | Something went wrong |
 //! | `failed_what` | This site did not get a valid answer from its server. |
 //! | `failed_advice` | Try again in a few minutes. |

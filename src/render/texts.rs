@@ -46,6 +46,7 @@ texts! {
     Working => "working",
     Failed => "failed",
     NotTried => "not_tried",
+    AnsweredWithError => "answered_with_error",
     Details => "details",
     ErrorType => "error_type",
     RequestId => "request_id",
@@ -167,7 +168,8 @@ pub(crate) enum Situation {
     Secure,
     /// The gateway shed the request.
     Busy,
-    /// The gateway would not or could not forward the request.
+    /// The gateway would not or could not forward the request (or the
+    /// request itself could not be sent).
     Refused,
     /// The server answered with an error the layer replaced (interception).
     UpstreamError,
@@ -188,9 +190,7 @@ impl Situation {
             K::HttpResponseTimeout | K::ConnectionReadTimeout | K::ConnectionWriteTimeout => {
                 Self::Timeout
             }
-            K::ConnectionTerminated | K::HttpResponseIncomplete | K::HttpRequestError => {
-                Self::Broken
-            }
+            K::ConnectionTerminated | K::HttpResponseIncomplete => Self::Broken,
             K::HttpProtocolError
             | K::HttpResponseHeaderSectionSize
             | K::HttpResponseHeaderSize
@@ -205,9 +205,11 @@ impl Situation {
             K::DestinationNotFound
             | K::DestinationIpProhibited
             | K::HttpRequestDenied
+            | K::HttpRequestError
             | K::ProxyLoopDetected
-            | K::ProxyConfigurationError => Self::Refused,
-            K::ProxyInternalResponse | K::Unclassified => Self::Failed,
+            | K::ProxyConfigurationError
+            | K::ProxyInternalResponse => Self::Refused,
+            K::Unclassified => Self::Failed,
         }
     }
 
@@ -235,11 +237,13 @@ impl Situation {
         }
     }
 
-    /// The state of the hop from this site to its server: the gateway shed
-    /// or refused the request before trying it.
+    /// The state of the hop from this site to its server: not tried when
+    /// the gateway shed or refused the request, an error answer when the
+    /// server gave one, else failed.
     pub(crate) const fn upstream_hop(self) -> Text {
         match self {
             Self::Busy | Self::Refused => Text::NotTried,
+            Self::UpstreamError => Text::AnsweredWithError,
             _ => Text::Failed,
         }
     }

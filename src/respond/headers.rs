@@ -89,6 +89,8 @@ impl ExtraHeaders {
                 "html_template, json_template or renderer set it with the body"
             } else if name == PROXY_STATUS {
                 "proxy_name and proxy_status set it"
+            } else if name == header::CONTENT_LANGUAGE {
+                "the layer sets it from the page's language: see languages, default_language and translation"
             } else if name == header::RETRY_AFTER {
                 "retry_after and retry_after_for set it"
             } else if name == header::VARY {
@@ -134,6 +136,7 @@ mod tests {
             "retry-after",
             "vary",
             "content-length",
+            "content-language",
         ] {
             let error = ExtraHeaders::compile(vec![(
                 HeaderName::from_static(name),

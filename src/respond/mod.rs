@@ -542,12 +542,38 @@ mod tests {
         UpstreamError::from_kind(UpstreamErrorKind::ConnectionRefused)
     }
 
+    /// Every part that changes a page: a support link, and `Retry-After`
+    /// for some kinds, short and long.
+    fn parts_with_everything() -> Parts {
+        use crate::retry::RetryAfter;
+        Parts {
+            support_url: Some(
+                SupportUrl::compile("https://status.example.com/?a=1&b=2".into()).unwrap(),
+            ),
+            retry_after: RetryAfters::compile(
+                None,
+                vec![
+                    (
+                        UpstreamErrorKind::ConnectionRefused,
+                        RetryAfter::seconds(30),
+                    ),
+                    (
+                        UpstreamErrorKind::ConnectionLimitReached,
+                        RetryAfter::seconds(600),
+                    ),
+                ],
+            )
+            .unwrap(),
+            ..parts()
+        }
+    }
+
     #[test]
     fn a_prepared_answer_is_the_answer_rendered_in_full() {
-        let prepared = Responder::new(parts());
+        let prepared = Responder::new(parts_with_everything());
         let rendered = Responder {
             prepared: None,
-            ..Responder::new(parts())
+            ..Responder::new(parts_with_everything())
         };
         // The time, which may tick between two answers.
         let timeless = |body: &Bytes| {
@@ -563,12 +589,14 @@ mod tests {
                     let mut headers = vec![("accept", accept), ("accept-language", language)];
                     headers.extend(id.map(|id| ("x-request-id", id)));
                     let request = captured(Method::GET, Version::HTTP_11, &headers);
-                    let a = prepared.answer(refused(), &request);
-                    let b = rendered.answer(refused(), &request);
-                    let case = format!("{accept} {language} {id:?}");
-                    assert_eq!(a.headers(), b.headers(), "{case}");
-                    assert_eq!(timeless(a.body()), timeless(b.body()), "{case}");
-                    assert_eq!(a.headers()["content-length"], a.body().len().to_string());
+                    for &kind in UpstreamErrorKind::ALL {
+                        let a = prepared.answer(UpstreamError::from_kind(kind), &request);
+                        let b = rendered.answer(UpstreamError::from_kind(kind), &request);
+                        let case = format!("{kind} {accept} {language} {id:?}");
+                        assert_eq!(a.headers(), b.headers(), "{case}");
+                        assert_eq!(timeless(a.body()), timeless(b.body()), "{case}");
+                        assert_eq!(a.headers()["content-length"], a.body().len().to_string());
+                    }
                 }
             }
         }

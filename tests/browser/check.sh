@@ -5,7 +5,8 @@
 # time, and nothing that would load from anywhere.
 #
 #   bash tests/browser/check.sh                # the check (what CI runs)
-#   bash tests/browser/check.sh --screenshots  # also PNGs under target/error-pages/
+#   bash tests/browser/check.sh --screenshots  # also PNGs under target/error-pages/:
+#                                              # every kind in en, de and ja, light and dark
 #
 # Installs Debian's chromium when it is missing (as root, with apt-get).
 set -euo pipefail
