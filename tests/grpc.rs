@@ -253,6 +253,27 @@ async fn dies_mid_stream(stream: tokio::net::TcpStream) {
     let _ = tokio::time::timeout(Duration::from_millis(100), serve).await;
 }
 
+/// A real tonic client's `Watch` call through `gateway`: the stream of
+/// orders it gets.
+async fn watch(gateway: std::net::SocketAddr) -> tonic::Streaming<Order> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.unwrap();
+    client
+        .server_streaming(
+            tonic::Request::new(GetOrder { id: 7 }),
+            PathAndQuery::from_static("/shop.Orders/Watch"),
+            ProstCodec::<GetOrder, Order>::default(),
+        )
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// `grpc_status_for(http_response_incomplete, …)` sets the code a broken
 /// stream ends with.
 #[tokio::test]
@@ -266,22 +287,7 @@ async fn the_code_a_broken_stream_ends_with_can_be_set() {
         .build()
         .unwrap();
     let gateway = gateway(upstream, layer).await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = tonic::client::Grpc::new(channel);
-    client.ready().await.unwrap();
-    let mut stream = client
-        .server_streaming(
-            tonic::Request::new(GetOrder { id: 7 }),
-            PathAndQuery::from_static("/shop.Orders/Watch"),
-            ProstCodec::<GetOrder, Order>::default(),
-        )
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch(gateway).await;
     let status = loop {
         match stream.message().await {
             Ok(Some(_)) => continue,
@@ -355,22 +361,7 @@ async fn a_stream_that_dies_ends_with_a_grpc_status() {
         .unwrap();
     let gateway = gateway(upstream, layer).await;
 
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{gateway}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = tonic::client::Grpc::new(channel);
-    client.ready().await.unwrap();
-    let mut stream = client
-        .server_streaming(
-            tonic::Request::new(GetOrder { id: 7 }),
-            PathAndQuery::from_static("/shop.Orders/Watch"),
-            ProstCodec::<GetOrder, Order>::default(),
-        )
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch(gateway).await;
     assert_eq!(stream.message().await.unwrap().unwrap().id, 1);
     assert_eq!(stream.message().await.unwrap().unwrap().id, 2);
     let status = stream.message().await.unwrap_err();

@@ -301,6 +301,17 @@ fn format_of(content_type: &str) -> BodyFormat {
     }
 }
 
+/// The format the layer answers a failure in, for `accept` and `fallback`.
+fn format_answered(accept: &str, fallback: BodyFormat) -> BodyFormat {
+    let case = Case {
+        accept: Some(accept.as_bytes().to_vec()),
+        default_format: Some(fallback),
+        ..Case::default()
+    };
+    let (head, _) = case.respond().unwrap().unwrap();
+    format_of(head.headers["content-type"].to_str().unwrap())
+}
+
 /// The browsers' values the layer answers from a table made when it is
 /// built, and values that differ from them only in q-values.
 fn browser_accept() -> impl Strategy<Value = String> {
@@ -335,13 +346,7 @@ proptest! {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let case = Case {
-            accept: Some(accept.clone().into_bytes()),
-            default_format: Some(fallback),
-            ..Case::default()
-        };
-        let (head, _) = case.respond().unwrap().unwrap();
-        let chosen = format_of(head.headers["content-type"].to_str().unwrap());
+        let chosen = format_answered(&accept, fallback);
         let qs = [BodyFormat::Html, BodyFormat::Json, BodyFormat::Text].map(|f| q_of(&ranges, f));
         let top = qs.into_iter().max().unwrap();
         let refused = |f: BodyFormat| matched(&ranges, f).0 > 0;
@@ -368,13 +373,7 @@ proptest! {
         accept in browser_accept(),
         fallback in format(),
     ) {
-        let case = Case {
-            accept: Some(accept.clone().into_bytes()),
-            default_format: Some(fallback),
-            ..Case::default()
-        };
-        let (head, _) = case.respond().unwrap().unwrap();
-        let chosen = format_of(head.headers["content-type"].to_str().unwrap());
+        let chosen = format_answered(&accept, fallback);
         let value = http::HeaderValue::from_str(&accept).unwrap();
         prop_assert_eq!(chosen, tower_gateway_error::render::negotiate(Some(&value), fallback));
     }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use http::HeaderValue;
 
+use super::negotiate::parse_q;
 use super::texts::{Text, Texts};
 use super::translations::BUILT_IN;
 
@@ -111,12 +112,34 @@ pub enum TranslationError {
 #[derive(Debug, Clone)]
 pub(crate) struct Language {
     tag: Cow<'static, str>,
+    /// The tag as `Content-Language`, made once.
+    content_language: HeaderValue,
     texts: Texts,
 }
 
 impl Language {
+    /// `tag` must be a checked language tag.
+    fn new(tag: Cow<'static, str>, texts: Texts) -> Self {
+        let content_language = match &tag {
+            Cow::Borrowed(tag) => HeaderValue::from_static(tag),
+            Cow::Owned(tag) => {
+                HeaderValue::from_str(tag).expect("a checked language tag is a header value")
+            }
+        };
+        Self {
+            tag,
+            content_language,
+            texts,
+        }
+    }
+
     pub(crate) fn tag(&self) -> &str {
         &self.tag
+    }
+
+    /// The tag as a `Content-Language` value.
+    pub(crate) fn content_language(&self) -> &HeaderValue {
+        &self.content_language
     }
 
     pub(crate) fn texts(&self) -> &Texts {
@@ -139,10 +162,7 @@ impl Languages {
     ) -> Result<Self, TranslationError> {
         let mut languages: Vec<Language> = BUILT_IN
             .iter()
-            .map(|(tag, strings)| Language {
-                tag: Cow::Borrowed(*tag),
-                texts: Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect()),
-            })
+            .map(|(tag, strings)| Language::new(Cow::Borrowed(tag), built_in(strings)))
             .collect();
         for translation in translations {
             apply(&mut languages, translation)?;
@@ -183,20 +203,7 @@ impl Languages {
         };
         // (q in thousandths, index) of the best so far.
         let mut best: Option<(u16, usize)> = None;
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let range = parts.next().unwrap_or("").trim();
-            if range.is_empty() {
-                continue;
-            }
-            let q = parts
-                .find_map(|param| {
-                    let (name, value) = param.split_once('=')?;
-                    name.trim()
-                        .eq_ignore_ascii_case("q")
-                        .then(|| parse_q(value.trim()))
-                })
-                .unwrap_or(Some(1000));
+        for (range, q) in ranges(value) {
             let Some(q) = q.filter(|&q| q > 0) else {
                 continue;
             };
@@ -242,43 +249,37 @@ impl Languages {
 /// The built-in English strings.
 pub(crate) fn english() -> &'static Texts {
     static ENGLISH: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
-    ENGLISH.get_or_init(|| {
-        let (_, strings) = BUILT_IN[0];
-        Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect())
-    })
+    ENGLISH.get_or_init(|| built_in(BUILT_IN[0].1))
+}
+
+/// One built-in language's strings.
+fn built_in(strings: &'static [(&'static str, &'static str)]) -> Texts {
+    Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect())
 }
 
 /// Whether `accept_language` has a range with `q=0` that matches `tag`
 /// (the tag itself or a prefix of it).
 fn refuses(accept_language: &str, tag: &str) -> bool {
-    accept_language.split(',').any(|item| {
-        let mut parts = item.split(';');
-        let range = parts.next().unwrap_or("").trim();
-        range != "*"
-            && starts_with_tag(tag, range)
-            && parts.any(|param| {
-                param.split_once('=').is_some_and(|(name, value)| {
-                    name.trim().eq_ignore_ascii_case("q") && parse_q(value.trim()) == Some(0)
-                })
-            })
-    })
+    ranges(accept_language)
+        .any(|(range, q)| q == Some(0) && range != "*" && starts_with_tag(tag, range))
 }
 
-/// A q-value (RFC 9110 §12.4.2) in thousandths; `None` if it is not one.
-fn parse_q(value: &str) -> Option<u16> {
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut thousandths = 0u16;
-    for (i, digit) in fraction.bytes().enumerate() {
-        thousandths += u16::from(digit - b'0') * [100, 10, 1][i];
-    }
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
+/// The language ranges of an `Accept-Language` value with their q-values
+/// in thousandths (1000 when none is given; `None` when it is malformed).
+fn ranges(accept_language: &str) -> impl Iterator<Item = (&str, Option<u16>)> {
+    accept_language.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let range = parts.next().unwrap_or("").trim();
+        let q = parts
+            .find_map(|param| {
+                let (name, value) = param.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| parse_q(value.trim().as_bytes()))
+            })
+            .unwrap_or(Some(1000));
+        (!range.is_empty()).then_some((range, q))
+    })
 }
 
 fn same_tag(a: &str, b: &str) -> bool {
@@ -349,10 +350,7 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
                 })?;
                 complete.push(Cow::Owned(value));
             }
-            languages.push(Language {
-                tag: Cow::Owned(tag),
-                texts: Texts::new(complete),
-            });
+            languages.push(Language::new(Cow::Owned(tag), Texts::new(complete)));
         }
     }
     Ok(())

@@ -242,7 +242,7 @@ fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
-fn parse_q(value: &[u8]) -> Option<u16> {
+pub(super) fn parse_q(value: &[u8]) -> Option<u16> {
     let (&first, rest) = value.split_first()?;
     let whole: u16 = match first {
         b'0' => 0,

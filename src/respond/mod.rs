@@ -301,20 +301,20 @@ impl Responder {
                 )
             }
         };
-        let body_headers = if parts.renderer.is_none() {
-            BodyHeaders {
-                content_type,
-                length: body.len(),
-                language: content_language(parts, format, language),
-                vary: vary(parts, format),
-            }
-        } else {
-            BodyHeaders {
-                content_type,
-                length: body.len(),
-                language: None,
-                vary: parts.format.negotiates().then_some(VARY_ACCEPT),
-            }
+        // A body of a custom renderer is chosen by `Accept` alone, and its
+        // language is its own.
+        let ours = parts.renderer.is_none();
+        let body_headers = BodyHeaders {
+            content_type,
+            length: body.len(),
+            language: ours
+                .then(|| content_language(parts, format, language))
+                .flatten(),
+            vary: if ours {
+                vary(parts, format)
+            } else {
+                parts.format.negotiates().then_some(VARY_ACCEPT)
+            },
         };
         let headers = responder_headers(
             parts,
@@ -472,7 +472,7 @@ fn content_language(parts: &Parts, format: BodyFormat, language: usize) -> Optio
     if !parts.pages.is_localized(format) {
         return None;
     }
-    HeaderValue::from_str(parts.languages.all()[language].tag()).ok()
+    Some(parts.languages.all()[language].content_language().clone())
 }
 
 impl fmt::Debug for Responder {

@@ -38,13 +38,10 @@ impl PreparedAnswers {
                 (0..languages(format))
                     .map(|language| {
                         let page = page(kind, format, language);
-                        let headers = headers(kind, format, language, page.len());
-                        // A header value made from a copied string (the
-                        // language tag) allocates its shared header on its
-                        // first clone; take that clone here, not on the
-                        // first failure.
-                        drop(headers.clone());
-                        Ready { headers, page }
+                        Ready {
+                            headers: headers(kind, format, language, page.len()),
+                            page,
+                        }
                     })
                     .collect()
             })
