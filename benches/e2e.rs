@@ -9,11 +9,15 @@
 //! e2e refused-lean ADDR UPSTREAM
 //!                             the same with a lean hand-written client: a
 //!                             tokio connect and hyper's `client::conn`
+//! e2e refused-ejected ADDR UPSTREAM
+//!                             `refused` with the dead-upstream fast path on
+//!                             (eject after 5 failures, for 10 s)
 //! e2e closed-port             prints a loopback port nothing listens on; holds it
 //! ```
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, Uri};
@@ -23,6 +27,7 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use tower::{service_fn, Layer, Service};
+use tower_gateway_error::eject::Ejection;
 use tower_gateway_error::GatewayErrorLayer;
 
 #[path = "../examples/common/support.rs"]
@@ -65,6 +70,14 @@ fn main() {
                 let target = target.unwrap_or_else(|| usage());
                 serve(listen, GatewayErrorLayer::new().layer(proxy_to(target))).await
             }
+            "refused-ejected" => {
+                let target = target.unwrap_or_else(|| usage());
+                let layer = GatewayErrorLayer::builder()
+                    .eject(Ejection::after(5, Duration::from_secs(10)))
+                    .build()
+                    .expect("valid settings");
+                serve(listen, layer.layer(proxy_to(target))).await
+            }
             _ => usage(),
         }
     });
@@ -72,7 +85,7 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: e2e plain|layered ADDR | e2e refused|refused-lean ADDR UPSTREAM | e2e closed-port"
+        "usage: e2e plain|layered ADDR | e2e refused|refused-lean|refused-ejected ADDR UPSTREAM | e2e closed-port"
     );
     std::process::exit(2);
 }

@@ -103,6 +103,12 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Settings of the dead-upstream fast path that cannot work.
+    #[error("the ejection settings cannot work: {reason}")]
+    InvalidEjection {
+        /// What is wrong, and what to use instead.
+        reason: &'static str,
+    },
 }
 
 impl From<TranslationError> for ConfigError {

@@ -12,6 +12,7 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use crate::body::BodyWatch;
+use crate::eject::{Attempt, Ejector};
 use crate::request::CapturedRequest;
 use crate::state::Shared;
 use crate::{BoxError, ResponseBody, UpstreamError};
@@ -43,14 +44,25 @@ pin_project! {
 struct Failure {
     shared: Arc<Shared>,
     request: CapturedRequest,
+    /// The call as the dead-upstream fast path tracks it, if it does.
+    attempt: Option<Attempt>,
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, shared: Arc<Shared>, request: CapturedRequest) -> Self {
+    pub(crate) fn new(
+        inner: F,
+        shared: Arc<Shared>,
+        request: CapturedRequest,
+        attempt: Option<Attempt>,
+    ) -> Self {
         Self {
             state: State::Calling {
                 inner,
-                failure: Some(Failure { shared, request }),
+                failure: Some(Failure {
+                    shared,
+                    request,
+                    attempt,
+                }),
             },
         }
     }
@@ -62,7 +74,14 @@ impl<F> ResponseFuture<F> {
     ) -> Self {
         Self {
             state: State::Failed {
-                failure: Some((error, Failure { shared, request })),
+                failure: Some((
+                    error,
+                    Failure {
+                        shared,
+                        request,
+                        attempt: None,
+                    },
+                )),
             },
         }
     }
@@ -86,7 +105,14 @@ where
                     if let Some(error) = unrendered(&response) {
                         (error, take(failure))
                     } else {
-                        let Failure { shared, request } = take(failure);
+                        let Failure {
+                            shared,
+                            request,
+                            attempt,
+                        } = take(failure);
+                        if let Some(attempt) = attempt {
+                            attempt.settle(None, ejector(&shared));
+                        }
                         if let Some(intercepted) =
                             shared.responder.intercepted(response.status(), &request)
                         {
@@ -110,8 +136,11 @@ where
                     }
                 }
                 Poll::Ready(Err(error)) => {
-                    let failure = take(failure);
+                    let mut failure = take(failure);
                     let error = failure.shared.classifier.upstream_error(error.into());
+                    if let Some(attempt) = failure.attempt.take() {
+                        attempt.settle(Some(&error), ejector(&failure.shared));
+                    }
                     (error, failure)
                 }
                 Poll::Pending => return Poll::Pending,
@@ -136,6 +165,14 @@ use crate::axum::marker::unrendered;
 #[inline]
 fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
     None
+}
+
+/// The fast path of a layer that made an attempt to track.
+fn ejector(shared: &Shared) -> &Ejector {
+    shared
+        .ejector
+        .as_ref()
+        .expect("attempts are made by the layer's ejector")
 }
 
 /// Whether the upstream answered a gRPC call with a gRPC stream (a 200 of a
@@ -199,7 +236,7 @@ mod tests {
         let layer = GatewayErrorLayer::new();
         let shared = layer.shared().clone();
         let request = shared.capture.capture(&Request::new(()));
-        ResponseFuture::new(std::future::ready(result), shared, request)
+        ResponseFuture::new(std::future::ready(result), shared, request, None)
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 
+use crate::eject::{Ejection, Ejector};
 use crate::hook::OnUpstreamError;
 use crate::render::{BodyFormat, Languages, Pages, RenderBody, Translation};
 use crate::report::Reporter;
@@ -281,6 +282,7 @@ pub struct GatewayErrorLayerBuilder {
     default_language: Option<String>,
     support_url: Option<String>,
     log_path: bool,
+    ejection: Option<Ejection>,
 }
 
 impl Default for GatewayErrorLayerBuilder {
@@ -310,6 +312,7 @@ impl Default for GatewayErrorLayerBuilder {
             default_language: None,
             support_url: None,
             log_path: true,
+            ejection: None,
         }
     }
 }
@@ -586,6 +589,45 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
+    /// Turns on the dead-upstream fast path: after a run of failures to
+    /// reach the upstream, requests are answered at once with a 503 and
+    /// the time left as `Retry-After`, while one probe at a time goes
+    /// through. Off unless set; see [`eject`](crate::eject) for what
+    /// counts and the trade-offs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http::{Request, Response, StatusCode};
+    /// use tower::{service_fn, Layer, Service, ServiceExt};
+    /// use tower_gateway_error::eject::Ejection;
+    /// use tower_gateway_error::GatewayErrorLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let refused = service_fn(|_: Request<()>| async {
+    ///     Err::<Response<String>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    /// });
+    /// let layer = GatewayErrorLayer::builder()
+    ///     .eject(Ejection::after(2, Duration::from_secs(30)))
+    ///     .build()
+    ///     .unwrap();
+    /// let mut gateway = layer.layer(refused);
+    /// for _ in 0..2 {
+    ///     let response = gateway.ready().await.unwrap().call(Request::new(())).await.unwrap();
+    ///     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    /// }
+    /// // Ejected: answered without calling the upstream.
+    /// let response = gateway.ready().await.unwrap().call(Request::new(())).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(response.headers()["retry-after"], "30");
+    /// assert_eq!(response.headers()["proxy-status"], "gateway; error=destination_unavailable");
+    /// # }
+    /// ```
+    pub fn eject(mut self, ejection: Ejection) -> Self {
+        self.ejection = Some(ejection);
+        self
+    }
+
     /// Checks the settings and builds the layer: each part of the answer
     /// is worked out here, once, with its own checks.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
@@ -601,6 +643,7 @@ impl GatewayErrorLayerBuilder {
         let languages =
             Languages::compile(self.translations, self.languages, self.default_language)?;
         let support_url = self.support_url.map(SupportUrl::compile).transpose()?;
+        let ejector = self.ejection.map(Ejector::compile).transpose()?;
         let keep_uri = self.hook.is_some() || self.renderer.is_some();
 
         let responder = Responder::new(respond::Parts {
@@ -632,6 +675,7 @@ impl GatewayErrorLayerBuilder {
                 classifier: self.classifier,
                 responder,
                 reporter,
+                ejector,
             }),
         })
     }
@@ -664,6 +708,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("default_language", &self.default_language)
             .field("support_url", &self.support_url)
             .field("log_path", &self.log_path)
+            .field("ejection", &self.ejection)
             .finish()
     }
 }

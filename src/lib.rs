@@ -148,6 +148,7 @@ mod body;
 pub mod classify;
 mod config_error;
 pub mod dns;
+pub mod eject;
 pub mod error;
 mod future;
 pub mod hook;

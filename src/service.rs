@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
 
+use crate::eject::Admission;
 use crate::state::Shared;
 use crate::{BoxError, ResponseBody, ResponseFuture, UpstreamError};
 
@@ -83,8 +84,17 @@ where
         if let Some(error) = &self.ready_failure {
             return ResponseFuture::failed(error.clone(), self.shared.clone(), captured);
         }
+        let attempt = match &self.shared.ejector {
+            None => None,
+            Some(ejector) => match ejector.admit(&request) {
+                Admission::Pass(attempt) => attempt,
+                Admission::Refuse(error) => {
+                    return ResponseFuture::failed(error, self.shared.clone(), captured)
+                }
+            },
+        };
         let future = self.inner.call(request);
-        ResponseFuture::new(future, self.shared.clone(), captured)
+        ResponseFuture::new(future, self.shared.clone(), captured, attempt)
     }
 }
 

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::Response;
 
+use crate::eject::Ejector;
 use crate::report::Reporter;
 use crate::request::{CapturePlan, CapturedRequest};
 use crate::respond::Responder;
@@ -14,6 +15,8 @@ pub(crate) struct Shared {
     pub(crate) classifier: Classifier,
     pub(crate) responder: Responder,
     pub(crate) reporter: Reporter,
+    /// The dead-upstream fast path, when turned on.
+    pub(crate) ejector: Option<Ejector>,
 }
 
 impl Shared {
@@ -25,6 +28,10 @@ impl Shared {
     ) -> Response<Bytes> {
         let status = self.responder.status(error.kind());
         self.reporter.report(&error, status, request);
-        self.responder.answer(error, request)
+        let mut response = self.responder.answer(error, request);
+        if let Some(ejector) = &self.ejector {
+            ejector.advise(&mut response);
+        }
+        response
     }
 }

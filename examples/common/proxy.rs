@@ -18,6 +18,7 @@ use tower::limit::ConcurrencyLimit;
 use tower::load_shed::LoadShed;
 use tower::timeout::Timeout;
 use tower::{Layer, Service};
+use tower_gateway_error::eject::Ejection;
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::retry::RetryAfter;
 use tower_gateway_error::{
@@ -70,6 +71,16 @@ pub struct Args {
     /// Answer 503 beyond this many requests in flight (tower's load_shed).
     #[arg(long = "max-concurrency", value_name = "N", value_parser = parse_concurrency)]
     pub max_concurrency: Option<usize>,
+    /// After N failures in a row to reach the upstream (refused, connect
+    /// timeout, DNS, TLS handshake), answer 503 at once, without trying it,
+    /// for --eject-for seconds; then one request at a time probes it.
+    #[arg(long = "eject-after", value_name = "N", requires = "eject_for",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub eject_after: Option<u32>,
+    /// Seconds a failing upstream is left alone (with --eject-after).
+    #[arg(long = "eject-for", value_name = "SECS", requires = "eject_after",
+          value_parser = parse_seconds)]
+    pub eject_for: Option<Duration>,
 }
 
 /// The `--format` values.
@@ -136,6 +147,9 @@ impl Args {
         let mut builder = GatewayErrorLayer::builder().proxy_name(self.proxy_name.clone());
         if let Some(seconds) = self.retry_after {
             builder = builder.retry_after(RetryAfter::seconds(seconds));
+        }
+        if let (Some(failures), Some(duration)) = (self.eject_after, self.eject_for) {
+            builder = builder.eject(Ejection::after(failures, duration));
         }
         match self.format {
             Format::Auto => builder,

@@ -1,0 +1,456 @@
+//! The dead-upstream fast path: after a run of failures to reach the
+//! upstream, stop knocking on a door known to be shut.
+//!
+//! With [`Ejection`] set on the builder
+//! ([`GatewayErrorLayerBuilder::eject`](crate::GatewayErrorLayerBuilder::eject)),
+//! `N` consecutive failures to reach the upstream *eject* it for a set
+//! time. While it is ejected, every request is answered at once with `503
+//! Service Unavailable`, `Proxy-Status: …; error=destination_unavailable`
+//! (RFC 9209: "recent attempts to communicate with it may have failed")
+//! and a `Retry-After` of the whole seconds left, without calling the inner
+//! service. When the time is up, the next request goes through as a
+//! *probe*, one at a time; the others keep their fast 503s meanwhile. Any
+//! answer from the upstream, error statuses included, or a failure after
+//! the connection was made ends the ejection; a probe that cannot reach
+//! the upstream either starts the wait again.
+//!
+//! What counts as "cannot reach": `dns_error`, `dns_timeout`,
+//! `destination_ip_unroutable`, `connection_refused`, `connection_timeout`,
+//! `tls_certificate_error`, and `tls_protocol_error` / `tls_alert_received`
+//! when the classifier saw them before the request was sent (the TLS
+//! handshake). Add other kinds with [`Ejection::also_on`]. An upstream's
+//! own error responses (a 500, a 503) never count: the upstream answered.
+//!
+//! # Trade-offs
+//!
+//! - **What a probe costs**: one real request, sent as is: the probe is a
+//!   visitor's request, not a synthetic health check, so it succeeds or
+//!   fails for that visitor exactly as it would without the fast path. A
+//!   non-idempotent request can be the probe; it is only sent when the
+//!   upstream may be back, as it would have been without ejection.
+//! - **Concurrent requests during a probe** get fast 503s with
+//!   `Retry-After: 1`: at most one request at a time tries a dead upstream,
+//!   so connection attempts are bounded by one per interval.
+//! - **A partial outage** (one of several upstreams behind a load balancer
+//!   down): by default the layer sees one upstream. If one address in ten
+//!   refuses, consecutive failures are rare and nothing is ejected; if it
+//!   does trip, every request is refused for the interval, healthy
+//!   upstreams' share included. Put the layer below the balancer, per
+//!   endpoint, or key the state by the request's authority
+//!   ([`Ejection::per_upstream`]) when the request names its upstream.
+//! - **Time to notice recovery**: up to one interval after the upstream
+//!   is back, plus the probe's own time.
+//! - **Cost when on**: a successful call reads one atomic (keyed: one hash
+//!   and a lock of the key table); when off, nothing.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tower_gateway_error::eject::Ejection;
+//! use tower_gateway_error::GatewayErrorLayer;
+//!
+//! let layer = GatewayErrorLayer::builder()
+//!     // Five refused connections in a row: answer at once for ten seconds.
+//!     .eject(Ejection::after(5, Duration::from_secs(10)))
+//!     .build()
+//!     .expect("valid settings");
+//! # let _ = layer;
+//! ```
+
+mod health;
+mod upstreams;
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{header, HeaderName, HeaderValue, Request, Response};
+use tokio::time::Instant;
+
+pub(crate) use self::health::Attempt;
+use self::upstreams::Upstreams;
+use crate::error::PerKind;
+use crate::{ConfigError, UpstreamError, UpstreamErrorKind};
+
+/// Settings of the dead-upstream fast path (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub struct Ejection {
+    after: u32,
+    duration: Duration,
+    also_on: Vec<UpstreamErrorKind>,
+    key: Option<(UpstreamKey, usize)>,
+}
+
+/// Which part of a request names its upstream, for
+/// [`Ejection::per_upstream`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpstreamKey {
+    /// The request's authority: the URI's (as a proxy's request has it), or
+    /// else the `Host` header; compared without regard to case.
+    Authority,
+    /// The value of this request header, compared byte for byte.
+    Header(HeaderName),
+}
+
+impl Ejection {
+    /// Ejects the upstream for `duration` after `failures` consecutive
+    /// failures to reach it.
+    pub fn after(failures: u32, duration: Duration) -> Self {
+        Self {
+            after: failures,
+            duration,
+            also_on: Vec::new(),
+            key: None,
+        }
+    }
+
+    /// Counts failures of `kind` too, such as `http_response_timeout` for
+    /// an upstream that takes connections but no longer answers.
+    pub fn also_on(mut self, kind: UpstreamErrorKind) -> Self {
+        self.also_on.push(kind);
+        self
+    }
+
+    /// Keeps one state per upstream, as named by `key`, for at most
+    /// `max_upstreams` upstreams. Requests without the key, and new
+    /// upstreams while the table is full of upstreams with failures, pass
+    /// without the fast path.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_gateway_error::eject::{Ejection, UpstreamKey};
+    ///
+    /// let per_host = Ejection::after(3, Duration::from_secs(5))
+    ///     .per_upstream(UpstreamKey::Authority, 1024);
+    /// # let _ = per_host;
+    /// ```
+    pub fn per_upstream(mut self, key: UpstreamKey, max_upstreams: usize) -> Self {
+        self.key = Some((key, max_upstreams));
+        self
+    }
+}
+
+/// The failure a request is answered with while its upstream is ejected:
+/// the cause of its `destination_unavailable` [`UpstreamError`], which a
+/// hook can look for with `downcast_ref`.
+#[derive(Debug, Clone)]
+pub struct Ejected {
+    left: Duration,
+    failures: u32,
+}
+
+impl Ejected {
+    /// The time left until the next attempt to reach the upstream; zero
+    /// while a probe is under way.
+    pub fn time_left(&self) -> Duration {
+        self.left
+    }
+
+    /// How many consecutive failures ejected the upstream.
+    pub fn after_failures(&self) -> u32 {
+        self.failures
+    }
+}
+
+impl fmt::Display for Ejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the upstream is not called after {} consecutive failures to reach it; ",
+            self.failures
+        )?;
+        if self.left.is_zero() {
+            f.write_str("a probe request is under way")
+        } else {
+            write!(f, "the next attempt is in {:?}", self.left)
+        }
+    }
+}
+
+impl std::error::Error for Ejected {}
+
+/// Whether a request may call the upstream.
+pub(crate) enum Admission {
+    /// Call it; the attempt, if tracked, is settled by its outcome.
+    Pass(Option<Attempt>),
+    /// Answer at once with this error.
+    Refuse(UpstreamError),
+}
+
+/// The compiled fast path: whose failures count, and the state of each
+/// upstream.
+pub(crate) struct Ejector {
+    after: u32,
+    duration: Duration,
+    counts: PerKind<bool>,
+    /// Times on the state's clock are milliseconds after this.
+    epoch: Instant,
+    upstreams: Upstreams,
+    /// `Retry-After` for each whole number of seconds up to the duration's,
+    /// so refusing allocates nothing.
+    retry_after: Vec<HeaderValue>,
+}
+
+/// The kinds that mean the upstream could not be reached at all.
+const UNREACHABLE: &[UpstreamErrorKind] = &[
+    UpstreamErrorKind::DnsError,
+    UpstreamErrorKind::DnsTimeout,
+    UpstreamErrorKind::DestinationIpUnroutable,
+    UpstreamErrorKind::ConnectionRefused,
+    UpstreamErrorKind::ConnectionTimeout,
+    UpstreamErrorKind::TlsCertificateError,
+];
+
+/// The kinds that count when they happened before the request was sent:
+/// a failed TLS handshake.
+const HANDSHAKE: &[UpstreamErrorKind] = &[
+    UpstreamErrorKind::TlsProtocolError,
+    UpstreamErrorKind::TlsAlertReceived,
+];
+
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_RETRY_PUSHBACK_MS: HeaderName = HeaderName::from_static("grpc-retry-pushback-ms");
+
+/// Longest wait for which each `Retry-After` value is made ahead.
+const PREPARED_SECONDS: u64 = 3600;
+
+impl Ejector {
+    pub(crate) fn compile(settings: Ejection) -> Result<Self, ConfigError> {
+        if settings.after == 0 {
+            return Err(ConfigError::InvalidEjection {
+                reason: "the number of failures is 0; eject after at least 1, such as 5",
+            });
+        }
+        if settings.duration < Duration::from_millis(1) {
+            return Err(ConfigError::InvalidEjection {
+                reason:
+                    "the time to eject for is under a millisecond; use a few seconds, such as 10s",
+            });
+        }
+        if settings.duration > Duration::from_secs(86_400) {
+            return Err(ConfigError::InvalidEjection {
+                reason: "the time to eject for is over a day; use at most a few minutes, so a recovered upstream is noticed",
+            });
+        }
+        let upstreams = match settings.key {
+            None => Upstreams::one(),
+            Some((_, 0)) => {
+                return Err(ConfigError::InvalidEjection {
+                    reason: "the number of upstreams to keep is 0; keep at least 1, such as 1024",
+                })
+            }
+            Some((key, max)) => Upstreams::keyed(key, max),
+        };
+        let mut counts = PerKind::from_fn(|kind| UNREACHABLE.contains(&kind));
+        for kind in settings.also_on {
+            counts[kind] = true;
+        }
+        let whole = settings.duration.as_secs_f64().ceil() as u64;
+        let retry_after = (0..=whole.clamp(1, PREPARED_SECONDS))
+            .map(HeaderValue::from)
+            .collect();
+        Ok(Self {
+            after: settings.after,
+            duration: settings.duration,
+            counts,
+            epoch: Instant::now(),
+            upstreams,
+            retry_after,
+        })
+    }
+
+    /// Whether `request` may call its upstream now.
+    #[inline]
+    pub(crate) fn admit<B>(&self, request: &Request<B>) -> Admission {
+        let Some(health) = self.upstreams.find(request) else {
+            return Admission::Pass(None);
+        };
+        match health.admit(self.now()) {
+            Ok(probe) => Admission::Pass(Some(Attempt::new(health, probe))),
+            Err(left_ms) => Admission::Refuse(UpstreamError::new(
+                UpstreamErrorKind::DestinationUnavailable,
+                Ejected {
+                    left: Duration::from_millis(left_ms),
+                    failures: self.after,
+                },
+            )),
+        }
+    }
+
+    /// Whether `error` means the upstream could not be reached.
+    pub(crate) fn counts(&self, error: &UpstreamError) -> bool {
+        let kind = error.kind();
+        self.counts[kind] || (HANDSHAKE.contains(&kind) && error.is_retry_safe())
+    }
+
+    /// The `Retry-After` for an answer refused with `ejected`: the whole
+    /// seconds left, at least 1.
+    pub(crate) fn retry_after(&self, ejected: &Ejected) -> HeaderValue {
+        let seconds = ejected.left.as_secs() + u64::from(ejected.left.subsec_nanos() > 0);
+        let seconds = seconds.max(1);
+        self.retry_after
+            .get(seconds as usize)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from(seconds))
+    }
+
+    /// Puts the time left into an answer refused while ejected:
+    /// `Retry-After`, or `grpc-retry-pushback-ms` for a gRPC call.
+    pub(crate) fn advise<B>(&self, response: &mut Response<B>) {
+        let Some(ejected) = response
+            .extensions()
+            .get::<UpstreamError>()
+            .and_then(|error| std::error::Error::source(error)?.downcast_ref::<Ejected>())
+        else {
+            return;
+        };
+        if response.headers().contains_key(GRPC_STATUS) {
+            let pushback = HeaderValue::from(ejected.left.as_millis().max(1) as u64);
+            response
+                .headers_mut()
+                .insert(GRPC_RETRY_PUSHBACK_MS, pushback);
+        } else {
+            let retry_after = self.retry_after(ejected);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after);
+        }
+    }
+
+    fn now(&self) -> u64 {
+        // +1: zero means "not ejected".
+        Instant::now()
+            .saturating_duration_since(self.epoch)
+            .as_millis() as u64
+            + 1
+    }
+
+    fn duration_ms(&self) -> u64 {
+        (self.duration.as_millis() as u64).max(1)
+    }
+}
+
+impl fmt::Debug for Ejector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ejector")
+            .field("after", &self.after)
+            .field("duration", &self.duration)
+            .field("upstreams", &self.upstreams)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ejector(after: u32, duration: Duration) -> Ejector {
+        Ejector::compile(Ejection::after(after, duration)).unwrap()
+    }
+
+    fn refused() -> UpstreamError {
+        UpstreamError::from_kind(UpstreamErrorKind::ConnectionRefused)
+    }
+
+    fn admit(ejector: &Ejector) -> Admission {
+        ejector.admit(&Request::new(()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ejects_after_the_run_and_probes_one_at_a_time() {
+        let ejector = ejector(2, Duration::from_secs(10));
+        for _ in 0..2 {
+            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
+                panic!("served until ejected")
+            };
+            attempt.settle(Some(&refused()), &ejector);
+        }
+        let Admission::Refuse(error) = admit(&ejector) else {
+            panic!("ejected after two refusals")
+        };
+        let ejected = std::error::Error::source(&error)
+            .unwrap()
+            .downcast_ref::<Ejected>()
+            .unwrap();
+        assert_eq!(ejector.retry_after(ejected), "10");
+        tokio::time::advance(Duration::from_millis(9_500)).await;
+        let Admission::Refuse(error) = admit(&ejector) else {
+            panic!("still ejected")
+        };
+        let ejected = std::error::Error::source(&error)
+            .unwrap()
+            .downcast_ref::<Ejected>()
+            .unwrap();
+        assert_eq!(ejector.retry_after(ejected), "1");
+
+        tokio::time::advance(Duration::from_millis(600)).await;
+        let Admission::Pass(Some(probe)) = admit(&ejector) else {
+            panic!("the probe goes through")
+        };
+        assert!(
+            matches!(admit(&ejector), Admission::Refuse(_)),
+            "one probe at a time"
+        );
+        // A failed probe starts the wait again.
+        probe.settle(Some(&refused()), &ejector);
+        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let Admission::Pass(Some(probe)) = admit(&ejector) else {
+            panic!("the next probe")
+        };
+        // A dropped probe lets the next request probe.
+        drop(probe);
+        let Admission::Pass(Some(probe)) = admit(&ejector) else {
+            panic!("another probe")
+        };
+        probe.settle(None, &ejector);
+        let Admission::Pass(Some(attempt)) = admit(&ejector) else {
+            panic!("served again")
+        };
+        attempt.settle(Some(&refused()), &ejector);
+        assert!(
+            matches!(admit(&ejector), Admission::Pass(_)),
+            "the count starts again after a success"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_failures_to_reach_the_upstream_count() {
+        let ejector = ejector(1, Duration::from_secs(1));
+        let timeout = UpstreamError::from_kind(UpstreamErrorKind::HttpResponseTimeout);
+        let handshake = UpstreamError::from_kind(UpstreamErrorKind::TlsProtocolError);
+        for error in [timeout, handshake] {
+            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
+                panic!("not ejected by {error:?}")
+            };
+            attempt.settle(Some(&error), &ejector);
+        }
+        let after_sending = Ejector::compile(
+            Ejection::after(1, Duration::from_secs(1))
+                .also_on(UpstreamErrorKind::HttpResponseTimeout),
+        )
+        .unwrap();
+        let Admission::Pass(Some(attempt)) = admit(&after_sending) else {
+            panic!()
+        };
+        attempt.settle(
+            Some(&UpstreamError::from_kind(
+                UpstreamErrorKind::HttpResponseTimeout,
+            )),
+            &after_sending,
+        );
+        assert!(matches!(admit(&after_sending), Admission::Refuse(_)));
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused() {
+        for settings in [
+            Ejection::after(0, Duration::from_secs(1)),
+            Ejection::after(1, Duration::ZERO),
+            Ejection::after(1, Duration::from_secs(100_000)),
+            Ejection::after(1, Duration::from_secs(1)).per_upstream(UpstreamKey::Authority, 0),
+        ] {
+            let error = Ejector::compile(settings).unwrap_err();
+            assert!(error.to_string().contains("such as") || error.to_string().contains("use"));
+        }
+    }
+}
