@@ -632,7 +632,19 @@ impl GatewayErrorLayerBuilder {
     /// is worked out here, once, with its own checks.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
         let statuses = Statuses::compile(self.statuses)?;
-        let retry_after = RetryAfters::compile(self.retry_after, self.retry_after_for)?;
+        let ejector = self.ejection.map(Ejector::compile).transpose()?;
+        let mut retry_after_for = self.retry_after_for;
+        if let Some(ejector) = &ejector {
+            // Answers while ejected carry the seconds left; the prepared
+            // header and page say the whole wait, an upper bound of it,
+            // unless the user chose a `Retry-After` for the kind.
+            let unavailable = UpstreamErrorKind::DestinationUnavailable;
+            if self.retry_after.is_none() && !retry_after_for.iter().any(|(k, _)| *k == unavailable)
+            {
+                retry_after_for.push((unavailable, RetryAfter::seconds(ejector.whole_seconds())));
+            }
+        }
+        let retry_after = RetryAfters::compile(self.retry_after, retry_after_for)?;
         let proxy_status = ProxyStatus::compile(self.proxy_name, self.proxy_status, self.next_hop)?;
         let intercept = Interception::compile(self.intercept)?;
         let grpc = GrpcCodes::compile(self.grpc, self.grpc_codes)?;
@@ -643,7 +655,6 @@ impl GatewayErrorLayerBuilder {
         let languages =
             Languages::compile(self.translations, self.languages, self.default_language)?;
         let support_url = self.support_url.map(SupportUrl::compile).transpose()?;
-        let ejector = self.ejection.map(Ejector::compile).transpose()?;
         let keep_uri = self.hook.is_some() || self.renderer.is_some();
 
         let responder = Responder::new(respond::Parts {

@@ -115,6 +115,52 @@ fn a_successful_call_through_the_layer_allocates_nothing() {
 }
 
 #[test]
+fn with_the_fast_path_on_success_allocates_nothing_and_ejected_answers_little() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tower_gateway_error::eject::Ejection;
+
+    let down = Arc::new(AtomicBool::new(false));
+    let inner = {
+        let down = down.clone();
+        service_fn(move |_req: Request<()>| {
+            let down = down.load(Ordering::SeqCst);
+            async move {
+                if down {
+                    Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+                } else {
+                    Ok(ok_response())
+                }
+            }
+        })
+    };
+    let layer = GatewayErrorLayer::builder()
+        .eject(Ejection::after(1, std::time::Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let mut layered = layer.layer(inner);
+    for _ in 0..3 {
+        poll_once(layered.call(request())).unwrap();
+    }
+    let mut requests: Vec<_> = (0..101).map(|_| request()).collect();
+    let (allocs, _) = allocations_during(|| {
+        for _ in 0..100 {
+            drop(poll_once(layered.call(requests.pop().unwrap())).unwrap());
+        }
+    });
+    assert_eq!(allocs, 0, "the fast path allocated on a successful call");
+
+    down.store(true, Ordering::SeqCst);
+    let tripped = poll_once(layered.call(request())).unwrap();
+    assert_eq!(tripped.status(), http::StatusCode::BAD_GATEWAY);
+    let ejected = requests.pop().unwrap();
+    let (allocs, response) = allocations_during(|| poll_once(layered.call(ejected)).unwrap());
+    assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    eprintln!("ejected answer, html, request id true: {allocs} allocations");
+    assert!(allocs <= 11, "{allocs} allocations");
+}
+
+#[test]
 fn failures_allocate_a_bounded_amount() {
     // Not a target, a tripwire: failures may allocate (the boxed inner
     // error, the Arc'd UpstreamError, the response's header map and

@@ -292,6 +292,39 @@ async fn requests_during_a_probe_do_not_pile_onto_the_upstream() {
 }
 
 #[tokio::test]
+async fn the_page_advises_the_wait_that_retry_after_gives() {
+    let upstream = Upstream::down();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let gateway = gateway(
+        Ejection::after(1, Duration::from_secs(30)),
+        to(upstream.addr),
+        attempts,
+    )
+    .await;
+    get(gateway, "orders").await;
+    for accept in ["text/plain", "text/html"] {
+        let response = support::client()
+            .request(support::get(
+                &format!("http://{gateway}/orders"),
+                &[("accept", accept), ("accept-language", "de")],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((29..=30).contains(&retry_after), "{retry_after}");
+        let body = support::body_bytes(response).await;
+        let page = String::from_utf8_lossy(&body);
+        assert!(page.contains("30 Sekunden"), "{accept}: {page}");
+        support::assert_no_leak(&page, upstream.addr);
+    }
+}
+
+#[tokio::test]
 async fn an_upstreams_own_errors_never_eject_it() {
     let upstream = support::raw_upstream(support::reply_and_close(
         b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\nconnection: close\r\ncontent-length: 4\r\n\r\nbusy",

@@ -14,6 +14,11 @@
 //! the connection was made ends the ejection; a probe that cannot reach
 //! the upstream either starts the wait again.
 //!
+//! The page says to try again after the whole ejection time (an upper
+//! bound of the time left), and so does `Retry-After` on other
+//! `destination_unavailable` answers (tower's `Buffer` closed), unless a
+//! `Retry-After` is set for the kind.
+//!
 //! What counts as "cannot reach": `dns_error`, `dns_timeout`,
 //! `destination_ip_unroutable`, `connection_refused`, `connection_timeout`,
 //! `tls_certificate_error`, and `tls_protocol_error` / `tls_alert_received`
@@ -244,7 +249,7 @@ impl Ejector {
         for kind in settings.also_on {
             counts[kind] = true;
         }
-        let whole = settings.duration.as_secs_f64().ceil() as u64;
+        let whole = settings.duration.as_secs() + u64::from(settings.duration.subsec_nanos() > 0);
         let retry_after = (0..=whole.clamp(1, PREPARED_SECONDS))
             .map(HeaderValue::from)
             .collect();
@@ -314,6 +319,13 @@ impl Ejector {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after);
         }
+    }
+
+    /// How long an upstream is ejected for, rounded up to whole seconds.
+    pub(crate) fn whole_seconds(&self) -> u32 {
+        let whole = self.duration.as_secs() + u64::from(self.duration.subsec_nanos() > 0);
+        // At most a day, by `compile`.
+        whole as u32
     }
 
     fn now(&self) -> u64 {
