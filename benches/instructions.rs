@@ -21,6 +21,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response};
 use http_body_util::Full;
 use tower::{service_fn, Layer, Service};
+use tower_gateway_error::eject::Ejection;
 use tower_gateway_error::GatewayErrorLayer;
 
 fn call<S: Service<Request<()>>>(service: &mut S, request: Request<()>) -> S::Response
@@ -74,6 +75,12 @@ fn main() {
     // the same heap and the allocator's housekeeping does not differ
     // between them.
     let layer = black_box(GatewayErrorLayer::new());
+    let ejecting = black_box(
+        GatewayErrorLayer::builder()
+            .eject(Ejection::after(1, std::time::Duration::from_secs(3600)))
+            .build()
+            .expect("valid settings"),
+    );
     let requests = requests(n, accept);
     match mode.as_str() {
         "setup" => drop(black_box(requests)),
@@ -115,6 +122,16 @@ fn main() {
                 drop(black_box(response));
             }
         }
+        "ejected" => {
+            // The dead-upstream fast path: after one refusal, every request
+            // is answered at once (browser Accept: the HTML page).
+            let mut service = ejecting.layer(refused);
+            let mut requests = requests.into_iter();
+            drop(black_box(call(&mut service, requests.next().unwrap())));
+            for request in requests {
+                drop(black_box(call(&mut service, request)));
+            }
+        }
         "fail-json" | "fail-html" | "fail-text" => {
             let mut service = layer.layer(refused);
             for request in requests {
@@ -122,7 +139,7 @@ fn main() {
             }
         }
         other => {
-            panic!("unknown mode {other}: setup, bare, identity, layered, floor, fail-json, fail-html, fail-text")
+            panic!("unknown mode {other}: setup, bare, identity, layered, floor, fail-json, fail-html, fail-text, ejected")
         }
     }
 }

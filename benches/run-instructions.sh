@@ -22,7 +22,7 @@ total=$(count layered)
 printf '%-10s %12d   (%+d vs bare)\n' layered $(( (total - setup) / n )) $(( (total - bare) / n ))
 floor=$(count floor)
 printf '%-10s %12d   (a prebuilt 502, cloned: the failure floor)\n' floor $(( (floor - setup) / n ))
-for mode in fail-json fail-html fail-text; do
+for mode in fail-json fail-html fail-text ejected; do
     total=$(count "$mode")
     printf '%-10s %12d   (%.2fx the floor)\n' "$mode" $(( (total - setup) / n )) \
         "$(awk "BEGIN { print ($total - $setup) / ($floor - $setup) }")"

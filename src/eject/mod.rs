@@ -67,7 +67,7 @@ mod upstreams;
 use std::fmt;
 use std::time::Duration;
 
-use http::{header, HeaderName, HeaderValue, Request, Response};
+use http::{header, HeaderName, HeaderValue, Request};
 use tokio::time::Instant;
 
 pub(crate) use self::health::Attempt;
@@ -212,7 +212,6 @@ const HANDSHAKE: &[UpstreamErrorKind] = &[
     UpstreamErrorKind::TlsAlertReceived,
 ];
 
-const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_RETRY_PUSHBACK_MS: HeaderName = HeaderName::from_static("grpc-retry-pushback-ms");
 
 /// Longest wait for which each `Retry-After` value is made ahead.
@@ -298,27 +297,21 @@ impl Ejector {
             .unwrap_or_else(|| HeaderValue::from(seconds))
     }
 
-    /// Puts the time left into an answer refused while ejected:
-    /// `Retry-After`, or `grpc-retry-pushback-ms` for a gRPC call.
-    pub(crate) fn advise<B>(&self, response: &mut Response<B>) {
-        let Some(ejected) = response
-            .extensions()
-            .get::<UpstreamError>()
-            .and_then(|error| std::error::Error::source(error)?.downcast_ref::<Ejected>())
-        else {
-            return;
-        };
-        if response.headers().contains_key(GRPC_STATUS) {
+    /// What an answer to `error` says of the time left, if the request
+    /// was refused while its upstream is ejected: `Retry-After`, or
+    /// `grpc-retry-pushback-ms` for a gRPC call.
+    pub(crate) fn advice(
+        &self,
+        error: &UpstreamError,
+        grpc: bool,
+    ) -> Option<(HeaderName, HeaderValue)> {
+        let ejected = std::error::Error::source(error)?.downcast_ref::<Ejected>()?;
+        Some(if grpc {
             let pushback = HeaderValue::from(ejected.left.as_millis().max(1) as u64);
-            response
-                .headers_mut()
-                .insert(GRPC_RETRY_PUSHBACK_MS, pushback);
+            (GRPC_RETRY_PUSHBACK_MS, pushback)
         } else {
-            let retry_after = self.retry_after(ejected);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after);
-        }
+            (header::RETRY_AFTER, self.retry_after(ejected))
+        })
     }
 
     /// How long an upstream is ejected for, rounded up to whole seconds.
@@ -451,6 +444,36 @@ mod tests {
             &after_sending,
         );
         assert!(matches!(admit(&after_sending), Admission::Refuse(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn grpc_calls_refused_while_ejected_get_the_time_left_as_pushback() {
+        use tower::{Layer, Service, ServiceExt};
+
+        let refused = tower::service_fn(|_: Request<()>| async {
+            Err::<http::Response<String>, _>(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))
+        });
+        let layer = crate::GatewayErrorLayer::builder()
+            .eject(Ejection::after(1, Duration::from_secs(20)))
+            .build()
+            .unwrap();
+        let mut gateway = layer.layer(refused);
+        let call = || {
+            Request::post("/shop.Orders/Get")
+                .version(http::Version::HTTP_2)
+                .header("content-type", "application/grpc")
+                .body(())
+                .unwrap()
+        };
+        let first = gateway.ready().await.unwrap().call(call()).await.unwrap();
+        assert_eq!(first.headers()["grpc-status"], "14");
+        tokio::time::advance(Duration::from_millis(5_500)).await;
+        let refused = gateway.ready().await.unwrap().call(call()).await.unwrap();
+        assert_eq!(refused.headers()["grpc-status"], "14");
+        assert_eq!(refused.headers()["grpc-retry-pushback-ms"], "14500");
+        assert!(refused.headers().get("retry-after").is_none());
     }
 
     #[test]
