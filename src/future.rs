@@ -103,7 +103,11 @@ where
                 // (callgrind, benches/run-instructions.sh).
                 Poll::Ready(Ok(response)) => {
                     if let Some(error) = unrendered(&response) {
-                        (error, take(failure))
+                        let mut failure = take(failure);
+                        if let Some(attempt) = failure.attempt.take() {
+                            attempt.settle(Some(&error), ejector(&failure.shared));
+                        }
+                        (error, failure)
                     } else {
                         let Failure {
                             shared,

@@ -189,3 +189,27 @@ async fn a_handler_error_is_rendered_by_the_layer_in_process_too() {
     let error = response.extensions().get::<UpstreamError>().unwrap();
     assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
 }
+
+#[tokio::test]
+async fn handler_errors_under_the_layer_eject_a_dead_upstream() {
+    use tower_gateway_error::eject::Ejection;
+
+    let upstream = closed_port().await;
+    let layer = GatewayErrorLayer::builder()
+        .eject(Ejection::after(2, Duration::from_secs(30)))
+        .build()
+        .unwrap();
+    let gateway = serve(app(upstream).layer(layer)).await;
+    for _ in 0..2 {
+        let (head, _) = fetch(gateway, "/", &[]).await;
+        assert_eq!(head.status, StatusCode::BAD_GATEWAY);
+    }
+    // The handler's `?` on the client's refusal counted: ejected.
+    let (head, body) = fetch(gateway, "/", &[]).await;
+    assert_eq!(head.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        head.headers["proxy-status"],
+        "gateway; error=destination_unavailable"
+    );
+    assert_no_leak(&body, upstream);
+}

@@ -9,15 +9,18 @@
 //! (RFC 9209: "recent attempts to communicate with it may have failed")
 //! and a `Retry-After` of the whole seconds left, without calling the inner
 //! service. When the time is up, the next request goes through as a
-//! *probe*, one at a time; the others keep their fast 503s meanwhile. Any
-//! answer from the upstream, error statuses included, or a failure after
-//! the connection was made ends the ejection; a probe that cannot reach
-//! the upstream either starts the wait again.
+//! *probe*, one at a time; the others keep their fast 503s meanwhile. An
+//! answer from the upstream, error statuses included, or a failure that
+//! shows it was reached (a reset mid-response, a protocol error) ends the
+//! ejection; a probe that cannot reach the upstream starts the wait again;
+//! a probe that tells nothing either way (shed by `LoadShed`, a timeout)
+//! lets the next request probe.
 //!
 //! The page says to try again after the whole ejection time (an upper
-//! bound of the time left), and so does `Retry-After` on other
-//! `destination_unavailable` answers (tower's `Buffer` closed), unless a
-//! `Retry-After` is set for the kind.
+//! bound of the time left in the header), and so does `Retry-After` on
+//! other `destination_unavailable` answers (tower's `Buffer` closed),
+//! unless a `Retry-After` is set for the kind. The answers to refused
+//! requests always carry the time left, whatever is set.
 //!
 //! What counts as "cannot reach": `dns_error`, `dns_timeout`,
 //! `destination_ip_unroutable`, `connection_refused`, `connection_timeout`,
@@ -25,6 +28,9 @@
 //! when the classifier saw them before the request was sent (the TLS
 //! handshake). Add other kinds with [`Ejection::also_on`]. An upstream's
 //! own error responses (a 500, a 503) never count: the upstream answered.
+//! Failures that tell nothing of the upstream — shed or refused below the
+//! layer, timeouts, the gateway's own decisions, unclassified errors —
+//! neither count nor break a run.
 //!
 //! # Trade-offs
 //!
@@ -32,10 +38,16 @@
 //!   visitor's request, not a synthetic health check, so it succeeds or
 //!   fails for that visitor exactly as it would without the fast path. A
 //!   non-idempotent request can be the probe; it is only sent when the
-//!   upstream may be back, as it would have been without ejection.
+//!   upstream may be back, as it would have been without ejection. The
+//!   probe makes whatever connection attempts its client makes (several,
+//!   for a host with several addresses).
 //! - **Concurrent requests during a probe** get fast 503s with
-//!   `Retry-After: 1`: at most one request at a time tries a dead upstream,
-//!   so connection attempts are bounded by one per interval.
+//!   `Retry-After: 1`: while ejected, one request at a time tries the
+//!   upstream, once per interval. Calls already under way when it was
+//!   ejected finish as they would have. A probe that takes longer than the
+//!   interval (a connect with no timeout below the layer) is taken over by
+//!   the next request, so give the client a connect timeout shorter than
+//!   the interval.
 //! - **A partial outage** (one of several upstreams behind a load balancer
 //!   down): by default the layer sees one upstream. If one address in ten
 //!   refuses, consecutive failures are rare and nothing is ejected; if it
@@ -45,8 +57,14 @@
 //!   ([`Ejection::per_upstream`]) when the request names its upstream.
 //! - **Time to notice recovery**: up to one interval after the upstream
 //!   is back, plus the probe's own time.
-//! - **Cost when on**: a successful call reads one atomic (keyed: one hash
-//!   and a lock of the key table); when off, nothing.
+//! - **Backpressure is kept**: `poll_ready` still waits for the inner
+//!   service while the upstream is ejected, so under a saturated
+//!   `ConcurrencyLimit` the fast 503s wait their turn too.
+//! - **Cost when on**: a successful call clones and drops an `Arc` and
+//!   reads two atomics, and allocates nothing (keyed: also one hash, the
+//!   clock and a lock of the key table); when off, nothing.
+//! - **One clock**: times are read from tokio's clock, so build and use the
+//!   layer on one runtime (tests with a paused clock included).
 //!
 //! ```
 //! use std::time::Duration;
@@ -71,6 +89,7 @@ use http::{header, HeaderName, HeaderValue, Request};
 use tokio::time::Instant;
 
 pub(crate) use self::health::Attempt;
+use self::health::Outcome;
 use self::upstreams::Upstreams;
 use crate::error::PerKind;
 use crate::{ConfigError, UpstreamError, UpstreamErrorKind};
@@ -116,9 +135,17 @@ impl Ejection {
     }
 
     /// Keeps one state per upstream, as named by `key`, for at most
-    /// `max_upstreams` upstreams. Requests without the key, and new
-    /// upstreams while the table is full of upstreams with failures, pass
-    /// without the fast path.
+    /// `max_upstreams` upstreams. When the table is full, a new upstream
+    /// takes the place of one that is neither ejected nor probed and has
+    /// no call under way (one without failures first, then the one unused
+    /// the longest); if there is none, and for requests without the key,
+    /// requests pass without the fast path.
+    ///
+    /// With [`UpstreamKey::Authority`] the key is what the request names:
+    /// in a reverse proxy, the client's `Host`. `a.example` and
+    /// `a.example:80` are two keys; a client sending many `Host` values
+    /// gets a fresh state for each, so key by what names the upstream
+    /// you route to.
     ///
     /// ```
     /// use std::time::Duration;
@@ -265,10 +292,10 @@ impl Ejector {
     /// Whether `request` may call its upstream now.
     #[inline]
     pub(crate) fn admit<B>(&self, request: &Request<B>) -> Admission {
-        let Some(health) = self.upstreams.find(request) else {
+        let Some(health) = self.upstreams.find(request, || self.now()) else {
             return Admission::Pass(None);
         };
-        match health.admit(self.now()) {
+        match health.admit(self.now(), self) {
             Ok(probe) => Admission::Pass(Some(Attempt::new(health, probe))),
             Err(left_ms) => Admission::Refuse(UpstreamError::new(
                 UpstreamErrorKind::DestinationUnavailable,
@@ -280,10 +307,25 @@ impl Ejector {
         }
     }
 
-    /// Whether `error` means the upstream could not be reached.
-    pub(crate) fn counts(&self, error: &UpstreamError) -> bool {
+    /// What a call that failed with `error` tells of its upstream.
+    fn outcome(&self, error: &UpstreamError) -> Outcome {
         let kind = error.kind();
-        self.counts[kind] || (HANDSHAKE.contains(&kind) && error.is_retry_safe())
+        if self.counts[kind] || (HANDSHAKE.contains(&kind) && error.is_retry_safe()) {
+            Outcome::Unreachable
+        } else if kind.is_timeout()
+            || error.is_retry_safe()
+            || matches!(
+                kind,
+                UpstreamErrorKind::HttpRequestError | UpstreamErrorKind::Unclassified
+            )
+        {
+            // Refused before it was sent (shed, a closed buffer, the
+            // gateway's own decisions), or timed out without telling
+            // whether the upstream was reached: neither way.
+            Outcome::Unknown
+        } else {
+            Outcome::Reached
+        }
     }
 
     /// The `Retry-After` for an answer refused with `ejected`: the whole
@@ -307,7 +349,8 @@ impl Ejector {
     ) -> Option<(HeaderName, HeaderValue)> {
         let ejected = std::error::Error::source(error)?.downcast_ref::<Ejected>()?;
         Some(if grpc {
-            let pushback = HeaderValue::from(ejected.left.as_millis().max(1) as u64);
+            // Not under a second while a probe is under way, as `Retry-After`.
+            let pushback = HeaderValue::from(ejected.left.as_millis().max(1000) as u64);
             (GRPC_RETRY_PUSHBACK_MS, pushback)
         } else {
             (header::RETRY_AFTER, self.retry_after(ejected))
@@ -321,7 +364,7 @@ impl Ejector {
         whole as u32
     }
 
-    fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         // +1: zero means "not ejected".
         Instant::now()
             .saturating_duration_since(self.epoch)
@@ -329,7 +372,7 @@ impl Ejector {
             + 1
     }
 
-    fn duration_ms(&self) -> u64 {
+    pub(crate) fn duration_ms(&self) -> u64 {
         (self.duration.as_millis() as u64).max(1)
     }
 }
@@ -416,6 +459,58 @@ mod tests {
             matches!(admit(&ejector), Admission::Pass(_)),
             "the count starts again after a success"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_tells_nothing_of_the_upstream_neither_counts_nor_ends_an_ejection() {
+        let ejector = ejector(2, Duration::from_secs(10));
+        let shed = UpstreamError::from_kind(UpstreamErrorKind::ConnectionLimitReached);
+        let timeout = UpstreamError::from_kind(UpstreamErrorKind::HttpResponseTimeout);
+        // A run of refusals, with a shed request and a timeout between
+        // them, still ejects.
+        for error in [refused(), shed.clone(), timeout.clone(), refused()] {
+            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
+                panic!("served until ejected")
+            };
+            attempt.settle(Some(&error), &ejector);
+        }
+        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        // A probe that is shed frees the probe but leaves it ejected.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let Admission::Pass(Some(probe)) = admit(&ejector) else {
+            panic!("the probe")
+        };
+        probe.settle(Some(&shed), &ejector);
+        let Admission::Pass(Some(probe)) = admit(&ejector) else {
+            panic!("another probe, not a request served as if healthy")
+        };
+        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        probe.settle(None, &ejector);
+        assert!(matches!(admit(&ejector), Admission::Pass(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_hangs_longer_than_the_wait_is_taken_over() {
+        let ejector = ejector(1, Duration::from_secs(5));
+        let Admission::Pass(Some(attempt)) = admit(&ejector) else {
+            panic!()
+        };
+        attempt.settle(Some(&refused()), &ejector);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let Admission::Pass(Some(hung)) = admit(&ejector) else {
+            panic!("the first probe")
+        };
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let Admission::Pass(Some(second)) = admit(&ejector) else {
+            panic!("the hung probe is taken over")
+        };
+        // The hung probe ending late does not free the second's slot.
+        drop(hung);
+        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        second.settle(None, &ejector);
+        assert!(matches!(admit(&ejector), Admission::Pass(None | Some(_))));
     }
 
     #[tokio::test(start_paused = true)]

@@ -39,8 +39,13 @@ impl Upstreams {
     }
 
     /// The state of `request`'s upstream; `None` when it is not tracked.
+    /// `now` is the ejector's clock, read only for the keyed table.
     #[inline]
-    pub(super) fn find<B>(&self, request: &Request<B>) -> Option<Arc<Health>> {
+    pub(super) fn find<B>(
+        &self,
+        request: &Request<B>,
+        now: impl FnOnce() -> u64,
+    ) -> Option<Arc<Health>> {
         match self {
             Self::One(health) => Some(health.clone()),
             Self::Keyed {
@@ -50,22 +55,31 @@ impl Upstreams {
                 hasher,
             } => {
                 let hash = hash_key(key, hasher, request)?;
+                let now = now();
                 let mut table = table
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 if let Some(health) = table.get(&hash) {
+                    health.touch(now);
                     return Some(health.clone());
                 }
                 if table.len() >= *max {
-                    // Forget an upstream that has nothing to remember and
-                    // no call under way; if none, this one goes untracked.
-                    let clear = table
+                    // Forget an upstream that is neither ejected nor
+                    // probed and has no call under way: one with nothing
+                    // to remember first, then the one unused the longest.
+                    // If none, this one goes untracked. A scan, under the
+                    // lock, only when the table is full and a new
+                    // upstream comes.
+                    let forget = table
                         .iter()
-                        .find(|(_, health)| Arc::strong_count(health) == 1 && health.is_clear())
-                        .map(|(&hash, _)| hash)?;
-                    table.remove(&clear);
+                        .filter(|(_, health)| Arc::strong_count(health) == 1)
+                        .filter_map(|(&hash, health)| Some((health.forgettable(now)?, hash)))
+                        .min()
+                        .map(|(_, hash)| hash)?;
+                    table.remove(&forget);
                 }
                 let health = Arc::<Health>::default();
+                health.touch(now);
                 table.insert(hash, health.clone());
                 Some(health)
             }
@@ -81,6 +95,11 @@ fn hash_key<B>(key: &UpstreamKey, hasher: &RandomState, request: &Request<B>) ->
             let authority = match request.uri().authority() {
                 Some(authority) => authority.as_str().as_bytes(),
                 None => request.headers().get(header::HOST)?.as_bytes(),
+            };
+            // Host and port, without any userinfo, the host without case.
+            let authority = match authority.iter().rposition(|&b| b == b'@') {
+                Some(at) => &authority[at + 1..],
+                None => authority,
             };
             for byte in authority {
                 state.write_u8(byte.to_ascii_lowercase());
@@ -114,25 +133,28 @@ mod tests {
             .unwrap()
     }
 
+    fn now() -> u64 {
+        1
+    }
+
     #[test]
     fn each_authority_has_its_own_state_and_the_table_is_bounded() {
         let upstreams = Upstreams::keyed(UpstreamKey::Authority, 2);
-        let a = upstreams.find(&to("a.example:80")).unwrap();
-        let same = upstreams.find(&to("A.EXAMPLE:80")).unwrap();
+        let a = upstreams.find(&to("a.example:80"), now).unwrap();
+        let same = upstreams.find(&to("user@A.EXAMPLE:80"), now).unwrap();
         assert!(Arc::ptr_eq(&a, &same), "authority compared without case");
         let by_host = Request::get("/")
             .header("host", "a.example:80")
             .body(())
             .unwrap();
-        assert!(Arc::ptr_eq(&a, &upstreams.find(&by_host).unwrap()));
-        let b = upstreams.find(&to("b.example")).unwrap();
+        assert!(Arc::ptr_eq(&a, &upstreams.find(&by_host, now).unwrap()));
+        let b = upstreams.find(&to("b.example"), now).unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
         // Full, and both in use: a third upstream is not tracked.
-        assert!(upstreams.find(&to("c.example")).is_none());
-        // Once `b` is no longer in use and has nothing to remember, it
-        // makes room.
+        assert!(upstreams.find(&to("c.example"), now).is_none());
+        // Once `b` is no longer in use, it makes room.
         drop(b);
-        assert!(upstreams.find(&to("c.example")).is_some());
-        assert!(upstreams.find(&Request::new(())).is_none(), "no key");
+        assert!(upstreams.find(&to("c.example"), now).is_some());
+        assert!(upstreams.find(&Request::new(()), now).is_none(), "no key");
     }
 }
