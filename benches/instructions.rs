@@ -77,7 +77,7 @@ fn main() {
     let layer = black_box(GatewayErrorLayer::new());
     let ejecting = black_box(
         GatewayErrorLayer::builder()
-            .eject(Ejection::after(1, std::time::Duration::from_secs(3600)))
+            .eject(Ejection::after(1, std::time::Duration::from_secs(60)))
             .build()
             .expect("valid settings"),
     );

@@ -186,7 +186,7 @@ impl GatewayErrorLayer {
         error: UpstreamError,
         request: &CapturedRequest,
     ) -> Response<bytes::Bytes> {
-        self.shared.responder.answer(error, request)
+        self.shared.responder.answer(error, request, None)
     }
 }
 

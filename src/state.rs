@@ -28,15 +28,10 @@ impl Shared {
     ) -> Response<Bytes> {
         let status = self.responder.status(error.kind());
         self.reporter.report(&error, status, request);
-        let grpc = request.is_grpc() && self.responder.answers_grpc();
-        let advice = self
-            .ejector
-            .as_ref()
-            .and_then(|ejector| ejector.advice(&error, grpc));
-        let mut response = self.responder.answer(error, request);
-        if let Some((name, value)) = advice {
-            response.headers_mut().insert(name, value);
-        }
-        response
+        let advice = self.ejector.as_ref().and_then(|ejector| {
+            let grpc = request.is_grpc() && self.responder.answers_grpc();
+            ejector.advice(&error, grpc)
+        });
+        self.responder.answer(error, request, advice)
     }
 }

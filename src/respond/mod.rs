@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 
 use self::clock::Clock;
@@ -157,18 +157,25 @@ impl Responder {
     }
 
     /// The error response to `request` for `error`, which it carries in its
-    /// extensions.
+    /// extensions, with `extra` set among its headers (the time left of an
+    /// ejected upstream).
     pub(crate) fn answer(
         &self,
         error: UpstreamError,
         request: &CapturedRequest,
+        extra: Option<(HeaderName, HeaderValue)>,
     ) -> Response<Bytes> {
-        let mut response = self.build(&error, request);
+        let mut response = self.build(&error, request, extra);
         response.extensions_mut().insert(error);
         response
     }
 
-    fn build(&self, error: &UpstreamError, request: &CapturedRequest) -> Response<Bytes> {
+    fn build(
+        &self,
+        error: &UpstreamError,
+        request: &CapturedRequest,
+        extra: Option<(HeaderName, HeaderValue)>,
+    ) -> Response<Bytes> {
         let kind = error.kind();
         // What only this failure says in `Proxy-Status` (a DNS rcode, a TLS
         // alert); empty, and free, for most kinds.
@@ -187,6 +194,9 @@ impl Responder {
                 headers.insert(GRPC_RETRY_PUSHBACK_MS, pushback);
             }
             self.set_params(headers, kind, &params);
+            if let Some((name, value)) = extra {
+                headers.insert(name, value);
+            }
             return response;
         }
         let status = self.parts.statuses.get(kind);
@@ -205,6 +215,9 @@ impl Responder {
             if let Some(date) = self.parts.retry_after.dated(kind) {
                 headers.insert(header::RETRY_AFTER, date.clone());
             }
+        }
+        if let Some((name, value)) = extra {
+            headers.insert(name, value);
         }
         let mut response = Response::new(if request.is_head() {
             Bytes::new()
@@ -590,8 +603,8 @@ mod tests {
                     headers.extend(id.map(|id| ("x-request-id", id)));
                     let request = captured(Method::GET, Version::HTTP_11, &headers);
                     for &kind in UpstreamErrorKind::ALL {
-                        let a = prepared.answer(UpstreamError::from_kind(kind), &request);
-                        let b = rendered.answer(UpstreamError::from_kind(kind), &request);
+                        let a = prepared.answer(UpstreamError::from_kind(kind), &request, None);
+                        let b = rendered.answer(UpstreamError::from_kind(kind), &request, None);
                         let case = format!("{kind} {accept} {language} {id:?}");
                         assert_eq!(a.headers(), b.headers(), "{case}");
                         assert_eq!(timeless(a.body()), timeless(b.body()), "{case}");
@@ -605,8 +618,16 @@ mod tests {
     #[test]
     fn head_gets_the_headers_and_no_body() {
         let responder = Responder::new(parts());
-        let get = responder.answer(refused(), &captured(Method::GET, Version::HTTP_11, &[]));
-        let head = responder.answer(refused(), &captured(Method::HEAD, Version::HTTP_11, &[]));
+        let get = responder.answer(
+            refused(),
+            &captured(Method::GET, Version::HTTP_11, &[]),
+            None,
+        );
+        let head = responder.answer(
+            refused(),
+            &captured(Method::HEAD, Version::HTTP_11, &[]),
+            None,
+        );
         assert_eq!(head.headers(), get.headers());
         assert!(head.body().is_empty());
         assert_eq!(
@@ -624,7 +645,7 @@ mod tests {
             Version::HTTP_2,
             &[("content-type", "application/grpc")],
         );
-        let answer = responder.answer(refused(), &call);
+        let answer = responder.answer(refused(), &call, None);
         assert_eq!(answer.status(), StatusCode::OK);
         assert_eq!(answer.headers()["grpc-status"], "14");
         assert!(answer.body().is_empty());
