@@ -172,21 +172,18 @@ async fn a_dead_upstream_is_answered_at_once_and_tried_once_per_interval() {
     let ejected_at = Instant::now();
 
     // Ejected: every answer is a 503 with the whole seconds left, and no
-    // connection is tried.
-    for _ in 0..50 {
+    // connection is tried (for half an interval, so that a loaded machine
+    // cannot reach the probe).
+    let mut answered = 0;
+    while answered < 50 && ejected_at.elapsed() < INTERVAL / 2 {
         let (status, error, retry_after) = get(gateway, "orders").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(error, "destination_unavailable");
         let left: u64 = retry_after.expect("Retry-After").parse().unwrap();
-        assert!(
-            (1..=1).contains(&left),
-            "at most the interval, rounded up: {left}"
-        );
+        assert_eq!(left, 1, "at most the interval, rounded up");
+        answered += 1;
     }
-    assert!(
-        ejected_at.elapsed() < INTERVAL,
-        "50 answers took over an interval; the rest of the test assumes they did not"
-    );
+    assert!(answered >= 5, "only {answered} answers in half a second");
     assert_eq!(
         attempts.load(Ordering::SeqCst),
         3,
@@ -239,7 +236,7 @@ async fn an_upstream_back_is_served_within_one_interval() {
         }
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(
-            back.elapsed() < INTERVAL + Duration::from_millis(500),
+            back.elapsed() < 2 * INTERVAL, // one interval, and slack for a loaded machine
             "still refused {:?} after the upstream came back",
             back.elapsed()
         );
@@ -262,8 +259,9 @@ async fn requests_during_a_probe_do_not_pile_onto_the_upstream() {
     )
     .await;
     get(gateway, "orders").await;
-    // Back, but slow to answer: the probe takes 500 ms.
-    upstream.open(Duration::from_millis(500));
+    // Back, but slow to answer: the probe takes 1.5 s, so all 20 requests
+    // arrive while it is under way, even on a loaded machine.
+    upstream.open(Duration::from_millis(1_500));
     tokio::time::sleep(INTERVAL + Duration::from_millis(50)).await;
 
     let mut calls = tokio::task::JoinSet::new();
