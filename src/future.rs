@@ -127,16 +127,19 @@ where
                             state.set(State::Done);
                             return Poll::Ready(Ok(response.map(ResponseBody::generated)));
                         }
+                        let grpc_stream = request.is_grpc() && is_grpc_stream(&response);
+                        state.set(State::Done);
+                        let (head, body) = response.into_parts();
                         let watch = BodyWatch {
-                            status: response.status(),
-                            grpc_stream: request.is_grpc() && is_grpc_stream(&response),
+                            status: head.status,
+                            grpc_stream,
                             shared,
                             request,
                         };
-                        state.set(State::Done);
-                        return Poll::Ready(Ok(
-                            response.map(|body| ResponseBody::watched(body, watch))
-                        ));
+                        return Poll::Ready(Ok(Response::from_parts(
+                            head,
+                            ResponseBody::watched(body, watch),
+                        )));
                     }
                 }
                 Poll::Ready(Err(error)) => {
