@@ -104,9 +104,7 @@ where
                 Poll::Ready(Ok(response)) => {
                     if let Some(error) = unrendered(&response) {
                         let mut failure = take(failure);
-                        if let Some(attempt) = failure.attempt.take() {
-                            attempt.settle(Some(&error), ejector(&failure.shared));
-                        }
+                        failure.settle(&error);
                         (error, failure)
                     } else {
                         let Failure {
@@ -145,9 +143,7 @@ where
                 Poll::Ready(Err(error)) => {
                     let mut failure = take(failure);
                     let error = failure.shared.classifier.upstream_error(error.into());
-                    if let Some(attempt) = failure.attempt.take() {
-                        attempt.settle(Some(&error), ejector(&failure.shared));
-                    }
+                    failure.settle(&error);
                     (error, failure)
                 }
                 Poll::Pending => return Poll::Pending,
@@ -172,6 +168,17 @@ use crate::axum::marker::unrendered;
 #[inline]
 fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
     None
+}
+
+impl Failure {
+    /// Tells the fast path, if it tracks this call, that it failed with
+    /// `error`.
+    #[inline]
+    fn settle(&mut self, error: &UpstreamError) {
+        if let Some(attempt) = self.attempt.take() {
+            attempt.settle(Some(error), ejector(&self.shared));
+        }
+    }
 }
 
 /// The fast path of a layer that made an attempt to track.

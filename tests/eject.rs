@@ -55,12 +55,7 @@ struct Upstream {
 
 impl Upstream {
     fn down() -> Self {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        socket
-            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-            .unwrap();
-        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let (addr, socket) = support::bound_not_listening();
         Self {
             socket: Some(socket),
             addr,

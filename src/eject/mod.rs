@@ -213,13 +213,22 @@ pub(crate) enum Admission {
 pub(crate) struct Ejector {
     after: u32,
     duration: Duration,
-    counts: PerKind<bool>,
+    counts: PerKind<Counts>,
     /// Times on the state's clock are milliseconds after this.
     epoch: Instant,
     upstreams: Upstreams,
     /// `Retry-After` for each whole number of seconds up to the duration's,
     /// so refusing allocates nothing.
     retry_after: Vec<HeaderValue>,
+}
+
+/// Whether a failure of a kind counts as not reaching the upstream.
+#[derive(Debug, Clone, Copy)]
+enum Counts {
+    Always,
+    /// Only when the classifier saw it before the request was sent.
+    BeforeSending,
+    Never,
 }
 
 /// The kinds that mean the upstream could not be reached at all.
@@ -271,12 +280,19 @@ impl Ejector {
             }
             Some((key, max)) => Upstreams::keyed(key, max),
         };
-        let mut counts = PerKind::from_fn(|kind| UNREACHABLE.contains(&kind));
+        let mut counts = PerKind::from_fn(|kind| {
+            if UNREACHABLE.contains(&kind) {
+                Counts::Always
+            } else if HANDSHAKE.contains(&kind) {
+                Counts::BeforeSending
+            } else {
+                Counts::Never
+            }
+        });
         for kind in settings.also_on {
-            counts[kind] = true;
+            counts[kind] = Counts::Always;
         }
-        let whole = settings.duration.as_secs() + u64::from(settings.duration.subsec_nanos() > 0);
-        let retry_after = (0..=whole.clamp(1, PREPARED_SECONDS))
+        let retry_after = (0..=whole_seconds(settings.duration).clamp(1, PREPARED_SECONDS))
             .map(HeaderValue::from)
             .collect();
         Ok(Self {
@@ -310,7 +326,12 @@ impl Ejector {
     /// What a call that failed with `error` tells of its upstream.
     fn outcome(&self, error: &UpstreamError) -> Outcome {
         let kind = error.kind();
-        if self.counts[kind] || (HANDSHAKE.contains(&kind) && error.is_retry_safe()) {
+        let counts = match self.counts[kind] {
+            Counts::Always => true,
+            Counts::BeforeSending => error.is_retry_safe(),
+            Counts::Never => false,
+        };
+        if counts {
             Outcome::Unreachable
         } else if kind.is_timeout()
             || error.is_retry_safe()
@@ -331,8 +352,7 @@ impl Ejector {
     /// The `Retry-After` for an answer refused with `ejected`: the whole
     /// seconds left, at least 1.
     pub(crate) fn retry_after(&self, ejected: &Ejected) -> HeaderValue {
-        let seconds = ejected.left.as_secs() + u64::from(ejected.left.subsec_nanos() > 0);
-        let seconds = seconds.max(1);
+        let seconds = whole_seconds(ejected.left).max(1);
         self.retry_after
             .get(seconds as usize)
             .cloned()
@@ -359,12 +379,11 @@ impl Ejector {
 
     /// How long an upstream is ejected for, rounded up to whole seconds.
     pub(crate) fn whole_seconds(&self) -> u32 {
-        let whole = self.duration.as_secs() + u64::from(self.duration.subsec_nanos() > 0);
         // At most a day, by `compile`.
-        whole as u32
+        whole_seconds(self.duration) as u32
     }
 
-    pub(crate) fn now(&self) -> u64 {
+    fn now(&self) -> u64 {
         // +1: zero means "not ejected".
         Instant::now()
             .saturating_duration_since(self.epoch)
@@ -372,9 +391,14 @@ impl Ejector {
             + 1
     }
 
-    pub(crate) fn duration_ms(&self) -> u64 {
+    fn duration_ms(&self) -> u64 {
         (self.duration.as_millis() as u64).max(1)
     }
+}
+
+/// `duration` rounded up to whole seconds.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 impl fmt::Debug for Ejector {
@@ -403,13 +427,20 @@ mod tests {
         ejector.admit(&Request::new(()))
     }
 
+    /// The attempt of a request that must be let through.
+    #[track_caller]
+    fn pass(ejector: &Ejector, why: &str) -> Attempt {
+        match admit(ejector) {
+            Admission::Pass(Some(attempt)) => attempt,
+            _ => panic!("{why}"),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn ejects_after_the_run_and_probes_one_at_a_time() {
         let ejector = ejector(2, Duration::from_secs(10));
         for _ in 0..2 {
-            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
-                panic!("served until ejected")
-            };
+            let attempt = pass(&ejector, "served until ejected");
             attempt.settle(Some(&refused()), &ejector);
         }
         let Admission::Refuse(error) = admit(&ejector) else {
@@ -431,9 +462,7 @@ mod tests {
         assert_eq!(ejector.retry_after(ejected), "1");
 
         tokio::time::advance(Duration::from_millis(600)).await;
-        let Admission::Pass(Some(probe)) = admit(&ejector) else {
-            panic!("the probe goes through")
-        };
+        let probe = pass(&ejector, "the probe goes through");
         assert!(
             matches!(admit(&ejector), Admission::Refuse(_)),
             "one probe at a time"
@@ -442,18 +471,12 @@ mod tests {
         probe.settle(Some(&refused()), &ejector);
         assert!(matches!(admit(&ejector), Admission::Refuse(_)));
         tokio::time::advance(Duration::from_secs(10)).await;
-        let Admission::Pass(Some(probe)) = admit(&ejector) else {
-            panic!("the next probe")
-        };
+        let probe = pass(&ejector, "the next probe");
         // A dropped probe lets the next request probe.
         drop(probe);
-        let Admission::Pass(Some(probe)) = admit(&ejector) else {
-            panic!("another probe")
-        };
+        let probe = pass(&ejector, "another probe");
         probe.settle(None, &ejector);
-        let Admission::Pass(Some(attempt)) = admit(&ejector) else {
-            panic!("served again")
-        };
+        let attempt = pass(&ejector, "served again");
         attempt.settle(Some(&refused()), &ejector);
         assert!(
             matches!(admit(&ejector), Admission::Pass(_)),
@@ -469,21 +492,18 @@ mod tests {
         // A run of refusals, with a shed request and a timeout between
         // them, still ejects.
         for error in [refused(), shed.clone(), timeout.clone(), refused()] {
-            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
-                panic!("served until ejected")
-            };
+            let attempt = pass(&ejector, "served until ejected");
             attempt.settle(Some(&error), &ejector);
         }
         assert!(matches!(admit(&ejector), Admission::Refuse(_)));
         // A probe that is shed frees the probe but leaves it ejected.
         tokio::time::advance(Duration::from_secs(10)).await;
-        let Admission::Pass(Some(probe)) = admit(&ejector) else {
-            panic!("the probe")
-        };
+        let probe = pass(&ejector, "the probe");
         probe.settle(Some(&shed), &ejector);
-        let Admission::Pass(Some(probe)) = admit(&ejector) else {
-            panic!("another probe, not a request served as if healthy")
-        };
+        let probe = pass(
+            &ejector,
+            "another probe, not a request served as if healthy",
+        );
         assert!(matches!(admit(&ejector), Admission::Refuse(_)));
         probe.settle(None, &ejector);
         assert!(matches!(admit(&ejector), Admission::Pass(_)));
@@ -492,20 +512,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_probe_that_hangs_longer_than_the_wait_is_taken_over() {
         let ejector = ejector(1, Duration::from_secs(5));
-        let Admission::Pass(Some(attempt)) = admit(&ejector) else {
-            panic!()
-        };
+        let attempt = pass(&ejector, "let through");
         attempt.settle(Some(&refused()), &ejector);
         tokio::time::advance(Duration::from_secs(5)).await;
-        let Admission::Pass(Some(hung)) = admit(&ejector) else {
-            panic!("the first probe")
-        };
+        let hung = pass(&ejector, "the first probe");
         tokio::time::advance(Duration::from_secs(4)).await;
         assert!(matches!(admit(&ejector), Admission::Refuse(_)));
         tokio::time::advance(Duration::from_secs(1)).await;
-        let Admission::Pass(Some(second)) = admit(&ejector) else {
-            panic!("the hung probe is taken over")
-        };
+        let second = pass(&ejector, "the hung probe is taken over");
         // The hung probe ending late does not free the second's slot.
         drop(hung);
         assert!(matches!(admit(&ejector), Admission::Refuse(_)));
@@ -519,9 +533,7 @@ mod tests {
         let timeout = UpstreamError::from_kind(UpstreamErrorKind::HttpResponseTimeout);
         let handshake = UpstreamError::from_kind(UpstreamErrorKind::TlsProtocolError);
         for error in [timeout, handshake] {
-            let Admission::Pass(Some(attempt)) = admit(&ejector) else {
-                panic!("not ejected by {error:?}")
-            };
+            let attempt = pass(&ejector, &format!("not ejected by {error:?}"));
             attempt.settle(Some(&error), &ejector);
         }
         let after_sending = Ejector::compile(
@@ -529,9 +541,7 @@ mod tests {
                 .also_on(UpstreamErrorKind::HttpResponseTimeout),
         )
         .unwrap();
-        let Admission::Pass(Some(attempt)) = admit(&after_sending) else {
-            panic!()
-        };
+        let attempt = pass(&after_sending, "let through");
         attempt.settle(
             Some(&UpstreamError::from_kind(
                 UpstreamErrorKind::HttpResponseTimeout,

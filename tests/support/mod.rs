@@ -41,13 +41,20 @@ where
 /// listening) for the rest of the test process, so connects to it are
 /// refused and no other test or process can take it meanwhile.
 pub async fn closed_port() -> SocketAddr {
+    let (addr, socket) = bound_not_listening();
+    std::mem::forget(socket);
+    addr
+}
+
+/// A loopback socket bound but not listening, and its address: connects
+/// are refused until it is made to listen, on the same port.
+pub fn bound_not_listening() -> (SocketAddr, socket2::Socket) {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     socket
         .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .unwrap();
     let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    std::mem::forget(socket);
-    addr
+    (addr, socket)
 }
 
 /// Starts a raw TCP upstream; `handler` runs for each connection.
