@@ -10,6 +10,7 @@ use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::render::Chunks;
 use crate::request::CapturedRequest;
 use crate::state::Shared;
 use crate::{BoxError, UpstreamError, UpstreamErrorKind};
@@ -44,7 +45,7 @@ pin_project! {
             watch: Option<BodyWatch>,
         },
         Generated {
-            data: Option<Bytes>,
+            data: Chunks,
         },
     }
 }
@@ -80,18 +81,14 @@ impl<B> ResponseBody<B> {
         }
     }
 
-    pub(crate) fn generated(data: Bytes) -> Self {
+    pub(crate) fn generated(data: impl Into<Chunks>) -> Self {
         Self {
-            kind: Kind::Generated {
-                data: (!data.is_empty()).then_some(data),
-            },
+            kind: Kind::Generated { data: data.into() },
         }
     }
 
     pub(crate) fn empty() -> Self {
-        Self {
-            kind: Kind::Generated { data: None },
-        }
+        Self::generated(Chunks::default())
     }
 }
 
@@ -144,7 +141,9 @@ where
                                 .then(|| watch.shared.responder.grpc_trailers(cause))
                                 .flatten();
                             if let Some(trailers) = trailers {
-                                kind.set(Kind::Generated { data: None });
+                                kind.set(Kind::Generated {
+                                    data: Chunks::default(),
+                                });
                                 return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                             }
                             Box::new(error)
@@ -154,28 +153,28 @@ where
                 }
             },
             KindProj::Generated { data } => {
-                return Poll::Ready(data.take().map(|d| Ok(Frame::data(d))));
+                return Poll::Ready(data.next_piece().map(|d| Ok(Frame::data(d))));
             }
         };
         // The failed upstream body is dropped, so a later poll cannot read a
         // clean end from it.
-        kind.set(Kind::Generated { data: None });
+        kind.set(Kind::Generated {
+            data: Chunks::default(),
+        });
         Poll::Ready(Some(Err(error)))
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Upstream { body, .. } => body.is_end_stream(),
-            Kind::Generated { data } => data.is_none(),
+            Kind::Generated { data } => data.is_empty(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Upstream { body, .. } => body.size_hint(),
-            Kind::Generated { data } => {
-                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
-            }
+            Kind::Generated { data } => SizeHint::with_exact(data.len() as u64),
         }
     }
 }
@@ -189,7 +188,7 @@ impl<B> fmt::Debug for ResponseBody<B> {
                 .finish_non_exhaustive(),
             Kind::Generated { data } => f
                 .debug_struct("ResponseBody::Generated")
-                .field("len", &data.as_ref().map_or(0, Bytes::len))
+                .field("len", &data.len())
                 .finish(),
         }
     }

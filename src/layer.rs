@@ -186,7 +186,10 @@ impl GatewayErrorLayer {
         error: UpstreamError,
         request: &CapturedRequest,
     ) -> Response<bytes::Bytes> {
-        self.shared.responder.answer(error, request, None)
+        self.shared
+            .responder
+            .answer(error, request, None)
+            .map(crate::render::Chunks::into_bytes)
     }
 }
 
@@ -267,6 +270,7 @@ pub struct GatewayErrorLayerBuilder {
     proxy_status: bool,
     next_hop: NextHop,
     show_details: bool,
+    error_extension: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
     hook: Option<Arc<dyn OnUpstreamError>>,
     renderer: Option<Arc<dyn RenderBody>>,
@@ -297,6 +301,7 @@ impl Default for GatewayErrorLayerBuilder {
             proxy_status: true,
             next_hop: NextHop::default(),
             show_details: false,
+            error_extension: true,
             headers: Vec::new(),
             hook: None,
             renderer: None,
@@ -393,6 +398,40 @@ impl GatewayErrorLayerBuilder {
     /// as `details`.
     pub fn show_details(mut self, enabled: bool) -> Self {
         self.show_details = enabled;
+        self
+    }
+
+    /// Whether each error response carries its [`UpstreamError`] in its
+    /// extensions, for middleware outside the layer to read (on unless
+    /// set).
+    ///
+    /// Putting it there costs three allocations per failure, the first
+    /// value of a response's `http::Extensions`; a failure without a
+    /// request id then costs 7 allocations instead of 4. Turn it off when
+    /// nothing reads it: the hook ([`on_error`](Self::on_error)) and the
+    /// log see every error either way.
+    ///
+    /// ```
+    /// use http::{Request, Response};
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let layer = GatewayErrorLayer::builder()
+    ///     .error_extension(false)
+    ///     .build()
+    ///     .unwrap();
+    /// let refused = service_fn(|_: Request<()>| async {
+    ///     Err::<Response<String>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    /// });
+    /// let response = layer.layer(refused).oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(response.status(), 502);
+    /// assert!(response.extensions().get::<UpstreamError>().is_none());
+    /// # }
+    /// ```
+    pub fn error_extension(mut self, enabled: bool) -> Self {
+        self.error_extension = enabled;
         self
     }
 
@@ -669,6 +708,7 @@ impl GatewayErrorLayerBuilder {
             grpc,
             intercept,
             show_details: self.show_details,
+            error_extension: self.error_extension,
             renderer: self.renderer,
         });
         let capture = CapturePlan::compile(
@@ -704,6 +744,7 @@ impl fmt::Debug for GatewayErrorLayerBuilder {
             .field("proxy_status", &self.proxy_status)
             .field("next_hop", &self.next_hop)
             .field("show_details", &self.show_details)
+            .field("error_extension", &self.error_extension)
             .field("headers", &self.headers)
             .field("hook", &self.hook.as_ref().map(|_| ".."))
             .field("renderer", &self.renderer.as_ref().map(|_| ".."))

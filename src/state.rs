@@ -1,9 +1,9 @@
 //! What a layer's services share: the parts, compiled once, as plain data.
 
-use bytes::Bytes;
 use http::Response;
 
 use crate::eject::Ejector;
+use crate::render::Chunks;
 use crate::report::Reporter;
 use crate::request::{CapturePlan, CapturedRequest};
 use crate::respond::Responder;
@@ -25,7 +25,7 @@ impl Shared {
         &self,
         error: UpstreamError,
         request: &CapturedRequest,
-    ) -> Response<Bytes> {
+    ) -> Response<Chunks> {
         let status = self.responder.status(error.kind());
         self.reporter.report(&error, status, request);
         let advice = self.ejector.as_ref().and_then(|ejector| {

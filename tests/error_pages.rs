@@ -352,6 +352,45 @@ async fn the_time_of_the_failure_is_on_the_page() {
     );
 }
 
+/// The page a gateway serves, over HTTP/1.1 and HTTP/2, is whole and as
+/// long as it says: a prepared page is sent in pieces (the text before the
+/// time, the time, the text after it), and each client must get them as one
+/// body of `Content-Length` bytes.
+#[tokio::test]
+async fn a_page_sent_in_pieces_arrives_whole_over_http1_and_http2() {
+    let upstream = closed_port().await;
+    let gateway = serve(GatewayErrorLayer::new().layer(proxy_to(upstream))).await;
+    for (protocol, client) in [("HTTP/1.1", client()), ("HTTP/2", h2_client())] {
+        for accept in [HTML, "text/plain"] {
+            let response = client
+                .request(get(
+                    &format!("http://{gateway}/orders"),
+                    &[("accept", accept)],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+            let length: usize = response.headers()["content-length"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body = body_bytes(response).await;
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            assert_eq!(text.len(), length, "{protocol} {accept}: {text}");
+            assert!(
+                text.contains(" UTC"),
+                "{protocol} {accept}: no time in {text}"
+            );
+            let end = if accept == HTML { "</html>" } else { "UTC" };
+            assert!(
+                text.trim_end().ends_with(end),
+                "{protocol} {accept}: {text:?}"
+            );
+        }
+    }
+}
+
 /// Every kind's page in every language, with a request id and a support
 /// link, stays under 3 KB.
 #[tokio::test]

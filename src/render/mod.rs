@@ -174,6 +174,7 @@
 //! # let _ = layer;
 //! ```
 
+mod chunks;
 mod custom;
 mod escape;
 mod fields;
@@ -186,6 +187,7 @@ mod template;
 mod texts;
 mod translations;
 
+pub(crate) use self::chunks::Chunks;
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
 pub(crate) use self::fields::Fields;
 pub use self::format::BodyFormat;

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use bytes::Bytes;
 use http::HeaderValue;
 
+use super::chunks::Chunks;
 use super::escape;
 use super::fields::{request_id_text, Fields};
 use super::format::BodyFormat;
@@ -359,9 +360,14 @@ impl Template {
             }
             _ => None,
         };
+        let around_time = fixed
+            .is_none()
+            .then(|| around_time(self.format, &without_id.pieces))
+            .flatten();
         Prepared {
             format: self.format,
             fixed,
+            around_time,
             without_id: without_id.pieces,
             with_id,
             length,
@@ -488,6 +494,32 @@ fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
         (BodyFormat::Text, Some(text)) => escape::push_text(out, text, false),
         (_, None) => {}
     }
+}
+
+/// The text before and after the one time in `pieces`, as shared `Bytes`
+/// with `format`'s quotes around the time included; `None` unless `pieces`
+/// holds exactly one time and no request id.
+fn around_time(format: BodyFormat, pieces: &[Piece]) -> Option<[Bytes; 2]> {
+    let time = pieces.iter().position(|piece| *piece == Piece::Time)?;
+    let mut halves = [String::new(), String::new()];
+    for (at, piece) in pieces.iter().enumerate() {
+        match piece {
+            Piece::Text(text) => halves[usize::from(at > time)].push_str(text),
+            Piece::Time if at == time => {}
+            Piece::Time | Piece::RequestId => return None,
+        }
+    }
+    if format == BodyFormat::Json {
+        halves[0].push('"');
+        halves[1].insert(0, '"');
+    }
+    Some(halves.map(|half| {
+        let half = Bytes::from(half);
+        // As for a fixed body: the shared header is allocated here, by the
+        // first clone, not on the first failure.
+        drop(half.clone());
+        half
+    }))
 }
 
 /// A time as `format` writes it. Times are digits, `-`, `:`, spaces and
@@ -653,6 +685,9 @@ pub(crate) struct Prepared {
     format: BodyFormat,
     /// The whole body for requests without an id, when it has no time.
     fixed: Option<Bytes>,
+    /// The body for requests without an id around its one time, when it
+    /// has one: sent in three pieces, nothing copied.
+    around_time: Option<[Bytes; 2]>,
     without_id: Vec<Piece>,
     /// `None` when the id changes nothing; with the length of its pieces
     /// but the id.
@@ -665,16 +700,19 @@ impl Prepared {
     /// The body for a request whose id header is `request_id`, failed at
     /// `time()` (as [`utc_text`](crate::time::utc_text) writes it), which
     /// is only asked for when the body shows it.
-    pub(crate) fn body<T: AsRef<str>>(
+    pub(crate) fn body(
         &self,
         request_id: Option<&HeaderValue>,
-        time: impl FnOnce() -> T,
-    ) -> Bytes {
+        time: impl FnOnce() -> Bytes,
+    ) -> Chunks {
         let (length, pieces) = match (request_id, &self.with_id) {
             (Some(_), Some((length, pieces))) => (*length, pieces),
-            _ => match &self.fixed {
-                Some(fixed) => return fixed.clone(),
-                None => (self.length, &self.without_id),
+            _ => match (&self.fixed, &self.around_time) {
+                (Some(fixed), _) => return fixed.clone().into(),
+                (None, Some([before, after])) => {
+                    return Chunks::three(before.clone(), time(), after.clone())
+                }
+                (None, None) => (self.length, &self.without_id),
             },
         };
         let id = request_id.map(request_id_text);
@@ -692,15 +730,16 @@ impl Prepared {
                     if now.is_none() {
                         now = time.take().map(|time| time());
                     }
+                    let now = now.as_deref().unwrap_or_default();
                     push_time(
                         &mut out,
                         self.format,
-                        now.as_ref().map_or("", AsRef::as_ref),
+                        std::str::from_utf8(now).unwrap_or(""),
                     );
                 }
             }
         }
-        Bytes::from(out)
+        Bytes::from(out).into()
     }
 
     /// The length of the body for a request without an id.
@@ -853,9 +892,9 @@ mod tests {
         )
         .unwrap();
         let prepared = template.prepare(&unprepared());
-        assert_eq!(prepared.body(None, || TIME), "No id.");
+        assert_eq!(filled(&prepared, None), "No id.");
         let id = HeaderValue::from_static("r-1");
-        assert_eq!(prepared.body(Some(&id), || TIME), "Quote your id.");
+        assert_eq!(filled(&prepared, Some(&id)), "Quote your id.");
     }
 
     #[test]
@@ -882,6 +921,13 @@ mod tests {
         }
     }
 
+    /// `prepared`'s body for a request with `id`, failed at `TIME`.
+    fn filled(prepared: &Prepared, id: Option<&HeaderValue>) -> Bytes {
+        prepared
+            .body(id, || Bytes::from_static(TIME.as_bytes()))
+            .into_bytes()
+    }
+
     #[test]
     fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
         let template = Template::parse(
@@ -890,7 +936,7 @@ mod tests {
         )
         .unwrap();
         let prepared = template.prepare(&unprepared());
-        let without_id = prepared.body(None, || TIME);
+        let without_id = filled(&prepared, None);
         assert_eq!(
             without_id,
             format!(r#"{{"a": null, "b": [null], "s": 502, "t": "{TIME}"}}"#)
@@ -900,11 +946,11 @@ mod tests {
         let mut fields = Fields::sample();
         fields.request_id = Some("r\"1".into());
         fields.time = Some(TIME);
-        assert_eq!(prepared.body(Some(&id), || TIME), template.render(&fields));
+        assert_eq!(filled(&prepared, Some(&id)), template.render(&fields));
 
         let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
         let prepared = no_id.prepare(&unprepared());
-        assert_eq!(prepared.body(Some(&id), || TIME), "<p>502</p>");
+        assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
     }
 
     #[test]

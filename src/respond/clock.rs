@@ -4,6 +4,8 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
+
 use crate::time::{utc_text, UTC_TEXT_LEN};
 
 /// The current second as [`utc_text`] writes it, kept until the next one.
@@ -12,15 +14,19 @@ pub(crate) struct Clock {
     last: Mutex<Option<(u64, TimeText)>>,
 }
 
-/// A time as text, copied out of the clock so no lock is held while a page
-/// is written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TimeText([u8; UTC_TEXT_LEN]);
+/// A time as text, shared out of the clock so no lock is held while a page
+/// is written, and a prepared page can send it as a piece of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct TimeText(Bytes);
 
 impl TimeText {
     pub(crate) fn as_str(&self) -> &str {
         // Written from ASCII digits and separators only.
         std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.0
     }
 }
 
@@ -41,11 +47,14 @@ impl Clock {
         let Ok(mut last) = self.last.try_lock() else {
             return TimeText::of(seconds);
         };
-        match *last {
-            Some((second, text)) if second == seconds => text,
+        match &*last {
+            Some((second, text)) if *second == seconds => text.clone(),
             _ => {
                 let text = TimeText::of(seconds);
-                *last = Some((seconds, text));
+                // The first clone of a `Bytes` made from a buffer allocates
+                // its shared header: made here, once a second, so the kept
+                // copy is already shared when failures clone it.
+                *last = Some((seconds, text.clone()));
                 text
             }
         }
@@ -61,7 +70,7 @@ impl TimeText {
             // Past the year 9999: the last time that fits.
             Err(_) => bytes.copy_from_slice(b"9999-12-31 23:59:59 UTC"),
         }
-        Self(bytes)
+        Self(Bytes::copy_from_slice(&bytes))
     }
 }
 

@@ -38,7 +38,7 @@ pub(crate) use self::status::Statuses;
 pub(crate) use self::support_url::SupportUrl;
 use crate::classify::Params;
 use crate::error::PerKind;
-use crate::render::{BodyFormat, ErrorContext, Fields, Languages, Pages, RenderBody};
+use crate::render::{BodyFormat, Chunks, ErrorContext, Fields, Languages, Pages, RenderBody};
 use crate::request::CapturedRequest;
 use crate::{UpstreamError, UpstreamErrorKind};
 
@@ -55,6 +55,8 @@ pub(crate) struct Parts {
     pub(crate) grpc: Option<GrpcCodes>,
     pub(crate) intercept: Interception,
     pub(crate) show_details: bool,
+    /// Whether answers carry their error in their extensions.
+    pub(crate) error_extension: bool,
     pub(crate) renderer: Option<Arc<dyn RenderBody>>,
 }
 
@@ -157,16 +159,18 @@ impl Responder {
     }
 
     /// The error response to `request` for `error`, which it carries in its
-    /// extensions, with `extra` set among its headers (the time left of an
+    /// extensions unless turned off, with `extra` set among its headers (the time left of an
     /// ejected upstream).
     pub(crate) fn answer(
         &self,
         error: UpstreamError,
         request: &CapturedRequest,
         extra: Option<(HeaderName, HeaderValue)>,
-    ) -> Response<Bytes> {
+    ) -> Response<Chunks> {
         let mut response = self.build(&error, request, extra);
-        response.extensions_mut().insert(error);
+        if self.parts.error_extension {
+            response.extensions_mut().insert(error);
+        }
         response
     }
 
@@ -175,7 +179,7 @@ impl Responder {
         error: &UpstreamError,
         request: &CapturedRequest,
         extra: Option<(HeaderName, HeaderValue)>,
-    ) -> Response<Bytes> {
+    ) -> Response<Chunks> {
         let kind = error.kind();
         // What only this failure says in `Proxy-Status` (a DNS rcode, a TLS
         // alert); empty, and free, for most kinds.
@@ -183,7 +187,7 @@ impl Responder {
         if let (Some(content_type), Some(grpc)) = (request.grpc_content_type(), &self.grpc) {
             // A trailers-only answer: HTTP 200 and no body, so the status
             // travels in the header block that ends the stream.
-            let mut response = Response::new(Bytes::new());
+            let mut response = Response::new(Chunks::default());
             let headers = response.headers_mut();
             *headers = grpc[kind].clone();
             // The call's own content type, `+proto` and all.
@@ -209,7 +213,11 @@ impl Responder {
                 self.set_params(&mut headers, kind, &params);
                 (headers, body)
             }
-            None => self.render(error, status, format, language, request, &params),
+            None => {
+                let (headers, body) =
+                    self.render(error, status, format, language, request, &params);
+                (headers, body.into())
+            }
         };
         if self.dated_retry_after {
             if let Some(date) = self.parts.retry_after.dated(kind) {
@@ -220,7 +228,7 @@ impl Responder {
             headers.insert(name, value);
         }
         let mut response = Response::new(if request.is_head() {
-            Bytes::new()
+            Chunks::default()
         } else {
             body
         });
@@ -503,6 +511,7 @@ impl fmt::Debug for Responder {
             .field("grpc", &parts.grpc)
             .field("intercept", &parts.intercept)
             .field("show_details", &parts.show_details)
+            .field("error_extension", &parts.error_extension)
             .field("renderer", &parts.renderer.as_ref().map(|_| ".."))
             .field("prepared", &self.prepared.is_some())
             .finish()
@@ -531,6 +540,7 @@ mod tests {
             proxy_status,
             extra,
             show_details: false,
+            error_extension: true,
             renderer: None,
         }
     }
@@ -589,8 +599,8 @@ mod tests {
             ..Responder::new(parts_with_everything())
         };
         // The time, which may tick between two answers.
-        let timeless = |body: &Bytes| {
-            let text = String::from_utf8(body.to_vec()).unwrap();
+        let timeless = |body: &Chunks| {
+            let text = String::from_utf8(body.clone().into_bytes().to_vec()).unwrap();
             match text.find(" UTC") {
                 Some(end) => format!("{}{}", &text[..end - 19], &text[end..]),
                 None => text,

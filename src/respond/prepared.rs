@@ -2,12 +2,11 @@
 //! and language, the headers and the body with everything but the request
 //! id and the time filled in ([`PreparedAnswers`]).
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 
 use super::clock::Clock;
 use crate::error::PerKind;
-use crate::render::{BodyFormat, Prepared};
+use crate::render::{BodyFormat, Chunks, Prepared};
 use crate::request::CapturedRequest;
 use crate::UpstreamErrorKind;
 
@@ -58,10 +57,12 @@ impl PreparedAnswers {
         language: usize,
         request: &CapturedRequest,
         clock: &Clock,
-    ) -> (HeaderMap, Bytes) {
+    ) -> (HeaderMap, Chunks) {
         let answers = &self.0[kind][format.index()];
         let ready = answers.get(language).unwrap_or(&answers[0]);
-        let body = ready.page.body(request.request_id(), || clock.now());
+        let body = ready
+            .page
+            .body(request.request_id(), || clock.now().into_bytes());
         let mut headers = ready.headers.clone();
         if body.len() != ready.page.len() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
