@@ -36,8 +36,9 @@ where
     }
 }
 
-/// Requests as hyper hands them over: header values share one buffer.
-fn requests(n: usize, accept: &'static str) -> Vec<Request<()>> {
+/// Requests as hyper hands them over: header values share one buffer; with
+/// an `x-request-id` when `with_id`.
+fn requests(n: usize, accept: &'static str, with_id: bool) -> Vec<Request<()>> {
     let buffer = Bytes::from(format!("{accept}req-7f3a9cexample.com").into_bytes());
     let a = accept.len();
     (0..n)
@@ -49,7 +50,9 @@ fn requests(n: usize, accept: &'static str) -> Vec<Request<()>> {
             };
             headers.insert(header::HOST, value(a + 9..buffer.len()));
             headers.insert(header::ACCEPT, value(0..a));
-            headers.insert("x-request-id", value(a..a + 9));
+            if with_id {
+                headers.insert("x-request-id", value(a..a + 9));
+            }
             request
         })
         .collect()
@@ -81,7 +84,14 @@ fn main() {
             .build()
             .expect("valid settings"),
     );
-    let requests = requests(n, accept);
+    let without_extension = black_box(
+        GatewayErrorLayer::builder()
+            .error_extension(false)
+            .build()
+            .expect("valid settings"),
+    );
+    let with_id = !mode.ends_with("no-id");
+    let requests = requests(n, accept, with_id);
     match mode.as_str() {
         "setup" => drop(black_box(requests)),
         "bare" => {
@@ -122,7 +132,7 @@ fn main() {
                 drop(black_box(response));
             }
         }
-        "ejected" => {
+        "ejected" | "ejected-no-id" => {
             // The dead-upstream fast path: the first refusal ejects the
             // upstream, and every later request is answered at once
             // (browser Accept: the HTML page).
@@ -131,14 +141,21 @@ fn main() {
                 drop(black_box(call(&mut service, request)));
             }
         }
-        "fail-json" | "fail-html" | "fail-text" => {
+        "fail-json" | "fail-html" | "fail-text" | "fail-html-no-id" => {
             let mut service = layer.layer(refused);
             for request in requests {
                 drop(black_box(call(&mut service, request)));
             }
         }
+        "lean-html-no-id" => {
+            // The same without the error in the response's extensions.
+            let mut service = without_extension.layer(refused);
+            for request in requests {
+                drop(black_box(call(&mut service, request)));
+            }
+        }
         other => {
-            panic!("unknown mode {other}: setup, bare, identity, layered, floor, fail-json, fail-html, fail-text, ejected")
+            panic!("unknown mode {other}: setup, bare, identity, layered, floor, fail-json, fail-html, fail-text, fail-html-no-id, lean-html-no-id, ejected, ejected-no-id")
         }
     }
 }

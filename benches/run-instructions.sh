@@ -14,16 +14,16 @@ count() {
 
 setup=$(count setup)
 bare=$(count bare)
-printf '%-10s %12s\n' mode 'instr/request'
-printf '%-10s %12d   (the inner service alone)\n' bare $(( (bare - setup) / n ))
+printf '%-15s %7s\n' mode 'instr/request'
+printf '%-15s %7d   (the inner service alone)\n' bare $(( (bare - setup) / n ))
 total=$(count identity)
-printf '%-10s %12d   (%+d vs bare: a layer that does nothing)\n' identity $(( (total - setup) / n )) $(( (total - bare) / n ))
+printf '%-15s %7d   (%+d vs bare: a layer that does nothing)\n' identity $(( (total - setup) / n )) $(( (total - bare) / n ))
 total=$(count layered)
-printf '%-10s %12d   (%+d vs bare)\n' layered $(( (total - setup) / n )) $(( (total - bare) / n ))
+printf '%-15s %7d   (%+d vs bare)\n' layered $(( (total - setup) / n )) $(( (total - bare) / n ))
 floor=$(count floor)
-printf '%-10s %12d   (a prebuilt 502, cloned: the failure floor)\n' floor $(( (floor - setup) / n ))
-for mode in fail-json fail-html fail-text ejected; do
+printf '%-15s %7d   (a prebuilt 502, cloned: the failure floor)\n' floor $(( (floor - setup) / n ))
+for mode in fail-json fail-html fail-text fail-html-no-id lean-html-no-id ejected ejected-no-id; do
     total=$(count "$mode")
-    printf '%-10s %12d   (%.2fx the floor)\n' "$mode" $(( (total - setup) / n )) \
+    printf '%-15s %7d   (%.2fx the floor)\n' "$mode" $(( (total - setup) / n )) \
         "$(awk "BEGIN { print ($total - $setup) / ($floor - $setup) }")"
 done
