@@ -153,7 +153,7 @@ where
                 }
             },
             KindProj::Generated { data } => {
-                return Poll::Ready(data.next_piece().map(|d| Ok(Frame::data(d))));
+                return Poll::Ready(data.next_chunk().map(|d| Ok(Frame::data(d))));
             }
         };
         // The failed upstream body is dropped, so a later poll cannot read a
@@ -226,6 +226,39 @@ mod tests {
             ResponseBody::<String>::default().size_hint().exact(),
             Some(0)
         );
+    }
+
+    #[test]
+    fn a_page_sent_around_its_time_is_three_frames_of_known_size() {
+        let mut body = ResponseBody::<String>::generated(Chunks::around(
+            Bytes::from_static(b"<p>"),
+            Bytes::from_static(b"2031-01-02 03:04:05 UTC"),
+            Bytes::from_static(b"</p>"),
+        ));
+        assert_eq!(body.size_hint().exact(), Some(30));
+        let mut sent = Vec::new();
+        while let Poll::Ready(Some(Ok(frame))) = poll(&mut body) {
+            sent.push(frame.into_data().unwrap());
+            assert_eq!(
+                body.size_hint().exact(),
+                Some(30 - sent.iter().map(Bytes::len).sum::<usize>() as u64),
+                "the hint is what is left"
+            );
+        }
+        assert_eq!(sent, ["<p>", "2031-01-02 03:04:05 UTC", "</p>"]);
+        assert!(body.is_end_stream());
+
+        // An empty chunk is no frame: the end comes right after the last.
+        let mut body = ResponseBody::<String>::generated(Chunks::around(
+            Bytes::from_static(b"a"),
+            Bytes::new(),
+            Bytes::from_static(b"b"),
+        ));
+        assert!(matches!(poll(&mut body), Poll::Ready(Some(Ok(_)))));
+        assert!(!body.is_end_stream());
+        assert!(matches!(poll(&mut body), Poll::Ready(Some(Ok(_)))));
+        assert!(body.is_end_stream());
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
     }
 
     /// An upstream body that sends one frame, then fails.

@@ -166,10 +166,9 @@ fn failures_allocate_a_bounded_amount() {
     // Arc'd UpstreamError and the header map's two buffers. The prepared
     // page is sent in pieces around the time, so it is not copied. The
     // error in the response's extensions adds 3 (`http::Extensions`' map,
-    // its table and the boxed value). A request id adds 4: the id as text,
-    // the page with it spliced in, escaped, and the `Content-Length` of
-    // that page with the header map's room for it. The counts are printed
-    // for BENCHMARKS.md.
+    // its table and the boxed value). A request id adds 4: the page written
+    // out with the id spliced in, escaped, and what comes with it
+    // (BENCHMARKS.md names each). The counts are printed for BENCHMARKS.md.
     let failing = service_fn(|_req: Request<()>| async {
         Err::<Response<Full<Bytes>>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
     });

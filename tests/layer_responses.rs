@@ -686,6 +686,43 @@ async fn the_hook_sees_the_error_the_status_sent_and_the_request() {
     );
 }
 
+/// With `error_extension(false)` the answer is the same but carries no
+/// `UpstreamError`, and the hook still sees every failure.
+#[tokio::test]
+async fn without_the_error_extension_the_hook_still_sees_the_error() {
+    let (url, _) = refused_url().await;
+    let seen: Arc<Mutex<Vec<Kind>>> = Arc::default();
+    let record = seen.clone();
+    let layer = |extension: bool| {
+        let record = record.clone();
+        GatewayErrorLayer::builder()
+            .error_extension(extension)
+            .on_error(
+                move |error: &UpstreamError, _: StatusCode, _: &CapturedRequest| {
+                    record.lock().unwrap().push(error.kind());
+                },
+            )
+            .build()
+            .unwrap()
+            .layer(client())
+    };
+    let with = layer(true).oneshot(get(&url, &[])).await.unwrap();
+    let without = layer(false).oneshot(get(&url, &[])).await.unwrap();
+    assert_eq!(
+        with.extensions()
+            .get::<UpstreamError>()
+            .map(UpstreamError::kind),
+        Some(Kind::ConnectionRefused)
+    );
+    assert!(without.extensions().get::<UpstreamError>().is_none());
+    assert_eq!(with.status(), without.status());
+    assert_eq!(with.headers(), without.headers());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Kind::ConnectionRefused, Kind::ConnectionRefused]
+    );
+}
+
 #[tokio::test]
 async fn user_rules_are_asked_first_and_defaults_can_go() {
     let (url, _) = refused_url().await;

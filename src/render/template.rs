@@ -515,8 +515,9 @@ fn around_time(format: BodyFormat, pieces: &[Piece]) -> Option<[Bytes; 2]> {
     }
     Some(halves.map(|half| {
         let half = Bytes::from(half);
-        // As for a fixed body: the shared header is allocated here, by the
-        // first clone, not on the first failure.
+        // Made shared here, when the layer is built, not on the first
+        // failure: a `Bytes` from a buffer with room to spare is shared
+        // at once, one from an exactly sized buffer on its first clone.
         drop(half.clone());
         half
     }))
@@ -686,7 +687,7 @@ pub(crate) struct Prepared {
     /// The whole body for requests without an id, when it has no time.
     fixed: Option<Bytes>,
     /// The body for requests without an id around its one time, when it
-    /// has one: sent in three pieces, nothing copied.
+    /// has exactly one: sent as three chunks, nothing copied.
     around_time: Option<[Bytes; 2]>,
     without_id: Vec<Piece>,
     /// `None` when the id changes nothing; with the length of its pieces
@@ -710,7 +711,7 @@ impl Prepared {
             _ => match (&self.fixed, &self.around_time) {
                 (Some(fixed), _) => return fixed.clone().into(),
                 (None, Some([before, after])) => {
-                    return Chunks::three(before.clone(), time(), after.clone())
+                    return Chunks::around(before.clone(), time(), after.clone())
                 }
                 (None, None) => (self.length, &self.without_id),
             },
@@ -951,6 +952,29 @@ mod tests {
         let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
         let prepared = no_id.prepare(&unprepared());
         assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
+    }
+
+    #[test]
+    fn only_a_page_with_one_time_is_sent_around_it() {
+        let once = Template::parse(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#)
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(once.around_time.is_some());
+        assert_eq!(
+            filled(&once, None),
+            format!(r#"{{"t": "{TIME}", "s": 502}}"#)
+        );
+
+        let twice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>")
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(twice.around_time.is_none());
+        assert_eq!(filled(&twice, None), format!("<p>{TIME}</p><p>{TIME}</p>"));
+
+        let fixed = Template::parse(BodyFormat::Html, "<p>{{status}}</p>")
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(fixed.around_time.is_none() && fixed.fixed.is_some());
     }
 
     #[test]

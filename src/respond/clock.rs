@@ -1,7 +1,7 @@
 //! The time an error page shows ([`Clock`]), written once a second however
-//! many failures there are (and by a task that finds it busy).
+//! many failures there are, and shared by all of them.
 
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -11,7 +11,7 @@ use crate::time::{utc_text, UTC_TEXT_LEN};
 /// The current second as [`utc_text`] writes it, kept until the next one.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
-    last: Mutex<Option<(u64, TimeText)>>,
+    last: RwLock<Option<(u64, TimeText)>>,
 }
 
 /// A time as text, shared out of the clock so no lock is held while a page
@@ -42,22 +42,25 @@ impl Clock {
         let seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
-        // In a storm of failures, a task that finds the clock busy writes
-        // the time itself rather than wait for it.
-        let Ok(mut last) = self.last.try_lock() else {
-            return TimeText::of(seconds);
-        };
-        match &*last {
-            Some((second, text)) if *second == seconds => text.clone(),
-            _ => {
-                let text = TimeText::of(seconds);
-                // The first clone of a `Bytes` made from a buffer allocates
-                // its shared header: made here, once a second, so the kept
-                // copy is already shared when failures clone it.
-                *last = Some((seconds, text.clone()));
-                text
+        // Failures in the same second share one `Bytes` under a read lock,
+        // which many tasks hold at once; only the first failure of a second
+        // writes. A task that finds the clock being written makes its own
+        // time rather than wait.
+        if let Ok(last) = self.last.try_read() {
+            if let Some((second, text)) = &*last {
+                if *second == seconds {
+                    return text.clone();
+                }
             }
         }
+        let text = TimeText::of(seconds);
+        if let Ok(mut last) = self.last.try_write() {
+            // Kept as a clone: the first clone of a `Bytes` made from a
+            // buffer allocates its shared header, so the kept copy is
+            // shared before failures clone it.
+            *last = Some((seconds, text.clone()));
+        }
+        text
     }
 }
 

@@ -159,8 +159,8 @@ impl Responder {
     }
 
     /// The error response to `request` for `error`, which it carries in its
-    /// extensions unless turned off, with `extra` set among its headers (the time left of an
-    /// ejected upstream).
+    /// extensions unless turned off, with `extra` set among its headers
+    /// (the time left of an ejected upstream).
     pub(crate) fn answer(
         &self,
         error: UpstreamError,
