@@ -201,6 +201,7 @@ mod tests {
     use http_body::Body as _;
 
     use super::*;
+    use crate::render::{Chunk, Layout};
 
     type Polled<B> = Poll<Option<Result<Frame<<B as Body>::Data>, <B as Body>::Error>>>;
 
@@ -230,10 +231,12 @@ mod tests {
 
     #[test]
     fn a_page_sent_around_its_time_is_three_frames_of_known_size() {
-        let mut body = ResponseBody::<String>::generated(Chunks::around(
-            Bytes::from_static(b"<p>"),
+        let page = Layout::of(&[Chunk::Text(0, 3), Chunk::Time, Chunk::Text(3, 7)]).unwrap();
+        let mut body = ResponseBody::<String>::generated(Chunks::new(
+            Bytes::from_static(b"<p></p>"),
+            page,
+            Bytes::new(),
             Bytes::from_static(b"2031-01-02 03:04:05 UTC"),
-            Bytes::from_static(b"</p>"),
         ));
         assert_eq!(body.size_hint().exact(), Some(30));
         let mut sent = Vec::new();
@@ -248,11 +251,14 @@ mod tests {
         assert_eq!(sent, ["<p>", "2031-01-02 03:04:05 UTC", "</p>"]);
         assert!(body.is_end_stream());
 
-        // An empty chunk is no frame: the end comes right after the last.
-        let mut body = ResponseBody::<String>::generated(Chunks::around(
-            Bytes::from_static(b"a"),
+        // An empty chunk (no request id) is no frame: the end comes right
+        // after the last.
+        let page = Layout::of(&[Chunk::Text(0, 1), Chunk::RequestId, Chunk::Text(1, 2)]).unwrap();
+        let mut body = ResponseBody::<String>::generated(Chunks::new(
+            Bytes::from_static(b"ab"),
+            page,
             Bytes::new(),
-            Bytes::from_static(b"b"),
+            Bytes::new(),
         ));
         assert!(matches!(poll(&mut body), Poll::Ready(Some(Ok(_)))));
         assert!(!body.is_end_stream());

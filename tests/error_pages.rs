@@ -353,40 +353,54 @@ async fn the_time_of_the_failure_is_on_the_page() {
 }
 
 /// The page a gateway serves, over HTTP/1.1 and HTTP/2, is whole and as
-/// long as it says: a prepared page is sent in pieces (the text before the
-/// time, the time, the text after it), and each client must get them as one
-/// body of `Content-Length` bytes.
+/// long as it says: a prepared page is sent in chunks (its text around the
+/// request id and the time), and each client must get them as one body of
+/// `Content-Length` bytes, with the id in it, escaped when it must be.
 #[tokio::test]
-async fn a_page_sent_in_pieces_arrives_whole_over_http1_and_http2() {
+async fn a_page_sent_in_chunks_arrives_whole_over_http1_and_http2() {
     let upstream = closed_port().await;
     let gateway = serve(GatewayErrorLayer::new().layer(proxy_to(upstream))).await;
     for (protocol, client) in [("HTTP/1.1", client()), ("HTTP/2", h2_client())] {
-        for accept in [HTML, "text/plain"] {
-            let response = client
-                .request(get(
-                    &format!("http://{gateway}/orders"),
-                    &[("accept", accept)],
-                ))
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-            let length: usize = response.headers()["content-length"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let body = body_bytes(response).await;
-            let text = String::from_utf8(body.to_vec()).unwrap();
-            assert_eq!(text.len(), length, "{protocol} {accept}: {text}");
-            assert!(
-                text.contains(" UTC"),
-                "{protocol} {accept}: no time in {text}"
-            );
-            let end = if accept == HTML { "</html>" } else { "UTC" };
-            assert!(
-                text.trim_end().ends_with(end),
-                "{protocol} {accept}: {text:?}"
-            );
+        for accept in [HTML, "text/plain", "application/json"] {
+            for (id, shown) in [
+                (None, None),
+                (Some("0f8fad5b-d9cb-469f"), Some("0f8fad5b-d9cb-469f")),
+                (
+                    Some("<b>"),
+                    Some(match accept {
+                        HTML => "&lt;b&gt;",
+                        "text/plain" => "<b>",
+                        _ => "\\u003cb\\u003e",
+                    }),
+                ),
+            ] {
+                let mut headers = vec![("accept", accept)];
+                headers.extend(id.map(|id| ("x-request-id", id)));
+                let url = format!("http://{gateway}/orders");
+                let response = client.request(get(&url, &headers)).await.unwrap();
+                assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+                let length: usize = response.headers()["content-length"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let body = body_bytes(response).await;
+                let text = String::from_utf8(body.to_vec()).unwrap();
+                let case = format!("{protocol} {accept} {id:?}");
+                assert_eq!(text.len(), length, "{case}: {text}");
+                if let Some(shown) = shown {
+                    assert!(text.contains(shown), "{case}: no {shown} in {text}");
+                }
+                let end = match accept {
+                    HTML => "</html>",
+                    "text/plain" => "UTC",
+                    _ => "}",
+                };
+                assert!(text.trim_end().ends_with(end), "{case}: {text:?}");
+                if accept != "application/json" {
+                    assert!(text.contains(" UTC"), "{case}: no time in {text}");
+                }
+            }
         }
     }
 }

@@ -183,11 +183,14 @@ mod json_syntax;
 mod language;
 mod negotiate;
 mod pages;
+mod prepared;
 mod template;
 mod texts;
 mod translations;
 
 pub(crate) use self::chunks::Chunks;
+#[cfg(test)]
+pub(crate) use self::chunks::{Chunk, Layout};
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
 pub(crate) use self::fields::Fields;
 pub use self::format::BodyFormat;
@@ -196,5 +199,5 @@ pub use self::language::{Translation, TranslationError};
 pub use self::negotiate::negotiate;
 pub(crate) use self::negotiate::Negotiator;
 pub(crate) use self::pages::Pages;
-pub(crate) use self::template::Prepared;
+pub(crate) use self::prepared::Prepared;
 pub use self::template::TemplateError;

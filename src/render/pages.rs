@@ -3,7 +3,8 @@
 
 use super::fields::Fields;
 use super::format::BodyFormat;
-use super::template::{Prepared, Template, TemplateError};
+use super::prepared::Prepared;
+use super::template::{Template, TemplateError};
 
 /// The page a visitor sees: what happened, what to do, which hop failed
 /// (as text, and as a figure in CSS), and what to quote to support. No

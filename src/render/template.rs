@@ -11,14 +11,11 @@
 
 use std::fmt::Write as _;
 
-use bytes::Bytes;
-use http::HeaderValue;
-
-use super::chunks::Chunks;
 use super::escape;
-use super::fields::{request_id_text, Fields};
+use super::fields::Fields;
 use super::format::BodyFormat;
 use super::json_syntax;
+use super::prepared::Prepared;
 use super::texts::Text;
 
 /// Why a template was rejected; part of
@@ -174,7 +171,7 @@ enum Id<'a> {
 
 /// A piece of evaluated output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
+pub(super) enum Piece {
     Text(String),
     RequestId,
     Time,
@@ -333,45 +330,7 @@ impl Template {
         // Kept whenever an id changes the body: a placeholder, or a section
         // shown (or hidden) by whether there is one.
         let with_id = (with_id.pieces != without_id.pieces).then_some(with_id.pieces);
-        // Every time has the same length, escaped the same way.
-        let mut time = String::new();
-        push_value(&mut time, self.format, Some(&crate::time::utc_text(0)));
-        let length = |pieces: &[Piece]| -> usize {
-            pieces
-                .iter()
-                .map(|piece| match piece {
-                    Piece::Text(text) => text.len(),
-                    Piece::Time => time.len(),
-                    Piece::RequestId => 0,
-                })
-                .sum()
-        };
-        let with_id = with_id.map(|pieces| (length(&pieces), pieces));
-        let length = length(&without_id.pieces);
-        let fixed = match without_id.pieces.as_slice() {
-            [] => Some(Bytes::new()),
-            [Piece::Text(text)] => {
-                let fixed = Bytes::from(text.clone());
-                // A `Bytes` made from an exactly sized buffer allocates its
-                // shared header on its first clone; take that clone here,
-                // not on the first failure.
-                drop(fixed.clone());
-                Some(fixed)
-            }
-            _ => None,
-        };
-        let around_time = fixed
-            .is_none()
-            .then(|| around_time(self.format, &without_id.pieces))
-            .flatten();
-        Prepared {
-            format: self.format,
-            fixed,
-            around_time,
-            without_id: without_id.pieces,
-            with_id,
-            length,
-        }
+        Prepared::new(self.format, without_id.pieces, with_id)
     }
 
     fn eval(&self, nodes: &[Node], fields: &Fields<'_>, id: Id<'_>, out: &mut Output) {
@@ -486,7 +445,7 @@ fn is_present(field: Field, fields: &Fields<'_>, id: Id<'_>) -> bool {
 
 /// A field's value as `format` writes it: escaped for HTML and text, a
 /// complete JSON value (string or `null`) for JSON.
-fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
+pub(super) fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
     match (format, text) {
         (BodyFormat::Json, Some(text)) => escape::push_json_string(out, text),
         (BodyFormat::Json, None) => out.push_str("null"),
@@ -496,36 +455,9 @@ fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
     }
 }
 
-/// The text before and after the one time in `pieces`, as shared `Bytes`
-/// with `format`'s quotes around the time included; `None` unless `pieces`
-/// holds exactly one time and no request id.
-fn around_time(format: BodyFormat, pieces: &[Piece]) -> Option<[Bytes; 2]> {
-    let time = pieces.iter().position(|piece| *piece == Piece::Time)?;
-    let mut halves = [String::new(), String::new()];
-    for (at, piece) in pieces.iter().enumerate() {
-        match piece {
-            Piece::Text(text) => halves[usize::from(at > time)].push_str(text),
-            Piece::Time if at == time => {}
-            Piece::Time | Piece::RequestId => return None,
-        }
-    }
-    if format == BodyFormat::Json {
-        halves[0].push('"');
-        halves[1].insert(0, '"');
-    }
-    Some(halves.map(|half| {
-        let half = Bytes::from(half);
-        // Made shared here, when the layer is built, not on the first
-        // failure: a `Bytes` from a buffer with room to spare is shared
-        // at once, one from an exactly sized buffer on its first clone.
-        drop(half.clone());
-        half
-    }))
-}
-
 /// A time as `format` writes it. Times are digits, `-`, `:`, spaces and
 /// `UTC`, which no format escapes, so they are copied as they are.
-fn push_time(out: &mut String, format: BodyFormat, time: &str) {
+pub(super) fn push_time(out: &mut String, format: BodyFormat, time: &str) {
     debug_assert!(time
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-: ".contains(&b)));
@@ -679,76 +611,6 @@ fn unmatched_end(source: &str, name: &str, at: usize) -> TemplateError {
     }
 }
 
-/// A template evaluated when the layer was built: the pieces of the body
-/// around the holes for the request id and the time.
-#[derive(Debug, Clone)]
-pub(crate) struct Prepared {
-    format: BodyFormat,
-    /// The whole body for requests without an id, when it has no time.
-    fixed: Option<Bytes>,
-    /// The body for requests without an id around its one time, when it
-    /// has exactly one: sent as three chunks, nothing copied.
-    around_time: Option<[Bytes; 2]>,
-    without_id: Vec<Piece>,
-    /// `None` when the id changes nothing; with the length of its pieces
-    /// but the id.
-    with_id: Option<(usize, Vec<Piece>)>,
-    /// The length of the body without an id.
-    length: usize,
-}
-
-impl Prepared {
-    /// The body for a request whose id header is `request_id`, failed at
-    /// `time()` (as [`utc_text`](crate::time::utc_text) writes it), which
-    /// is only asked for when the body shows it.
-    pub(crate) fn body(
-        &self,
-        request_id: Option<&HeaderValue>,
-        time: impl FnOnce() -> Bytes,
-    ) -> Chunks {
-        let (length, pieces) = match (request_id, &self.with_id) {
-            (Some(_), Some((length, pieces))) => (*length, pieces),
-            _ => match (&self.fixed, &self.around_time) {
-                (Some(fixed), _) => return fixed.clone().into(),
-                (None, Some([before, after])) => {
-                    return Chunks::around(before.clone(), time(), after.clone())
-                }
-                (None, None) => (self.length, &self.without_id),
-            },
-        };
-        let id = request_id.map(request_id_text);
-        // Exactly the length without an id, so `Bytes` takes the buffer
-        // without allocating a header for it; room to escape an id.
-        let extra = id.as_ref().map_or(0, |id| id.len() + 16);
-        let mut out = String::with_capacity(length + extra);
-        let mut time = Some(time);
-        let mut now = None;
-        for piece in pieces {
-            match piece {
-                Piece::Text(text) => out.push_str(text),
-                Piece::RequestId => push_value(&mut out, self.format, id.as_deref()),
-                Piece::Time => {
-                    if now.is_none() {
-                        now = time.take().map(|time| time());
-                    }
-                    let now = now.as_deref().unwrap_or_default();
-                    push_time(
-                        &mut out,
-                        self.format,
-                        std::str::from_utf8(now).unwrap_or(""),
-                    );
-                }
-            }
-        }
-        Bytes::from(out).into()
-    }
-
-    /// The length of the body for a request without an id.
-    pub(crate) fn len(&self) -> usize {
-        self.length
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,19 +748,6 @@ mod tests {
     }
 
     #[test]
-    fn a_section_on_the_request_id_alone_is_prepared_both_ways() {
-        let template = Template::parse(
-            BodyFormat::Html,
-            "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
-        )
-        .unwrap();
-        let prepared = template.prepare(&unprepared());
-        assert_eq!(filled(&prepared, None), "No id.");
-        let id = HeaderValue::from_static("r-1");
-        assert_eq!(filled(&prepared, Some(&id)), "Quote your id.");
-    }
-
-    #[test]
     fn crossed_sections_name_the_one_left_open() {
         let err =
             Template::parse(BodyFormat::Html, "{{#error}}{{#request_id}}x{{/error}}").unwrap_err();
@@ -910,71 +759,6 @@ mod tests {
                 column: 11
             }
         );
-    }
-
-    const TIME: &str = "2031-01-02 03:04:05 UTC";
-
-    /// The sample fields as a page is prepared: no id, no time.
-    fn unprepared() -> Fields<'static> {
-        Fields {
-            time: None,
-            ..Fields::sample()
-        }
-    }
-
-    /// `prepared`'s body for a request with `id`, failed at `TIME`.
-    fn filled(prepared: &Prepared, id: Option<&HeaderValue>) -> Bytes {
-        prepared
-            .body(id, || Bytes::from_static(TIME.as_bytes()))
-            .into_bytes()
-    }
-
-    #[test]
-    fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
-        let template = Template::parse(
-            BodyFormat::Json,
-            r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}, "t": {{time}}}"#,
-        )
-        .unwrap();
-        let prepared = template.prepare(&unprepared());
-        let without_id = filled(&prepared, None);
-        assert_eq!(
-            without_id,
-            format!(r#"{{"a": null, "b": [null], "s": 502, "t": "{TIME}"}}"#)
-        );
-        assert_eq!(prepared.len(), without_id.len());
-        let id = HeaderValue::from_static("r\"1");
-        let mut fields = Fields::sample();
-        fields.request_id = Some("r\"1".into());
-        fields.time = Some(TIME);
-        assert_eq!(filled(&prepared, Some(&id)), template.render(&fields));
-
-        let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
-        let prepared = no_id.prepare(&unprepared());
-        assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
-    }
-
-    #[test]
-    fn only_a_page_with_one_time_is_sent_around_it() {
-        let once = Template::parse(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#)
-            .unwrap()
-            .prepare(&unprepared());
-        assert!(once.around_time.is_some());
-        assert_eq!(
-            filled(&once, None),
-            format!(r#"{{"t": "{TIME}", "s": 502}}"#)
-        );
-
-        let twice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>")
-            .unwrap()
-            .prepare(&unprepared());
-        assert!(twice.around_time.is_none());
-        assert_eq!(filled(&twice, None), format!("<p>{TIME}</p><p>{TIME}</p>"));
-
-        let fixed = Template::parse(BodyFormat::Html, "<p>{{status}}</p>")
-            .unwrap()
-            .prepare(&unprepared());
-        assert!(fixed.around_time.is_none() && fixed.fixed.is_some());
     }
 
     #[test]

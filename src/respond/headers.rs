@@ -34,6 +34,19 @@ pub(crate) fn insert_body_headers(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
 }
 
+/// Sets `name` to `value` in a header map cloned from a prepared one:
+/// in place when it is there already. `HeaderMap::insert` first makes room
+/// for one more entry, and a clone has none to spare, so it would allocate
+/// for a value that replaces another.
+pub(crate) fn set(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) {
+    match headers.get_mut(&name) {
+        Some(slot) => *slot = value,
+        None => {
+            headers.insert(name, value);
+        }
+    }
+}
+
 /// Adds the names in `vary` that the upstream's `Vary` lacks; its other
 /// entries (`Origin`, say) still describe headers that are kept.
 pub(crate) fn add_vary(headers: &mut HeaderMap, vary: Option<HeaderValue>) {

@@ -4,6 +4,7 @@
 //! worked out by its own file when the layer is built.
 
 mod clock;
+mod content_length;
 mod format;
 mod grpc;
 mod headers;
@@ -27,7 +28,7 @@ pub(crate) use self::format::FormatChoice;
 pub(crate) use self::grpc::GrpcCodes;
 pub(crate) use self::headers::ExtraHeaders;
 use self::headers::{
-    add_vary, insert_body_headers, GRPC_RETRY_PUSHBACK_MS, PROXY_STATUS, VARY_ACCEPT,
+    add_vary, insert_body_headers, set, GRPC_RETRY_PUSHBACK_MS, PROXY_STATUS, VARY_ACCEPT,
     VARY_ACCEPT_AND_LANGUAGE, VARY_ACCEPT_LANGUAGE,
 };
 pub(crate) use self::intercept::{Intercepted, Interception};
@@ -192,14 +193,14 @@ impl Responder {
             *headers = grpc[kind].clone();
             // The call's own content type, `+proto` and all.
             if content_type != "application/grpc" {
-                headers.insert(header::CONTENT_TYPE, content_type.clone());
+                set(headers, header::CONTENT_TYPE, content_type.clone());
             }
             if let Some(pushback) = self.parts.retry_after.pushback(kind) {
-                headers.insert(GRPC_RETRY_PUSHBACK_MS, pushback);
+                set(headers, GRPC_RETRY_PUSHBACK_MS, pushback);
             }
             self.set_params(headers, kind, &params);
             if let Some((name, value)) = extra {
-                headers.insert(name, value);
+                set(headers, name, value);
             }
             return response;
         }
@@ -221,11 +222,11 @@ impl Responder {
         };
         if self.dated_retry_after {
             if let Some(date) = self.parts.retry_after.dated(kind) {
-                headers.insert(header::RETRY_AFTER, date.clone());
+                set(&mut headers, header::RETRY_AFTER, date.clone());
             }
         }
         if let Some((name, value)) = extra {
-            headers.insert(name, value);
+            set(&mut headers, name, value);
         }
         let mut response = Response::new(if request.is_head() {
             Chunks::default()
@@ -272,7 +273,7 @@ impl Responder {
             return;
         }
         if let Some(value) = self.parts.proxy_status.value_for(kind, params, None) {
-            headers.insert(PROXY_STATUS, value);
+            set(headers, PROXY_STATUS, value);
         }
     }
 

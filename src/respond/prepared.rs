@@ -2,9 +2,11 @@
 //! and language, the headers and the body with everything but the request
 //! id and the time filled in ([`PreparedAnswers`]).
 
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 
 use super::clock::Clock;
+use super::content_length::content_length;
+use super::headers::set;
 use crate::error::PerKind;
 use crate::render::{BodyFormat, Chunks, Prepared};
 use crate::request::CapturedRequest;
@@ -65,7 +67,11 @@ impl PreparedAnswers {
             .body(request.request_id(), || clock.now().into_bytes());
         let mut headers = ready.headers.clone();
         if body.len() != ready.page.len() {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            set(
+                &mut headers,
+                header::CONTENT_LENGTH,
+                content_length(body.len()),
+            );
         }
         (headers, body)
     }

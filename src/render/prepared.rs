@@ -1,0 +1,336 @@
+//! [`Prepared`]: a page's template evaluated when the layer is built, with
+//! holes for the request id and the time, and its body for one failure.
+//!
+//! A page with few holes is kept as shared `Bytes` between them, and its
+//! body is those chunks with the id and the time put between: nothing is
+//! copied. A request id that would need escaping, and a page with more
+//! holes, are written out into a new buffer instead.
+
+use bytes::Bytes;
+use http::HeaderValue;
+
+use super::chunks::{Chunk, Chunks, Layout};
+use super::fields::{request_id_text, MAX_REQUEST_ID_LEN};
+use super::format::BodyFormat;
+use super::template::{push_time, push_value, Piece};
+
+/// A template evaluated when the layer was built: the pieces of the body
+/// around the holes for the request id and the time.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    format: BodyFormat,
+    without_id: Page,
+    /// `None` when the id changes nothing.
+    with_id: Option<Page>,
+}
+
+/// The page for requests with an id, or without.
+#[derive(Debug, Clone)]
+struct Page {
+    pieces: Vec<Piece>,
+    /// Its length, with the time and without the id.
+    length: usize,
+    /// Whether it shows the time, which is then asked for.
+    shows_time: bool,
+    /// The text between the holes, one after another, and how to send it
+    /// with the holes filled, when they are few enough to send that way.
+    chunks: Option<(Bytes, Layout)>,
+}
+
+impl Prepared {
+    /// The page of `format` made of the pieces `without_id`, and
+    /// `with_id` when an id changes it.
+    pub(super) fn new(
+        format: BodyFormat,
+        without_id: Vec<Piece>,
+        with_id: Option<Vec<Piece>>,
+    ) -> Self {
+        // Every time has the same length, escaped the same way.
+        let mut time = String::new();
+        push_time(&mut time, format, &crate::time::utc_text(0));
+        let page = |pieces: Vec<Piece>| Page {
+            length: pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text.len(),
+                    Piece::Time => time.len(),
+                    Piece::RequestId => 0,
+                })
+                .sum(),
+            chunks: chunks(format, &pieces),
+            shows_time: pieces.contains(&Piece::Time),
+            pieces,
+        };
+        Self {
+            format,
+            without_id: page(without_id),
+            with_id: with_id.map(page),
+        }
+    }
+
+    /// The body for a request whose id header is `request_id`, failed at
+    /// `time()` (as [`utc_text`](crate::time::utc_text) writes it), which
+    /// is only asked for when the body shows it.
+    pub(crate) fn body(
+        &self,
+        request_id: Option<&HeaderValue>,
+        time: impl FnOnce() -> Bytes,
+    ) -> Chunks {
+        let (page, id) = match (request_id, &self.with_id) {
+            (Some(id), Some(page)) => (page, Some(id)),
+            _ => (&self.without_id, None),
+        };
+        if let Some((text, layout)) = &page.chunks {
+            let id = match id.map(plain_id) {
+                None => Bytes::new(),
+                Some(Some(id)) => id,
+                // Escaped, the id is a different text: written out below.
+                Some(None) => return self.write(page, id, time),
+            };
+            let time = if page.shows_time {
+                time()
+            } else {
+                Bytes::new()
+            };
+            return Chunks::new(text.clone(), *layout, id, time);
+        }
+        self.write(page, id, time)
+    }
+
+    /// The body written out into one buffer.
+    fn write(
+        &self,
+        page: &Page,
+        request_id: Option<&HeaderValue>,
+        time: impl FnOnce() -> Bytes,
+    ) -> Chunks {
+        let id = request_id.map(request_id_text);
+        // Exactly the length without an id, so `Bytes` takes the buffer
+        // without allocating a header for it; room to escape an id.
+        let extra = id.as_ref().map_or(0, |id| id.len() + 16);
+        let mut out = String::with_capacity(page.length + extra);
+        let mut time = Some(time);
+        let mut now = None;
+        for piece in &page.pieces {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::RequestId => push_value(&mut out, self.format, id.as_deref()),
+                Piece::Time => {
+                    if now.is_none() {
+                        now = time.take().map(|time| time());
+                    }
+                    let now = now.as_deref().unwrap_or_default();
+                    push_time(
+                        &mut out,
+                        self.format,
+                        std::str::from_utf8(now).unwrap_or(""),
+                    );
+                }
+            }
+        }
+        Bytes::from(out).into()
+    }
+
+    /// The length of the body for a request without an id.
+    pub(crate) fn len(&self) -> usize {
+        self.without_id.length
+    }
+}
+
+/// `pieces` as the text between the holes, one after another, with
+/// `format`'s quotes around each hole in it, and the layout that sends it
+/// with the holes filled; `None` when they are more chunks than a body
+/// sends.
+fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
+    // A JSON page shows the id and the time as strings, so their quotes go
+    // into the text around them. (Without an id, a JSON page has `null` in
+    // its text, and no hole for it.)
+    let quote = if format == BodyFormat::Json { "\"" } else { "" };
+    let mut text = String::new();
+    let mut layout = Vec::new();
+    let mut start = 0;
+    for piece in pieces {
+        let hole = match piece {
+            Piece::Text(piece) => {
+                text.push_str(piece);
+                continue;
+            }
+            Piece::RequestId => Chunk::RequestId,
+            Piece::Time => Chunk::Time,
+        };
+        text.push_str(quote);
+        cut(&text, &mut start, &mut layout)?;
+        layout.push(hole);
+        text.push_str(quote);
+    }
+    cut(&text, &mut start, &mut layout)?;
+    let layout = Layout::of(&layout)?;
+    let text = Bytes::from(text);
+    // Made shared here, when the layer is built, not on the first failure:
+    // a `Bytes` from a buffer with room to spare is shared at once, one
+    // from an exactly sized buffer on its first clone.
+    drop(text.clone());
+    Some((text, layout))
+}
+
+/// Ends the text chunk that began at `start`, if it holds anything;
+/// `None` past the offsets a layout holds.
+fn cut(text: &str, start: &mut usize, layout: &mut Vec<Chunk>) -> Option<()> {
+    if text.len() > *start {
+        let from = u16::try_from(*start).ok()?;
+        let to = u16::try_from(text.len()).ok()?;
+        layout.push(Chunk::Text(from, to));
+        *start = text.len();
+    }
+    Some(())
+}
+
+/// The id as every format shows it unescaped: a copy of the few bytes of
+/// the header (`http` does not lend a header value's `Bytes`), where the
+/// page would be a copy of the whole page; `None` when some format would
+/// escape it or cut it short.
+fn plain_id(id: &HeaderValue) -> Option<Bytes> {
+    let bytes = id.as_bytes();
+    let plain = bytes.len() <= MAX_REQUEST_ID_LEN
+        && bytes.iter().all(|&b| {
+            matches!(b, b' '..=b'~') && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\\')
+        });
+    plain.then(|| Bytes::copy_from_slice(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fields::Fields;
+    use crate::render::template::Template;
+
+    #[test]
+    fn a_section_on_the_request_id_alone_is_prepared_both_ways() {
+        let template = Template::parse(
+            BodyFormat::Html,
+            "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
+        )
+        .unwrap();
+        let prepared = template.prepare(&unprepared());
+        assert_eq!(filled(&prepared, None), "No id.");
+        let id = HeaderValue::from_static("r-1");
+        assert_eq!(filled(&prepared, Some(&id)), "Quote your id.");
+    }
+
+    const TIME: &str = "2031-01-02 03:04:05 UTC";
+
+    /// The sample fields as a page is prepared: no id, no time.
+    fn unprepared() -> Fields<'static> {
+        Fields {
+            time: None,
+            ..Fields::sample()
+        }
+    }
+
+    /// `prepared`'s body for a request with `id`, failed at `TIME`.
+    fn filled(prepared: &Prepared, id: Option<&HeaderValue>) -> Bytes {
+        prepared
+            .body(id, || Bytes::from_static(TIME.as_bytes()))
+            .into_bytes()
+    }
+
+    #[test]
+    fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
+        let template = Template::parse(
+            BodyFormat::Json,
+            r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}, "t": {{time}}}"#,
+        )
+        .unwrap();
+        let prepared = template.prepare(&unprepared());
+        let without_id = filled(&prepared, None);
+        assert_eq!(
+            without_id,
+            format!(r#"{{"a": null, "b": [null], "s": 502, "t": "{TIME}"}}"#)
+        );
+        assert_eq!(prepared.len(), without_id.len());
+        let id = HeaderValue::from_static("r\"1");
+        let mut fields = Fields::sample();
+        fields.request_id = Some("r\"1".into());
+        fields.time = Some(TIME);
+        assert_eq!(filled(&prepared, Some(&id)), template.render(&fields));
+
+        let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
+        let prepared = no_id.prepare(&unprepared());
+        assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
+    }
+
+    #[test]
+    fn a_page_with_few_holes_is_sent_in_chunks_around_them() {
+        let once = Template::parse(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#)
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(once.without_id.chunks.is_some());
+        assert_eq!(
+            filled(&once, None),
+            format!(r#"{{"t": "{TIME}", "s": 502}}"#)
+        );
+
+        let twice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>")
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(
+            twice.without_id.chunks.is_some(),
+            "a time twice is 5 chunks"
+        );
+        assert_eq!(filled(&twice, None), format!("<p>{TIME}</p><p>{TIME}</p>"));
+
+        let thrice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>{{time}}.")
+            .unwrap()
+            .prepare(&unprepared());
+        assert!(thrice.without_id.chunks.is_none(), "7 chunks are too many");
+        assert_eq!(
+            filled(&thrice, None),
+            format!("<p>{TIME}</p><p>{TIME}</p>{TIME}.")
+        );
+    }
+
+    #[test]
+    fn an_id_that_needs_no_escaping_is_sent_as_it_came() {
+        for format in BodyFormat::ALL {
+            let template = Template::parse(
+                format,
+                if format == BodyFormat::Json {
+                    r#"{"id": {{request_id}}, "t": {{time}}}"#
+                } else {
+                    "<p>{{request_id}}</p>{{time}}!"
+                },
+            )
+            .unwrap();
+            let prepared = template.prepare(&unprepared());
+            assert!(prepared.with_id.as_ref().unwrap().chunks.is_some());
+            for id in [
+                "0f8fad5b-d9cb-469f-a165-70867728950e",
+                "a b",
+                "",
+                "x<y",
+                "q\"",
+                "é",
+            ] {
+                let value = HeaderValue::from_bytes(id.as_bytes()).unwrap();
+                let mut fields = Fields::sample();
+                fields.request_id = Some(id.into());
+                fields.time = Some(TIME);
+                assert_eq!(
+                    filled(&prepared, Some(&value)),
+                    template.render(&fields),
+                    "{format:?} {id:?}"
+                );
+            }
+            let (text, _) = prepared.with_id.as_ref().unwrap().chunks.as_ref().unwrap();
+            let id = HeaderValue::from_static("req-1");
+            let body = prepared.body(Some(&id), || Bytes::from_static(TIME.as_bytes()));
+            assert!(
+                body.shares(text),
+                "{format:?}: the page's text is not copied"
+            );
+        }
+        let long = "x".repeat(MAX_REQUEST_ID_LEN + 1);
+        assert!(plain_id(&HeaderValue::from_str(&long).unwrap()).is_none());
+        assert!(plain_id(&HeaderValue::from_static("it's")).is_none());
+    }
+}
