@@ -132,7 +132,7 @@ impl Pages {
 
     /// The body in `format` with everything but the request id filled in.
     pub(crate) fn prepare(&self, format: BodyFormat, fields: &Fields<'_>) -> Prepared {
-        self.template(format).prepare(fields)
+        Prepared::of(self.template(format), fields)
     }
 
     /// Whether a page in `format` is written in a language: the built-in

@@ -10,9 +10,10 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 use super::chunks::{Chunk, Chunks, Layout};
+use super::fields::Fields;
 use super::fields::{request_id_text, MAX_REQUEST_ID_LEN};
 use super::format::BodyFormat;
-use super::template::{push_time, push_value, Piece};
+use super::template::{push_time, push_value, Piece, Template};
 
 /// A template evaluated when the layer was built: the pieces of the body
 /// around the holes for the request id and the time.
@@ -38,13 +39,16 @@ struct Page {
 }
 
 impl Prepared {
+    /// `template` with `fields`, which must hold neither the request id
+    /// nor the time: evaluated but for them.
+    pub(super) fn of(template: &Template, fields: &Fields<'_>) -> Self {
+        let (without_id, with_id) = template.pieces(fields);
+        Self::new(template.format(), without_id, with_id)
+    }
+
     /// The page of `format` made of the pieces `without_id`, and
     /// `with_id` when an id changes it.
-    pub(super) fn new(
-        format: BodyFormat,
-        without_id: Vec<Piece>,
-        with_id: Option<Vec<Piece>>,
-    ) -> Self {
+    fn new(format: BodyFormat, without_id: Vec<Piece>, with_id: Option<Vec<Piece>>) -> Self {
         // Every time has the same length, escaped the same way.
         let mut time = String::new();
         push_time(&mut time, format, &crate::time::utc_text(0));
@@ -211,7 +215,7 @@ mod tests {
             "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
         )
         .unwrap();
-        let prepared = template.prepare(&unprepared());
+        let prepared = Prepared::of(&template, &unprepared());
         assert_eq!(filled(&prepared, None), "No id.");
         let id = HeaderValue::from_static("r-1");
         assert_eq!(filled(&prepared, Some(&id)), "Quote your id.");
@@ -241,7 +245,7 @@ mod tests {
             r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}, "t": {{time}}}"#,
         )
         .unwrap();
-        let prepared = template.prepare(&unprepared());
+        let prepared = Prepared::of(&template, &unprepared());
         let without_id = filled(&prepared, None);
         assert_eq!(
             without_id,
@@ -255,33 +259,29 @@ mod tests {
         assert_eq!(filled(&prepared, Some(&id)), template.render(&fields));
 
         let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
-        let prepared = no_id.prepare(&unprepared());
+        let prepared = Prepared::of(&no_id, &unprepared());
         assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
     }
 
     #[test]
     fn a_page_with_few_holes_is_sent_in_chunks_around_them() {
-        let once = Template::parse(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#)
-            .unwrap()
-            .prepare(&unprepared());
+        let prepare =
+            |format, source| Prepared::of(&Template::parse(format, source).unwrap(), &unprepared());
+        let once = prepare(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#);
         assert!(once.without_id.chunks.is_some());
         assert_eq!(
             filled(&once, None),
             format!(r#"{{"t": "{TIME}", "s": 502}}"#)
         );
 
-        let twice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>")
-            .unwrap()
-            .prepare(&unprepared());
+        let twice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>");
         assert!(
             twice.without_id.chunks.is_some(),
             "a time twice is 5 chunks"
         );
         assert_eq!(filled(&twice, None), format!("<p>{TIME}</p><p>{TIME}</p>"));
 
-        let thrice = Template::parse(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>{{time}}.")
-            .unwrap()
-            .prepare(&unprepared());
+        let thrice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>{{time}}.");
         assert!(thrice.without_id.chunks.is_none(), "7 chunks are too many");
         assert_eq!(
             filled(&thrice, None),
@@ -301,7 +301,7 @@ mod tests {
                 },
             )
             .unwrap();
-            let prepared = template.prepare(&unprepared());
+            let prepared = Prepared::of(&template, &unprepared());
             assert!(prepared.with_id.as_ref().unwrap().chunks.is_some());
             for id in [
                 "0f8fad5b-d9cb-469f-a165-70867728950e",

@@ -4,10 +4,10 @@
 //! layer is built.
 //!
 //! A template is evaluated twice over. When the layer is built, with
-//! everything known but the request id, into [`Prepared`]: the whole body
-//! for requests without an id, and literal text with holes where an id
-//! goes. Per failure, only the holes are filled. A body that also shows the
-//! error chain is rendered in full instead ([`Template::render`]).
+//! everything known but the request id and the time, into [`Piece`]s:
+//! literal text with holes where they go, which `prepared.rs` keeps. Per
+//! failure, only the holes are filled. A body that also shows the error
+//! chain is rendered in full instead ([`Template::render`]).
 
 use std::fmt::Write as _;
 
@@ -15,7 +15,6 @@ use super::escape;
 use super::fields::Fields;
 use super::format::BodyFormat;
 use super::json_syntax;
-use super::prepared::Prepared;
 use super::texts::Text;
 
 /// Why a template was rejected; part of
@@ -319,9 +318,9 @@ impl Template {
     }
 
     /// Evaluates everything but the request id and the time, which
-    /// `fields` must not hold: the pieces around them, with and without an
-    /// id.
-    pub(crate) fn prepare(&self, fields: &Fields<'_>) -> Prepared {
+    /// `fields` must not hold: the pieces around them without an id, and
+    /// with one when that changes them.
+    pub(super) fn pieces(&self, fields: &Fields<'_>) -> (Vec<Piece>, Option<Vec<Piece>>) {
         debug_assert!(fields.time.is_none() && fields.request_id.is_none());
         let mut without_id = Output::plain();
         self.eval(&self.nodes, fields, Id::Absent, &mut without_id);
@@ -330,7 +329,12 @@ impl Template {
         // Kept whenever an id changes the body: a placeholder, or a section
         // shown (or hidden) by whether there is one.
         let with_id = (with_id.pieces != without_id.pieces).then_some(with_id.pieces);
-        Prepared::new(self.format, without_id.pieces, with_id)
+        (without_id.pieces, with_id)
+    }
+
+    /// The format the template writes.
+    pub(super) fn format(&self) -> BodyFormat {
+        self.format
     }
 
     fn eval(&self, nodes: &[Node], fields: &Fields<'_>, id: Id<'_>, out: &mut Output) {
