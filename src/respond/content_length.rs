@@ -2,6 +2,7 @@
 //! body with a request id in it has a length known only per failure, and
 //! `HeaderValue::from(usize)` writes each into a new buffer.
 
+use bytes::Bytes;
 use http::HeaderValue;
 
 /// The lengths with a value ready: bodies shorter than this (the built-in
@@ -59,10 +60,8 @@ pub(crate) fn content_length(length: usize) -> HeaderValue {
         return HeaderValue::from(length);
     }
     let digits = &DIGITS[offset(length)..offset(length) + width(length)];
-    match std::str::from_utf8(digits) {
-        Ok(digits) => HeaderValue::from_static(digits),
-        Err(_) => HeaderValue::from(length),
-    }
+    HeaderValue::from_maybe_shared(Bytes::from_static(digits))
+        .unwrap_or_else(|_| HeaderValue::from(length))
 }
 
 #[cfg(test)]
