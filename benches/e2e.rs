@@ -12,6 +12,8 @@
 //! e2e refused-ejected ADDR UPSTREAM
 //!                             `refused` with the dead-upstream fast path on
 //!                             (eject after 5 failures, for 10 s)
+//! e2e refused-ejected-lean ADDR UPSTREAM
+//!                             the same with `error_extension(false)`
 //! e2e closed-port             prints a loopback port nothing listens on; holds it
 //! ```
 
@@ -70,10 +72,11 @@ fn main() {
                 let target = target.unwrap_or_else(|| usage());
                 serve(listen, GatewayErrorLayer::new().layer(proxy_to(target))).await
             }
-            "refused-ejected" => {
+            "refused-ejected" | "refused-ejected-lean" => {
                 let target = target.unwrap_or_else(|| usage());
                 let layer = GatewayErrorLayer::builder()
                     .eject(Ejection::after(5, Duration::from_secs(10)))
+                    .error_extension(mode == "refused-ejected")
                     .build()
                     .expect("valid settings");
                 serve(listen, layer.layer(proxy_to(target))).await
@@ -85,7 +88,7 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: e2e plain|layered ADDR | e2e refused|refused-lean|refused-ejected ADDR UPSTREAM | e2e closed-port"
+        "usage: e2e plain|layered ADDR | e2e refused|refused-lean|refused-ejected|refused-ejected-lean ADDR UPSTREAM | e2e closed-port"
     );
     std::process::exit(2);
 }

@@ -101,6 +101,8 @@ closed=$(cat "$closed_port_out")
 gateway=$(free_port); start "$gateway" "$bin" refused "127.0.0.1:$gateway" "127.0.0.1:$closed"
 lean=$(free_port); start "$lean" "$bin" refused-lean "127.0.0.1:$lean" "127.0.0.1:$closed"
 ejected=$(free_port); start "$ejected" "$bin" refused-ejected "127.0.0.1:$ejected" "127.0.0.1:$closed"
+ejected_lean=$(free_port)
+start "$ejected_lean" "$bin" refused-ejected-lean "127.0.0.1:$ejected_lean" "127.0.0.1:$closed"
 
 mkdir -p "$work/nginx"
 ngx=$(free_port)
@@ -109,16 +111,17 @@ sed -e "s|PREFIX|$work/nginx|g" -e "s|LISTEN_PORT|$ngx|" -e "s|UPSTREAM_PORT|$cl
 start "$ngx" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e /dev/null
 nginx_version=$(nginx -v 2>&1 | sed 's|.*/||')
 echo "a refused upstream (one worker each): 502s, or 503s once ejected"
-for side in gateway lean ejected; do
+for side in gateway lean ejected ejected_lean; do
     compare "${!side}" "$ngx"
     case $side in
         gateway) label="layer + hyper-util Client" ;;
         lean) label="layer + lean client" ;;
         ejected) label="layer, fast path on" ;;
+        ejected_lean) label="the same, no error extension" ;;
     esac
     printf '  %-27s %8d req/s, p99 %6d us, non-2xx %d\n' "$label:" "$a_rps" "$a_p99" "$a_non2xx"
     printf '  %-27s %8d req/s, p99 %6d us, non-2xx %d\n' "nginx $nginx_version:" "$b_rps" "$b_p99" "$b_non2xx"
-    target=">= 1.0"; test "$side" = ejected && target=">= 3.0"
+    target=">= 1.0"; case $side in ejected*) target=">= 3.0" ;; esac
     echo "    throughput ratio to nginx (target $target): $(ratio "$a_rps" "$b_rps")"
     echo "    p99 ratio to nginx:                         $(ratio "$a_p99" "$b_p99")"
 done

@@ -52,9 +52,13 @@ impl Layout {
         Some(layout)
     }
 
-    /// Whether a chunk after the `at`-th is `chunk`.
+    /// Whether a chunk after the `at`-th sends what `chunk` does: the
+    /// page (in part or whole), the id, or the time.
     fn again(&self, at: usize, chunk: Chunk) -> bool {
-        self.0[at + 1..].contains(&chunk)
+        let page = |chunk: &Chunk| matches!(chunk, Chunk::Page | Chunk::Text(..));
+        self.0[at + 1..]
+            .iter()
+            .any(|later| *later == chunk || (page(later) && page(&chunk)))
     }
 }
 
@@ -104,10 +108,7 @@ impl Chunks {
             let bytes = match chunk {
                 Chunk::End => return None,
                 Chunk::Page | Chunk::Text(..) => {
-                    let page_again = self.layout.0[at + 1..]
-                        .iter()
-                        .any(|later| matches!(later, Chunk::Page | Chunk::Text(..)));
-                    let mut page = if page_again {
+                    let mut page = if self.layout.again(at, chunk) {
                         self.page.clone()
                     } else {
                         std::mem::take(&mut self.page)

@@ -82,6 +82,15 @@ pub(crate) fn push_text(out: &mut String, text: &str, multiline: bool) {
     );
 }
 
+/// Whether every format writes `text` as it is: printable ASCII without
+/// the characters HTML or JSON escape. A request id like this is sent as
+/// a chunk of its own between a prepared page's text, uncopied into it.
+pub(crate) fn is_plain(text: &[u8]) -> bool {
+    text.iter().all(|&b| {
+        matches!(b, b' '..=b'~') && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\\')
+    })
+}
+
 /// Copies `text` to `out`, handing each character whose first byte
 /// `maybe_special` flags to `escape`.
 fn push_escaped(
@@ -107,6 +116,33 @@ fn push_escaped(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_written_as_it_is_in_every_format() {
+        for b in 0..=u8::MAX {
+            let Ok(text) = std::str::from_utf8(std::slice::from_ref(&b)) else {
+                assert!(!is_plain(&[b]), "{b:#x}: not text");
+                continue;
+            };
+            let mut html = String::new();
+            push_html(&mut html, text);
+            let mut json = String::new();
+            push_json_content(&mut json, text);
+            let mut plain = String::new();
+            push_text(&mut plain, text, false);
+            let unescaped = html == text && json == text && plain == text;
+            if is_plain(&[b]) {
+                assert!(unescaped, "{b:#x} is plain but escaped");
+            } else if b.is_ascii_graphic() || b == b' ' {
+                assert!(
+                    !unescaped,
+                    "{b:#x} is written as it is: is_plain could allow it"
+                );
+            }
+        }
+        assert!(is_plain(b"0f8fad5b-d9cb-469f a_1/2"));
+        assert!(!is_plain("é".as_bytes()), "not ASCII");
+    }
 
     #[test]
     fn html_escapes_markup() {

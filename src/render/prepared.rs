@@ -10,8 +10,8 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 use super::chunks::{Chunk, Chunks, Layout};
-use super::fields::Fields;
-use super::fields::{request_id_text, MAX_REQUEST_ID_LEN};
+use super::escape;
+use super::fields::{request_id_text, Fields, MAX_REQUEST_ID_LEN};
 use super::format::BodyFormat;
 use super::template::{push_time, push_value, Piece, Template};
 
@@ -29,7 +29,8 @@ pub(crate) struct Prepared {
 #[derive(Debug, Clone)]
 struct Page {
     pieces: Vec<Piece>,
-    /// Its length, with the time and without the id.
+    /// Its length with the time and without the id (nor, in JSON, the
+    /// id's quotes): what the body's buffer starts with.
     length: usize,
     /// Whether it shows the time, which is then asked for.
     shows_time: bool,
@@ -144,7 +145,8 @@ impl Prepared {
 /// `pieces` as the text between the holes, one after another, with
 /// `format`'s quotes around each hole in it, and the layout that sends it
 /// with the holes filled; `None` when they are more chunks than a body
-/// sends.
+/// sends, or the text around holes is longer than a layout's offsets
+/// reach (64 KiB): such a page is written out per failure.
 fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
     // A JSON page shows the id and the time as strings, so their quotes go
     // into the text around them. (Without an id, a JSON page has `null` in
@@ -153,6 +155,18 @@ fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
     let mut text = String::new();
     let mut layout = Vec::new();
     let mut start = 0;
+    if !pieces
+        .iter()
+        .any(|piece| matches!(piece, Piece::RequestId | Piece::Time))
+    {
+        // No hole: the whole page, of any size, in one chunk.
+        for piece in pieces {
+            if let Piece::Text(piece) = piece {
+                text.push_str(piece);
+            }
+        }
+        return Some((shared(text), Layout::of(&[Chunk::Page])?));
+    }
     for piece in pieces {
         let hole = match piece {
             Piece::Text(piece) => {
@@ -168,13 +182,16 @@ fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
         text.push_str(quote);
     }
     cut(&text, &mut start, &mut layout)?;
-    let layout = Layout::of(&layout)?;
+    Some((shared(text), Layout::of(&layout)?))
+}
+
+/// `text` as a `Bytes` made shared now, when the layer is built, not on
+/// the first failure: a `Bytes` from a buffer with room to spare is shared
+/// at once, one from an exactly sized buffer on its first clone.
+fn shared(text: String) -> Bytes {
     let text = Bytes::from(text);
-    // Made shared here, when the layer is built, not on the first failure:
-    // a `Bytes` from a buffer with room to spare is shared at once, one
-    // from an exactly sized buffer on its first clone.
     drop(text.clone());
-    Some((text, layout))
+    text
 }
 
 /// Ends the text chunk that began at `start`, if it holds anything;
@@ -192,14 +209,11 @@ fn cut(text: &str, start: &mut usize, layout: &mut Vec<Chunk>) -> Option<()> {
 /// The id as every format shows it unescaped: a copy of the few bytes of
 /// the header (`http` does not lend a header value's `Bytes`), where the
 /// page would be a copy of the whole page; `None` when some format would
-/// escape it or cut it short.
+/// escape it, or it would be cut short.
 fn plain_id(id: &HeaderValue) -> Option<Bytes> {
     let bytes = id.as_bytes();
-    let plain = bytes.len() <= MAX_REQUEST_ID_LEN
-        && bytes.iter().all(|&b| {
-            matches!(b, b' '..=b'~') && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\\')
-        });
-    plain.then(|| Bytes::copy_from_slice(bytes))
+    (bytes.len() <= MAX_REQUEST_ID_LEN && escape::is_plain(bytes))
+        .then(|| Bytes::copy_from_slice(bytes))
 }
 
 #[cfg(test)]
@@ -287,6 +301,61 @@ mod tests {
             filled(&thrice, None),
             format!("<p>{TIME}</p><p>{TIME}</p>{TIME}.")
         );
+    }
+
+    #[test]
+    fn ids_at_the_length_limit_and_shown_twice_are_as_rendered() {
+        let template = Template::parse(
+            BodyFormat::Html,
+            "<p>{{request_id}}{{time}}{{request_id}}</p>",
+        )
+        .unwrap();
+        let prepared = Prepared::of(&template, &unprepared());
+        assert!(
+            prepared.with_id.as_ref().unwrap().chunks.is_some(),
+            "5 chunks"
+        );
+        for len in [
+            MAX_REQUEST_ID_LEN - 1,
+            MAX_REQUEST_ID_LEN,
+            MAX_REQUEST_ID_LEN + 1,
+        ] {
+            let value = HeaderValue::from_str(&"7".repeat(len)).unwrap();
+            // As a full render is given it: cut to the limit.
+            let mut fields = Fields::sample();
+            fields.request_id = Some(request_id_text(&value));
+            fields.time = Some(TIME);
+            assert_eq!(
+                fields.request_id.as_deref().map(str::len),
+                Some(len.min(MAX_REQUEST_ID_LEN))
+            );
+            assert_eq!(
+                filled(&prepared, Some(&value)),
+                template.render(&fields),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_large_page_is_shared_whole_or_written_out_around_its_holes() {
+        let big = "x".repeat(70_000);
+        let whole = Prepared::of(
+            &Template::parse(BodyFormat::Html, &big).unwrap(),
+            &unprepared(),
+        );
+        let (text, _) = whole.without_id.chunks.as_ref().unwrap();
+        let body = whole.body(None, || Bytes::from_static(TIME.as_bytes()));
+        assert!(body.shares(text), "a page with no hole is never copied");
+        assert_eq!(body.len(), 70_000);
+
+        let source = format!("{big}{{{{time}}}}");
+        let holed = Prepared::of(
+            &Template::parse(BodyFormat::Html, &source).unwrap(),
+            &unprepared(),
+        );
+        assert!(holed.without_id.chunks.is_none(), "past a layout's offsets");
+        assert_eq!(filled(&holed, None), format!("{big}{TIME}"));
     }
 
     #[test]

@@ -34,10 +34,11 @@ pub(crate) fn insert_body_headers(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
 }
 
-/// Sets `name` to `value` in a header map cloned from a prepared one:
-/// in place when it is there already. `HeaderMap::insert` first makes room
-/// for one more entry, and a clone has none to spare, so it would allocate
-/// for a value that replaces another.
+/// Sets `name` to `value` in a header map cloned from a prepared one, in
+/// place when it is there already. `HeaderMap::insert` makes room for one
+/// more entry before it looks for the name, so a map filled to its load
+/// factor, as a prepared one can be, would reallocate just to replace a
+/// value. A name not there yet is inserted, which may allocate.
 pub(crate) fn set(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) {
     match headers.get_mut(&name) {
         Some(slot) => *slot = value,

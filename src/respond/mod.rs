@@ -609,7 +609,9 @@ mod tests {
         };
         for accept in ["application/json", "text/html", "text/plain"] {
             for language in ["de-CH", "ja", "nl"] {
-                for id in [None, Some("r\"<1>")] {
+                // No id; a plain one, sent as a chunk; one that is escaped
+                // into a page written out.
+                for id in [None, Some("req-1"), Some("r\"<1>")] {
                     let mut headers = vec![("accept", accept), ("accept-language", language)];
                     headers.extend(id.map(|id| ("x-request-id", id)));
                     let request = captured(Method::GET, Version::HTTP_11, &headers);
@@ -629,23 +631,25 @@ mod tests {
     #[test]
     fn head_gets_the_headers_and_no_body() {
         let responder = Responder::new(parts());
-        let get = responder.answer(
-            refused(),
-            &captured(Method::GET, Version::HTTP_11, &[]),
-            None,
-        );
-        let head = responder.answer(
-            refused(),
-            &captured(Method::HEAD, Version::HTTP_11, &[]),
-            None,
-        );
-        assert_eq!(head.headers(), get.headers());
-        assert!(head.body().is_empty());
-        assert_eq!(
-            get.headers()["content-length"],
-            get.body().len().to_string()
-        );
-        assert!(head.extensions().get::<UpstreamError>().is_some());
+        for id in [&[][..], &[("x-request-id", "req-1")][..]] {
+            let get = responder.answer(
+                refused(),
+                &captured(Method::GET, Version::HTTP_11, id),
+                None,
+            );
+            let head = responder.answer(
+                refused(),
+                &captured(Method::HEAD, Version::HTTP_11, id),
+                None,
+            );
+            assert_eq!(head.headers(), get.headers(), "{id:?}");
+            assert!(head.body().is_empty());
+            assert_eq!(
+                get.headers()["content-length"],
+                get.body().len().to_string()
+            );
+            assert!(head.extensions().get::<UpstreamError>().is_some());
+        }
     }
 
     #[test]
