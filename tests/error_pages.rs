@@ -379,15 +379,9 @@ async fn a_page_sent_in_chunks_arrives_whole_over_http1_and_http2() {
                 let url = format!("http://{gateway}/orders");
                 let response = client.request(get(&url, &headers)).await.unwrap();
                 assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-                let length: usize = response.headers()["content-length"]
-                    .to_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                let body = body_bytes(response).await;
+                let body = body_as_declared(response).await;
                 let text = String::from_utf8(body.to_vec()).unwrap();
                 let case = format!("{protocol} {accept} {id:?}");
-                assert_eq!(text.len(), length, "{case}: {text}");
                 if let Some(shown) = shown {
                     assert!(text.contains(shown), "{case}: no {shown} in {text}");
                 }

@@ -224,12 +224,10 @@ mod tests {
 
     #[test]
     fn a_section_on_the_request_id_alone_is_prepared_both_ways() {
-        let template = Template::parse(
+        let (_, prepared) = prepare(
             BodyFormat::Html,
             "{{#request_id}}Quote your id.{{/request_id}}{{^request_id}}No id.{{/request_id}}",
-        )
-        .unwrap();
-        let prepared = Prepared::of(&template, &unprepared());
+        );
         assert_eq!(filled(&prepared, None), "No id.");
         let id = HeaderValue::from_static("r-1");
         assert_eq!(filled(&prepared, Some(&id)), "Quote your id.");
@@ -245,6 +243,13 @@ mod tests {
         }
     }
 
+    /// `source` parsed as a template of `format`, and prepared.
+    fn prepare(format: BodyFormat, source: &str) -> (Template, Prepared) {
+        let template = Template::parse(format, source).unwrap();
+        let prepared = Prepared::of(&template, &unprepared());
+        (template, prepared)
+    }
+
     /// `prepared`'s body for a request with `id`, failed at `TIME`.
     fn filled(prepared: &Prepared, id: Option<&HeaderValue>) -> Bytes {
         prepared
@@ -254,12 +259,10 @@ mod tests {
 
     #[test]
     fn prepared_bodies_fill_every_hole_as_a_full_render_would() {
-        let template = Template::parse(
+        let (template, prepared) = prepare(
             BodyFormat::Json,
             r#"{"a": {{request_id}}, "b": [{{request_id}}], "s": {{status}}, "t": {{time}}}"#,
-        )
-        .unwrap();
-        let prepared = Prepared::of(&template, &unprepared());
+        );
         let without_id = filled(&prepared, None);
         assert_eq!(
             without_id,
@@ -272,30 +275,27 @@ mod tests {
         fields.time = Some(TIME);
         assert_eq!(filled(&prepared, Some(&id)), template.render(&fields));
 
-        let no_id = Template::parse(BodyFormat::Html, "<p>{{status}}</p>").unwrap();
-        let prepared = Prepared::of(&no_id, &unprepared());
+        let (_, prepared) = prepare(BodyFormat::Html, "<p>{{status}}</p>");
         assert_eq!(filled(&prepared, Some(&id)), "<p>502</p>");
     }
 
     #[test]
     fn a_page_with_few_holes_is_sent_in_chunks_around_them() {
-        let prepare =
-            |format, source| Prepared::of(&Template::parse(format, source).unwrap(), &unprepared());
-        let once = prepare(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#);
+        let once = prepare(BodyFormat::Json, r#"{"t": {{time}}, "s": {{status}}}"#).1;
         assert!(once.without_id.chunks.is_some());
         assert_eq!(
             filled(&once, None),
             format!(r#"{{"t": "{TIME}", "s": 502}}"#)
         );
 
-        let twice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>");
+        let twice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>").1;
         assert!(
             twice.without_id.chunks.is_some(),
             "a time twice is 5 chunks"
         );
         assert_eq!(filled(&twice, None), format!("<p>{TIME}</p><p>{TIME}</p>"));
 
-        let thrice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>{{time}}.");
+        let thrice = prepare(BodyFormat::Html, "<p>{{time}}</p><p>{{time}}</p>{{time}}.").1;
         assert!(thrice.without_id.chunks.is_none(), "7 chunks are too many");
         assert_eq!(
             filled(&thrice, None),
@@ -305,12 +305,10 @@ mod tests {
 
     #[test]
     fn ids_at_the_length_limit_and_shown_twice_are_as_rendered() {
-        let template = Template::parse(
+        let (template, prepared) = prepare(
             BodyFormat::Html,
             "<p>{{request_id}}{{time}}{{request_id}}</p>",
-        )
-        .unwrap();
-        let prepared = Prepared::of(&template, &unprepared());
+        );
         assert!(
             prepared.with_id.as_ref().unwrap().chunks.is_some(),
             "5 chunks"
@@ -340,20 +338,14 @@ mod tests {
     #[test]
     fn a_large_page_is_shared_whole_or_written_out_around_its_holes() {
         let big = "x".repeat(70_000);
-        let whole = Prepared::of(
-            &Template::parse(BodyFormat::Html, &big).unwrap(),
-            &unprepared(),
-        );
+        let whole = prepare(BodyFormat::Html, &big).1;
         let (text, _) = whole.without_id.chunks.as_ref().unwrap();
         let body = whole.body(None, || Bytes::from_static(TIME.as_bytes()));
         assert!(body.shares(text), "a page with no hole is never copied");
         assert_eq!(body.len(), 70_000);
 
         let source = format!("{big}{{{{time}}}}");
-        let holed = Prepared::of(
-            &Template::parse(BodyFormat::Html, &source).unwrap(),
-            &unprepared(),
-        );
+        let holed = prepare(BodyFormat::Html, &source).1;
         assert!(holed.without_id.chunks.is_none(), "past a layout's offsets");
         assert_eq!(filled(&holed, None), format!("{big}{TIME}"));
     }
@@ -361,16 +353,14 @@ mod tests {
     #[test]
     fn an_id_that_needs_no_escaping_is_sent_as_it_came() {
         for format in BodyFormat::ALL {
-            let template = Template::parse(
+            let (template, prepared) = prepare(
                 format,
                 if format == BodyFormat::Json {
                     r#"{"id": {{request_id}}, "t": {{time}}}"#
                 } else {
                     "<p>{{request_id}}</p>{{time}}!"
                 },
-            )
-            .unwrap();
-            let prepared = Prepared::of(&template, &unprepared());
+            );
             assert!(prepared.with_id.as_ref().unwrap().chunks.is_some());
             for id in [
                 "0f8fad5b-d9cb-469f-a165-70867728950e",

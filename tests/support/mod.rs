@@ -439,6 +439,27 @@ where
     response.into_body().collect().await.unwrap().to_bytes()
 }
 
+/// Collects a response body and checks it is as long as its
+/// `Content-Length` says, as a client reading it would.
+pub async fn body_as_declared<B>(response: Response<B>) -> Bytes
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let declared: usize = response.headers()[http::header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = body_bytes(response).await;
+    assert_eq!(
+        body.len(),
+        declared,
+        "the body is as long as its Content-Length"
+    );
+    body
+}
+
 /// Text that must never reach a client by default: the upstream's address
 /// and port, and the messages of the libraries involved.
 pub fn assert_no_leak(text: &str, upstream: SocketAddr) {
