@@ -351,7 +351,7 @@ impl Ejector {
 
     /// The `Retry-After` for an answer refused with `ejected`: the whole
     /// seconds left, at least 1.
-    pub(crate) fn retry_after(&self, ejected: &Ejected) -> HeaderValue {
+    fn retry_after(&self, ejected: &Ejected) -> HeaderValue {
         let seconds = whole_seconds(ejected.left).max(1);
         self.retry_after
             .get(seconds as usize)
@@ -436,6 +436,17 @@ mod tests {
         }
     }
 
+    /// The `Retry-After` of a request that must be refused.
+    #[track_caller]
+    fn retry_after(ejector: &Ejector, why: &str) -> HeaderValue {
+        let Admission::Refuse(error) = admit(ejector) else {
+            panic!("{why}")
+        };
+        let (name, value) = ejector.advice(&error, false).expect("a refusal advises");
+        assert_eq!(name, header::RETRY_AFTER);
+        value
+    }
+
     #[tokio::test(start_paused = true)]
     async fn ejects_after_the_run_and_probes_one_at_a_time() {
         let ejector = ejector(2, Duration::from_secs(10));
@@ -443,23 +454,9 @@ mod tests {
             let attempt = pass(&ejector, "served until ejected");
             attempt.settle(Some(&refused()), &ejector);
         }
-        let Admission::Refuse(error) = admit(&ejector) else {
-            panic!("ejected after two refusals")
-        };
-        let ejected = std::error::Error::source(&error)
-            .unwrap()
-            .downcast_ref::<Ejected>()
-            .unwrap();
-        assert_eq!(ejector.retry_after(ejected), "10");
+        assert_eq!(retry_after(&ejector, "ejected after two refusals"), "10");
         tokio::time::advance(Duration::from_millis(9_500)).await;
-        let Admission::Refuse(error) = admit(&ejector) else {
-            panic!("still ejected")
-        };
-        let ejected = std::error::Error::source(&error)
-            .unwrap()
-            .downcast_ref::<Ejected>()
-            .unwrap();
-        assert_eq!(ejector.retry_after(ejected), "1");
+        assert_eq!(retry_after(&ejector, "still ejected"), "1");
 
         tokio::time::advance(Duration::from_millis(600)).await;
         let probe = pass(&ejector, "the probe goes through");

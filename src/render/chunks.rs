@@ -44,6 +44,13 @@ impl Layout {
     /// time.
     pub(crate) const MAX: usize = 5;
 
+    /// The whole page in one chunk.
+    pub(crate) const WHOLE: Self = {
+        let mut chunks = [Chunk::End; Self::MAX];
+        chunks[0] = Chunk::Page;
+        Self(chunks)
+    };
+
     /// The layout of `chunks`, in order; `None` when they are more than
     /// [`MAX`](Self::MAX).
     pub(crate) fn of(chunks: &[Chunk]) -> Option<Self> {
@@ -165,9 +172,7 @@ impl Chunks {
 
 impl From<Bytes> for Chunks {
     fn from(page: Bytes) -> Self {
-        let mut layout = Layout::default();
-        layout.0[0] = Chunk::Page;
-        Self::new(page, layout, Bytes::new(), Bytes::new())
+        Self::new(page, Layout::WHOLE, Bytes::new(), Bytes::new())
     }
 }
 

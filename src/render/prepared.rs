@@ -85,52 +85,35 @@ impl Prepared {
             (Some(id), Some(page)) => (page, Some(id)),
             _ => (&self.without_id, None),
         };
+        let time = if page.shows_time {
+            time()
+        } else {
+            Bytes::new()
+        };
         if let Some((text, layout)) = &page.chunks {
-            let id = match id.map(plain_id) {
-                None => Bytes::new(),
-                Some(Some(id)) => id,
+            match id.map(plain_id) {
+                None => return Chunks::new(text.clone(), *layout, Bytes::new(), time),
+                Some(Some(id)) => return Chunks::new(text.clone(), *layout, id, time),
                 // Escaped, the id is a different text: written out below.
-                Some(None) => return self.write(page, id, time),
-            };
-            let time = if page.shows_time {
-                time()
-            } else {
-                Bytes::new()
-            };
-            return Chunks::new(text.clone(), *layout, id, time);
+                Some(None) => {}
+            }
         }
-        self.write(page, id, time)
+        self.write(page, id, &time)
     }
 
-    /// The body written out into one buffer.
-    fn write(
-        &self,
-        page: &Page,
-        request_id: Option<&HeaderValue>,
-        time: impl FnOnce() -> Bytes,
-    ) -> Chunks {
+    /// The body written out into one buffer, with `time` where it shows.
+    fn write(&self, page: &Page, request_id: Option<&HeaderValue>, time: &[u8]) -> Chunks {
         let id = request_id.map(request_id_text);
         // Exactly the length without an id, so `Bytes` takes the buffer
         // without allocating a header for it; room to escape an id.
         let extra = id.as_ref().map_or(0, |id| id.len() + 16);
         let mut out = String::with_capacity(page.length + extra);
-        let mut time = Some(time);
-        let mut now = None;
+        let time = std::str::from_utf8(time).unwrap_or("");
         for piece in &page.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
                 Piece::RequestId => push_value(&mut out, self.format, id.as_deref()),
-                Piece::Time => {
-                    if now.is_none() {
-                        now = time.take().map(|time| time());
-                    }
-                    let now = now.as_deref().unwrap_or_default();
-                    push_time(
-                        &mut out,
-                        self.format,
-                        std::str::from_utf8(now).unwrap_or(""),
-                    );
-                }
+                Piece::Time => push_time(&mut out, self.format, time),
             }
         }
         Bytes::from(out).into()
@@ -155,17 +138,9 @@ fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
     let mut text = String::new();
     let mut layout = Vec::new();
     let mut start = 0;
-    if !pieces
-        .iter()
-        .any(|piece| matches!(piece, Piece::RequestId | Piece::Time))
-    {
+    if let [Piece::Text(whole)] = pieces {
         // No hole: the whole page, of any size, in one chunk.
-        for piece in pieces {
-            if let Piece::Text(piece) = piece {
-                text.push_str(piece);
-            }
-        }
-        return Some((shared(text), Layout::of(&[Chunk::Page])?));
+        return Some((shared(whole.clone()), Layout::WHOLE));
     }
     for piece in pieces {
         let hole = match piece {

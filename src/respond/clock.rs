@@ -67,13 +67,12 @@ impl Clock {
 impl TimeText {
     fn of(unix_seconds: u64) -> Self {
         let text = utc_text(unix_seconds);
-        let mut bytes = [0; UTC_TEXT_LEN];
-        match text.as_bytes().try_into() {
-            Ok(exact) => bytes = exact,
+        Self(if text.len() == UTC_TEXT_LEN {
+            Bytes::from(text)
+        } else {
             // Past the year 9999: the last time that fits.
-            Err(_) => bytes.copy_from_slice(b"9999-12-31 23:59:59 UTC"),
-        }
-        Self(Bytes::copy_from_slice(&bytes))
+            Bytes::from_static(b"9999-12-31 23:59:59 UTC")
+        })
     }
 }
 
