@@ -27,7 +27,7 @@ use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::{service_fn, BoxError, Layer, Service};
 use tower_gateway_error::render::{negotiate, BodyFormat};
-use tower_gateway_error::{classify, GatewayErrorLayer};
+use tower_gateway_error::{GatewayErrorLayer, UpstreamErrorKind};
 
 const BROWSER: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
@@ -256,10 +256,10 @@ fn classification(c: &mut Criterion) {
     let shallow = io::Error::from(io::ErrorKind::ConnectionReset);
     let mut group = c.benchmark_group("classify");
     group.bench_function("deep (hyper-util → ConnectError → io::Error)", |b| {
-        b.iter(|| classify(black_box(&deep)))
+        b.iter(|| UpstreamErrorKind::of(black_box(&deep)))
     });
     group.bench_function("shallow (io::Error)", |b| {
-        b.iter(|| classify(black_box(&shallow)))
+        b.iter(|| UpstreamErrorKind::of(black_box(&shallow)))
     });
     group.finish();
 }

@@ -2,18 +2,15 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::render::Chunks;
-use crate::request::CapturedRequest;
-use crate::state::Shared;
-use crate::{BoxError, UpstreamError, UpstreamErrorKind};
+use crate::lifecycle::{BodyEnd, BodyWatch};
+use crate::respond::Chunks;
+use crate::BoxError;
 
 pin_project! {
     /// The body of every response from a
@@ -29,7 +26,7 @@ pin_project! {
     /// a gRPC stream gets `grpc-status` and `grpc-message` trailers
     /// instead, which end its stream with a status. Either way the layer's
     /// hook and log are told, as
-    /// [`HttpResponseIncomplete`](UpstreamErrorKind::HttpResponseIncomplete).
+    /// [`HttpResponseIncomplete`](crate::UpstreamErrorKind::HttpResponseIncomplete).
     pub struct ResponseBody<B> {
         #[pin]
         kind: Kind<B>,
@@ -48,17 +45,6 @@ pin_project! {
             data: Chunks,
         },
     }
-}
-
-/// What reporting a failure in the upstream's body needs; moved here from
-/// the response future, so passing a body through costs no copy.
-pub(crate) struct BodyWatch {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) request: CapturedRequest,
-    pub(crate) status: StatusCode,
-    /// A gRPC call answered with a gRPC stream, which a failure ends with
-    /// trailers.
-    pub(crate) grpc_stream: bool,
 }
 
 impl<B> ResponseBody<B> {
@@ -117,40 +103,18 @@ where
             KindProj::Upstream { body, watch } => match ready!(body.poll_frame(cx)) {
                 Some(Ok(frame)) => return Poll::Ready(Some(Ok(frame))),
                 None => return Poll::Ready(None),
-                Some(Err(error)) => {
-                    let error: BoxError = error.into();
-                    match watch.take() {
-                        // An inner GatewayErrorLayer already reported it.
-                        Some(_) if error.is::<UpstreamError>() => error,
-                        Some(watch) => {
-                            let cause = watch.shared.classifier.kind(&*error);
-                            let error = UpstreamError::new(
-                                UpstreamErrorKind::HttpResponseIncomplete,
-                                error,
-                            );
-                            watch
-                                .shared
-                                .reporter
-                                .report(&error, watch.status, &watch.request);
-                            // A gRPC caller gets the call's status in
-                            // trailers, as if the upstream had ended it,
-                            // instead of a reset stream it would take for
-                            // its own transport failure.
-                            let trailers = watch
-                                .grpc_stream
-                                .then(|| watch.shared.responder.grpc_trailers(cause))
-                                .flatten();
-                            if let Some(trailers) = trailers {
-                                kind.set(Kind::Generated {
-                                    data: Chunks::default(),
-                                });
-                                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
-                            }
-                            Box::new(error)
+                Some(Err(error)) => match watch.take() {
+                    None => error.into(),
+                    Some(watch) => match watch.on_error(error.into()) {
+                        BodyEnd::Error(error) => error,
+                        BodyEnd::Trailers(trailers) => {
+                            kind.set(Kind::Generated {
+                                data: Chunks::default(),
+                            });
+                            return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                         }
-                        None => error,
-                    }
-                }
+                    },
+                },
             },
             KindProj::Generated { data } => {
                 return Poll::Ready(data.next_chunk().map(|d| Ok(Frame::data(d))));
@@ -201,7 +165,7 @@ mod tests {
     use http_body::Body as _;
 
     use super::*;
-    use crate::render::{Chunk, Layout};
+    use crate::respond::{Chunk, Layout};
 
     type Polled<B> = Poll<Option<Result<Frame<<B as Body>::Data>, <B as Body>::Error>>>;
 

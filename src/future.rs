@@ -11,11 +11,8 @@ use std::task::{Context, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
-use crate::body::BodyWatch;
-use crate::eject::{Attempt, Ejector};
-use crate::request::CapturedRequest;
-use crate::state::Shared;
-use crate::{BoxError, ResponseBody, UpstreamError};
+use crate::lifecycle::{Admitted, Call, Kept, Lifecycle, Passage, Refusal};
+use crate::{BoxError, ResponseBody};
 
 pin_project! {
     /// The future of [`GatewayErrorService`](crate::GatewayErrorService).
@@ -31,57 +28,39 @@ pin_project! {
         Calling {
             #[pin]
             inner: F,
-            failure: Option<Failure>,
+            // Always there until the call ends.
+            call: Option<Call>,
         },
-        Failed {
-            failure: Option<(UpstreamError, Failure)>,
+        Refused {
+            refusal: Option<Refusal>,
         },
         Done,
     }
 }
 
-/// What answering a failure needs; only used if the call fails.
-struct Failure {
-    shared: Arc<Shared>,
-    request: CapturedRequest,
-    /// The call as the dead-upstream fast path tracks it, if it does.
-    attempt: Option<Attempt>,
-}
-
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(
+    /// The future of an `admitted` request, `kept`, to the upstream of
+    /// `lifecycle`, called by `inner`.
+    #[inline(always)]
+    pub(crate) fn calling(
         inner: F,
-        shared: Arc<Shared>,
-        request: CapturedRequest,
-        attempt: Option<Attempt>,
+        lifecycle: &Arc<Lifecycle>,
+        admitted: Admitted,
+        kept: Kept,
     ) -> Self {
         Self {
             state: State::Calling {
                 inner,
-                failure: Some(Failure {
-                    shared,
-                    request,
-                    attempt,
-                }),
+                call: Some(admitted.call(lifecycle, kept)),
             },
         }
     }
 
-    pub(crate) fn failed(
-        error: UpstreamError,
-        shared: Arc<Shared>,
-        request: CapturedRequest,
-    ) -> Self {
+    /// The future of a request answered without calling the upstream.
+    pub(crate) fn refused(refusal: Refusal) -> Self {
         Self {
-            state: State::Failed {
-                failure: Some((
-                    error,
-                    Failure {
-                        shared,
-                        request,
-                        attempt: None,
-                    },
-                )),
+            state: State::Refused {
+                refusal: Some(refusal),
             },
         }
     }
@@ -96,124 +75,46 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        let (error, failure) = match state.as_mut().project() {
-            StateProj::Calling { inner, failure } => match inner.poll(cx) {
-                // Written out here rather than in a method: as a method,
-                // even `#[inline(always)]`, it cost more on every success
-                // (callgrind, benches/run-instructions.sh).
+        let answer = match state.as_mut().project() {
+            StateProj::Calling { inner, call } => match inner.poll(cx) {
                 Poll::Ready(Ok(response)) => {
-                    if let Some(error) = unrendered(&response) {
-                        let mut failure = take(failure);
-                        failure.settle(&error);
-                        (error, failure)
-                    } else {
-                        let Failure {
-                            shared,
-                            request,
-                            attempt,
-                        } = take(failure);
-                        if let Some(attempt) = attempt {
-                            attempt.settle(None, ejector(&shared));
+                    let call = take(call);
+                    state.set(State::Done);
+                    let (mut head, body) = response.into_parts();
+                    return Poll::Ready(Ok(match call.on_response(&mut head) {
+                        Passage::Through(watch) => {
+                            Response::from_parts(head, ResponseBody::watched(body, watch))
                         }
-                        if let Some(intercepted) =
-                            shared.responder.intercepted(response.status(), &request)
-                        {
-                            let response =
-                                shared
-                                    .responder
-                                    .replace_body(intercepted, response, &request);
-                            state.set(State::Done);
-                            return Poll::Ready(Ok(response.map(ResponseBody::generated)));
-                        }
-                        let grpc_stream = request.is_grpc() && is_grpc_stream(&response);
-                        state.set(State::Done);
-                        let (head, body) = response.into_parts();
-                        let watch = BodyWatch {
-                            status: head.status,
-                            grpc_stream,
-                            shared,
-                            request,
-                        };
-                        return Poll::Ready(Ok(Response::from_parts(
-                            head,
-                            ResponseBody::watched(body, watch),
-                        )));
-                    }
+                        Passage::Answered(answer) => answer.map(ResponseBody::generated),
+                    }));
                 }
-                Poll::Ready(Err(error)) => {
-                    let mut failure = take(failure);
-                    let error = failure.shared.classifier.upstream_error(error.into());
-                    failure.settle(&error);
-                    (error, failure)
-                }
+                Poll::Ready(Err(error)) => take(call).on_error(error.into()),
                 Poll::Pending => return Poll::Pending,
             },
-            StateProj::Failed { failure } => failure
+            StateProj::Refused { refusal } => refusal
                 .take()
-                .expect("ResponseFuture polled after completion"),
+                .expect("ResponseFuture polled after completion")
+                .answer(),
             StateProj::Done => panic!("ResponseFuture polled after completion"),
         };
         state.set(State::Done);
-        let response = failure.shared.answer(error, &failure.request);
-        Poll::Ready(Ok(response.map(ResponseBody::generated)))
+        Poll::Ready(Ok(answer.map(ResponseBody::generated)))
     }
 }
 
-// An error a handler returned as a response (`UpstreamError` as axum's
-// `IntoResponse`), which the layer answers with its own settings.
-#[cfg(feature = "axum")]
-use crate::axum::marker::unrendered;
-
-#[cfg(not(feature = "axum"))]
-#[inline]
-fn unrendered<B>(_: &Response<B>) -> Option<UpstreamError> {
-    None
-}
-
-impl Failure {
-    /// Tells the fast path, if it tracks this call, that it failed with
-    /// `error`.
-    #[inline]
-    fn settle(&mut self, error: &UpstreamError) {
-        if let Some(attempt) = self.attempt.take() {
-            attempt.settle(Some(error), ejector(&self.shared));
-        }
-    }
-}
-
-/// The fast path of a layer that made an attempt to track.
-fn ejector(shared: &Shared) -> &Ejector {
-    shared
-        .ejector
-        .as_ref()
-        .expect("attempts are made by the layer's ejector")
-}
-
-/// Whether the upstream answered a gRPC call with a gRPC stream (a 200 of a
-/// gRPC content type), not with an error page of its own.
-fn is_grpc_stream<B>(response: &Response<B>) -> bool {
-    response.status() == http::StatusCode::OK
-        && response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
-}
-
-/// The failure context of a call still in progress, which is always there.
-/// Inlined: out of line it cost more on every successful call (callgrind,
+/// The call of a future still calling, which is always there. Inlined: out
+/// of line it cost more on every successful call (callgrind,
 /// benches/run-instructions.sh).
 #[inline]
-fn take(failure: &mut Option<Failure>) -> Failure {
-    failure
-        .take()
-        .expect("a pending call keeps its failure context")
+fn take(call: &mut Option<Call>) -> Call {
+    call.take().expect("a pending call keeps its call")
 }
 
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Calling { .. } => "calling",
-            State::Failed { .. } => "failed",
+            State::Refused { .. } => "refused",
             State::Done => "done",
         };
         f.debug_struct("ResponseFuture")
@@ -231,7 +132,8 @@ mod tests {
     use http::{Request, StatusCode};
 
     use super::*;
-    use crate::GatewayErrorLayer;
+    use crate::lifecycle::Begun;
+    use crate::{GatewayErrorLayer, UpstreamError};
 
     fn poll_once<F: Future>(future: F) -> F::Output {
         let mut future = pin!(future);
@@ -248,9 +150,13 @@ mod tests {
         result: Result<Response<B>, std::io::Error>,
     ) -> ResponseFuture<std::future::Ready<Result<Response<B>, std::io::Error>>> {
         let layer = GatewayErrorLayer::new();
-        let shared = layer.shared().clone();
-        let request = shared.capture.capture(&Request::new(()));
-        ResponseFuture::new(std::future::ready(result), shared, request, None)
+        let lifecycle = layer.lifecycle();
+        let request = Request::new(());
+        let Begun::Admitted(admitted) = lifecycle.begin(&request) else {
+            unreachable!("no fast path")
+        };
+        let kept = lifecycle.keep(&request);
+        ResponseFuture::calling(std::future::ready(result), lifecycle, admitted, kept)
     }
 
     #[test]

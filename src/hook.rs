@@ -35,9 +35,12 @@
 //! not, and without one the count costs nothing. `examples/metrics.rs`
 //! shows it.
 
+use std::fmt;
+use std::sync::Arc;
+
 use http::StatusCode;
 
-pub use crate::request::CapturedRequest;
+use crate::request::CapturedRequest;
 use crate::UpstreamError;
 
 /// The name of the counter of failures (feature `metrics`).
@@ -62,7 +65,7 @@ pub const FAILURES_METRIC: &str = "gateway_upstream_failures_total";
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use std::sync::Arc;
 /// use http::StatusCode;
-/// use tower_gateway_error::hook::CapturedRequest;
+/// use tower_gateway_error::CapturedRequest;
 /// use tower_gateway_error::{GatewayErrorLayer, UpstreamError};
 ///
 /// let timeouts = Arc::new(AtomicU64::new(0));
@@ -98,5 +101,31 @@ where
         request: &CapturedRequest,
     ) {
         self(error, status, request)
+    }
+}
+
+/// The hook the user installed, shared by every layer built from the same
+/// settings.
+#[derive(Clone)]
+pub(crate) struct Hook(Arc<dyn OnUpstreamError>);
+
+impl Hook {
+    pub(crate) fn new(hook: impl OnUpstreamError) -> Self {
+        Self(Arc::new(hook))
+    }
+
+    pub(crate) fn call(
+        &self,
+        error: &UpstreamError,
+        status: StatusCode,
+        request: &CapturedRequest,
+    ) {
+        self.0.on_upstream_error(error, status, request);
+    }
+}
+
+impl fmt::Debug for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnUpstreamError(..)")
     }
 }

@@ -145,6 +145,7 @@
 #[cfg(feature = "axum")]
 mod axum;
 mod body;
+mod builder;
 pub mod classify;
 mod config_error;
 pub mod dns;
@@ -153,21 +154,23 @@ pub mod error;
 mod future;
 pub mod hook;
 mod layer;
+mod lifecycle;
 pub mod render;
 mod report;
 mod request;
 mod respond;
 pub mod retry;
 mod service;
-mod state;
 mod time;
 
 pub use crate::body::ResponseBody;
-pub use crate::classify::{classify, Classifier};
+pub use crate::builder::GatewayErrorLayerBuilder;
+pub use crate::classify::Classifier;
 pub use crate::config_error::ConfigError;
 pub use crate::error::{UpstreamError, UpstreamErrorKind};
 pub use crate::future::ResponseFuture;
-pub use crate::layer::{GatewayErrorLayer, GatewayErrorLayerBuilder};
+pub use crate::layer::GatewayErrorLayer;
+pub use crate::request::CapturedRequest;
 pub use crate::service::GatewayErrorService;
 
 /// The boxed error type the inner service's errors are converted into.

@@ -2,21 +2,28 @@
 //! whether it became an error response or broke an upstream body already
 //! on its way.
 
-use std::fmt;
-use std::sync::Arc;
-
 use http::StatusCode;
 
-use crate::hook::OnUpstreamError;
+use crate::hook::Hook;
 use crate::request::CapturedRequest;
 use crate::UpstreamError;
 
+/// The builder's settings for reporting failures.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    /// The user's hook, if any.
+    pub(crate) hook: Option<Hook>,
+    /// Whether the log event carries the request's path (on unless set).
+    pub(crate) log_path: Option<bool>,
+}
+
 /// The hook, if any, the log event (feature `tracing`) and the counter
 /// (feature `metrics`).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reporter {
-    hook: Option<Arc<dyn OnUpstreamError>>,
+    hook: Option<Hook>,
     /// Whether the log event carries the request's path.
+    #[cfg(feature = "tracing")]
     log_path: bool,
     /// Each kind's counter key for the status it is answered with, made
     /// once so that counting a failure allocates nothing.
@@ -25,18 +32,18 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    /// Reports to `hook`, if any; each kind is answered with `status(kind)`
+    /// Reports as `settings` say; each kind is answered with `status(kind)`
     /// (a body that breaks keeps the upstream's).
-    pub(crate) fn new(
-        hook: Option<Arc<dyn OnUpstreamError>>,
-        log_path: bool,
+    pub(crate) fn compile(
+        settings: Settings,
         status: impl Fn(crate::UpstreamErrorKind) -> StatusCode,
     ) -> Self {
         #[cfg(not(feature = "metrics"))]
         let _ = status;
         Self {
-            hook,
-            log_path,
+            #[cfg(feature = "tracing")]
+            log_path: settings.log_path(),
+            hook: settings.hook,
             #[cfg(feature = "metrics")]
             keys: crate::error::PerKind::from_fn(|kind| {
                 let status = status(kind);
@@ -58,17 +65,15 @@ impl Reporter {
         #[cfg(feature = "metrics")]
         self.count_failure(error, status);
         if let Some(hook) = &self.hook {
-            hook.on_upstream_error(error, status, request);
+            hook.call(error, status, request);
         }
     }
 }
 
-impl fmt::Debug for Reporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reporter")
-            .field("hook", &self.hook.as_ref().map(|_| ".."))
-            .field("log_path", &self.log_path)
-            .finish()
+impl Settings {
+    /// Whether the log event carries the request's path.
+    pub(crate) fn log_path(&self) -> bool {
+        self.log_path.unwrap_or(true)
     }
 }
 

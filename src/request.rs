@@ -49,25 +49,19 @@ pub(crate) struct CapturePlan {
 }
 
 impl CapturePlan {
-    /// Keep `Accept` when the format is `negotiated`, `Accept-Language`
-    /// when the language is, the URI when someone (a hook, a renderer) will
-    /// `see_uri` or the log event has the path, tell gRPC calls apart when
-    /// they are answered the gRPC way, and the `request_id` header.
-    pub(crate) fn compile(
-        negotiated: bool,
-        language_negotiated: bool,
-        see_uri: bool,
-        log_path: bool,
-        grpc: bool,
-        request_id: HeaderName,
-    ) -> Self {
+    /// The header bodies show as the request id, unless set.
+    pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+    /// Everything a request can be asked for; the tests' plan.
+    #[cfg(test)]
+    pub(crate) fn everything() -> Self {
         Self {
-            accept: negotiated,
-            accept_language: language_negotiated,
-            uri: see_uri,
-            uri_for_log: log_path,
-            grpc,
-            request_id,
+            accept: true,
+            accept_language: true,
+            uri: false,
+            uri_for_log: false,
+            grpc: true,
+            request_id: Self::REQUEST_ID,
         }
     }
 
@@ -265,14 +259,7 @@ mod tests {
     use super::*;
 
     fn plan() -> CapturePlan {
-        CapturePlan {
-            accept: true,
-            accept_language: true,
-            uri: false,
-            uri_for_log: false,
-            grpc: true,
-            request_id: HeaderName::from_static("x-request-id"),
-        }
+        CapturePlan::everything()
     }
 
     #[test]

@@ -9,8 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::eject::Admission;
-use crate::state::Shared;
+use crate::lifecycle::{Begun, Lifecycle};
 use crate::{BoxError, ResponseBody, ResponseFuture, UpstreamError};
 
 /// Answers every failure of the inner service with an error response, so its
@@ -24,16 +23,16 @@ use crate::{BoxError, ResponseBody, ResponseFuture, UpstreamError};
 /// tower's `Service` contract requires.
 pub struct GatewayErrorService<S> {
     inner: S,
-    shared: Arc<Shared>,
+    lifecycle: Arc<Lifecycle>,
     /// The failure of the inner `poll_ready`; it answers every later call.
     ready_failure: Option<UpstreamError>,
 }
 
 impl<S> GatewayErrorService<S> {
-    pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
+    pub(crate) fn from_lifecycle(inner: S, lifecycle: Arc<Lifecycle>) -> Self {
         Self {
             inner,
-            shared,
+            lifecycle,
             ready_failure: None,
         }
     }
@@ -71,8 +70,7 @@ where
         match self.inner.poll_ready(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(error)) => {
-                let error = self.shared.classifier.upstream_error(error.into());
-                self.ready_failure = Some(error);
+                self.ready_failure = Some(self.lifecycle.classify(error.into()));
                 Poll::Ready(Ok(()))
             }
             Poll::Pending => Poll::Pending,
@@ -80,21 +78,18 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let captured = self.shared.capture.capture(&request);
         if let Some(error) = &self.ready_failure {
-            return ResponseFuture::failed(error.clone(), self.shared.clone(), captured);
+            return ResponseFuture::refused(self.lifecycle.refuse(&request, error.clone()));
         }
-        let attempt = match &self.shared.ejector {
-            None => None,
-            Some(ejector) => match ejector.admit(&request) {
-                Admission::Pass(attempt) => attempt,
-                Admission::Refuse(error) => {
-                    return ResponseFuture::failed(error, self.shared.clone(), captured)
-                }
-            },
-        };
-        let future = self.inner.call(request);
-        ResponseFuture::new(future, self.shared.clone(), captured, attempt)
+        match self.lifecycle.begin(&request) {
+            Begun::Admitted(admitted) => {
+                // Kept before the inner service takes the request.
+                let kept = self.lifecycle.keep(&request);
+                let inner = self.inner.call(request);
+                ResponseFuture::calling(inner, &self.lifecycle, admitted, kept)
+            }
+            Begun::Refused(refusal) => ResponseFuture::refused(refusal),
+        }
     }
 }
 
@@ -104,7 +99,7 @@ impl<S: Clone> Clone for GatewayErrorService<S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            shared: self.shared.clone(),
+            lifecycle: self.lifecycle.clone(),
             ready_failure: None,
         }
     }
@@ -114,7 +109,7 @@ impl<S: fmt::Debug> fmt::Debug for GatewayErrorService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayErrorService")
             .field("inner", &self.inner)
-            .field("shared", &self.shared)
+            .field("lifecycle", &self.lifecycle)
             .field("ready_failure", &self.ready_failure)
             .finish()
     }

@@ -128,7 +128,7 @@ async fn under_the_layer_the_layer_renders_it_with_its_settings() {
         .on_error(
             move |error: &UpstreamError,
                   _: http::StatusCode,
-                  _: &tower_gateway_error::hook::CapturedRequest| {
+                  _: &tower_gateway_error::CapturedRequest| {
                 assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
                 counter.fetch_add(1, Ordering::SeqCst);
             },

@@ -7,7 +7,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use tower::{Service, ServiceBuilder, ServiceExt};
-use tower_gateway_error::{classify, UpstreamError, UpstreamErrorKind as Kind};
+use tower_gateway_error::{UpstreamError, UpstreamErrorKind as Kind};
 
 use support::*;
 
@@ -25,7 +25,7 @@ async fn fails(
 fn kind_of(error: impl Into<tower_gateway_error::BoxError>) -> (Kind, bool) {
     let error = UpstreamError::classify(error);
     assert_eq!(
-        classify(error.source().unwrap()),
+        Kind::of(error.source().unwrap()),
         error.kind(),
         "the plain function and UpstreamError agree"
     );

@@ -38,7 +38,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use tower::Layer;
-use tower_gateway_error::hook::CapturedRequest;
+use tower_gateway_error::CapturedRequest;
 use tower_gateway_error::{BoxError, GatewayErrorLayer, UpstreamError};
 
 use support::*;

@@ -9,9 +9,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use tower::{Layer, ServiceExt};
-use tower_gateway_error::hook::CapturedRequest;
 use tower_gateway_error::render::{BodyFormat, CustomBody, ErrorContext};
 use tower_gateway_error::retry::RetryAfter;
+use tower_gateway_error::CapturedRequest;
 use tower_gateway_error::{
     Classifier, ConfigError, GatewayErrorLayer, UpstreamError, UpstreamErrorKind as Kind,
 };

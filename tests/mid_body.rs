@@ -20,7 +20,7 @@ use clap::Parser;
 use http::{Method, StatusCode};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower_gateway_error::hook::CapturedRequest;
+use tower_gateway_error::CapturedRequest;
 use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
 
 use support::*;

@@ -11,7 +11,7 @@ use std::io;
 
 use pingora_error::{BError, Error, ErrorType};
 use tower_gateway_error::error::error_chain;
-use tower_gateway_error::{classify, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
+use tower_gateway_error::{GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 
 fn upstream(etype: ErrorType, cause: Option<io::Error>) -> BError {
     match cause {
@@ -73,7 +73,7 @@ fn catch_all_types_let_the_cause_decide() {
         Some(io::Error::from(io::ErrorKind::TimedOut)),
     );
     assert_eq!(
-        classify(&timed_out),
+        UpstreamErrorKind::of(&timed_out),
         UpstreamErrorKind::ConnectionReadTimeout
     );
 }
@@ -90,7 +90,10 @@ fn an_h2_catch_all_lets_the_h2_error_decide() {
         h2::Error::from(h2::Reason::CANCEL),
     )
     .into_up();
-    assert_eq!(classify(&h2_reset), UpstreamErrorKind::ConnectionTerminated);
+    assert_eq!(
+        UpstreamErrorKind::of(&h2_reset),
+        UpstreamErrorKind::ConnectionTerminated
+    );
 }
 
 /// On an open connection the request may have gone: a route lost there is
@@ -137,7 +140,10 @@ fn the_cause_field_and_nested_contexts_are_walked() {
     assert!(error_chain(&outer).any(|level| level
         .downcast_ref::<io::Error>()
         .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused)));
-    assert_eq!(classify(&outer), UpstreamErrorKind::ConnectionRefused);
+    assert_eq!(
+        UpstreamErrorKind::of(&outer),
+        UpstreamErrorKind::ConnectionRefused
+    );
 }
 
 #[cfg(feature = "rustls")]
@@ -172,7 +178,10 @@ fn the_downstream_side_is_the_requests_fault() {
         io::Error::from(io::ErrorKind::ConnectionReset),
     );
     gone.as_down();
-    assert_eq!(classify(&gone), UpstreamErrorKind::HttpRequestError);
+    assert_eq!(
+        UpstreamErrorKind::of(&gone),
+        UpstreamErrorKind::HttpRequestError
+    );
 }
 
 #[test]

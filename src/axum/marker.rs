@@ -1,6 +1,6 @@
 //! The mark a handler's [`UpstreamError`] response carries, so a layer
 //! around the handler answers the error itself. Apart from `mod.rs`, which
-//! builds on the layer, so the layer's future can read it.
+//! builds on the layer, so the lifecycle can read it.
 
 use crate::UpstreamError;
 
@@ -11,11 +11,10 @@ use crate::UpstreamError;
 #[derive(Clone)]
 pub(crate) struct Unrendered(pub(crate) UpstreamError);
 
-/// The error a handler returned, when `response` is its default rendering
-/// and not yet the layer's.
-pub(crate) fn unrendered<B>(response: &http::Response<B>) -> Option<UpstreamError> {
-    response
-        .extensions()
+/// The error a handler returned, when the response with `head` is its
+/// default rendering and not yet the layer's.
+pub(crate) fn unrendered(head: &http::response::Parts) -> Option<UpstreamError> {
+    head.extensions
         .get::<Unrendered>()
         .map(|Unrendered(error)| error.clone())
 }

@@ -61,8 +61,10 @@ impl IntoResponse for UpstreamError {
                 .expect("the default settings are valid")
         });
         // Not reported: nothing is logged without the layer.
-        let response = layer.unreported_answer(self.clone(), &CapturedRequest::unknown());
-        let mut response = response.map(Body::from);
+        let response = layer
+            .lifecycle()
+            .answer_unreported(self.clone(), &CapturedRequest::unknown());
+        let mut response = response.map(|body| Body::from(body.into_bytes()));
         response.extensions_mut().insert(Unrendered(self));
         response
     }

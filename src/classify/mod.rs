@@ -1,8 +1,8 @@
 //! Turning an arbitrary error into an [`UpstreamError`]: the [`Classifier`]
-//! (your rules, then the default ones) that the layer, `RetryPolicy` and
-//! the free [`classify`] share, and the types a hand-rolled client uses to
-//! say which of its failures happened while connecting ([`ConnectError`],
-//! [`connect_timeout`]).
+//! (your rules, [`ClassifyRule`]s, then the default ones) that the layer,
+//! `RetryPolicy` and [`UpstreamErrorKind::of`] share, and the types a
+//! hand-rolled client uses to say which of its failures happened while
+//! connecting ([`ConnectError`], [`connect_timeout`]).
 //!
 //! The default rules walk the whole cause chain
 //! ([`error_chain`]) and decide by types and
@@ -21,7 +21,6 @@ mod h2;
 #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
 mod hyper;
 mod io;
-mod params;
 #[cfg(feature = "pingora")]
 mod pingora;
 #[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
@@ -37,11 +36,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
-pub(crate) use self::params::Params;
 use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
 use crate::BoxError;
 
-/// A classification rule of your own, for a [`Classifier`].
+/// A classification rule of your own, for a [`Classifier`]: it names the
+/// kind of the errors it knows.
 ///
 /// Rules are asked before the default ones, in the order they were added, with
 /// the error as the inner service returned it; the first `Some` wins. Use
@@ -70,35 +69,39 @@ use crate::BoxError;
 /// let layer = GatewayErrorLayer::builder().classifier(classifier).build().unwrap();
 /// # let _ = layer;
 /// ```
-pub trait ClassifyError: Send + Sync + 'static {
+pub trait ClassifyRule: Send + Sync + 'static {
     /// The kind of `error`, or `None` to leave it to the next rule.
-    fn classify(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind>;
+    fn kind(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind>;
 }
 
-impl<F> ClassifyError for F
+impl<F> ClassifyRule for F
 where
     F: Fn(&(dyn Error + 'static)) -> Option<UpstreamErrorKind> + Send + Sync + 'static,
 {
-    fn classify(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind> {
+    fn kind(&self, error: &(dyn Error + 'static)) -> Option<UpstreamErrorKind> {
         self(error)
     }
 }
 
-/// Classifies `error` with the default rules, without any layer.
-///
-/// This is the same decision the layer makes, for use in a hand-written proxy
-/// (or pingora, or a handler) that calls the upstream itself. For your own
-/// rules too, use a [`Classifier`].
-///
-/// ```
-/// use std::io;
-/// use tower_gateway_error::{UpstreamErrorKind, classify};
-///
-/// let reset = io::Error::from(io::ErrorKind::ConnectionReset);
-/// assert_eq!(classify(&reset), UpstreamErrorKind::ConnectionTerminated);
-/// ```
-pub fn classify(error: &(dyn Error + 'static)) -> UpstreamErrorKind {
-    Classifier::defaults().kind(error)
+impl UpstreamErrorKind {
+    /// The kind of `error` by the default rules, without any layer; the
+    /// error stays where it is.
+    ///
+    /// This is the same decision the layer makes, for use in a hand-written
+    /// proxy (or pingora, or a handler) that calls the upstream itself. For
+    /// your own rules too, use a [`Classifier`]; to keep the error as the
+    /// cause of an [`UpstreamError`], [`UpstreamError::classify`].
+    ///
+    /// ```
+    /// use std::io;
+    /// use tower_gateway_error::UpstreamErrorKind;
+    ///
+    /// let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+    /// assert_eq!(UpstreamErrorKind::of(&reset), UpstreamErrorKind::ConnectionTerminated);
+    /// ```
+    pub fn of(error: &(dyn Error + 'static)) -> Self {
+        Classifier::defaults().kind(error)
+    }
 }
 
 /// Your classification rules, then (unless turned off) the default ones:
@@ -128,7 +131,7 @@ pub fn classify(error: &(dyn Error + 'static)) -> UpstreamErrorKind {
 /// ```
 #[derive(Clone)]
 pub struct Classifier {
-    rules: Arc<[Arc<dyn ClassifyError>]>,
+    rules: Arc<[Arc<dyn ClassifyRule>]>,
     default_rules: bool,
 }
 
@@ -143,7 +146,7 @@ impl Classifier {
 
     /// Adds `rule`. Your rules are asked in the order added, all before the
     /// default rules; the first that returns a kind decides.
-    pub fn rule(self, rule: impl ClassifyError) -> Self {
+    pub fn rule(self, rule: impl ClassifyRule) -> Self {
         let mut rules = self.rules.to_vec();
         rules.push(Arc::new(rule));
         Self {
@@ -200,7 +203,7 @@ impl Classifier {
             };
         }
         for rule in self.rules.iter() {
-            if let Some(kind) = rule.classify(error) {
+            if let Some(kind) = rule.kind(error) {
                 return Classification {
                     kind,
                     request_not_sent: false,
@@ -234,7 +237,8 @@ impl fmt::Debug for Classifier {
 }
 
 impl UpstreamError {
-    /// Classifies `error` with the default rules (see [`classify`](crate::classify())).
+    /// Classifies `error` with the default rules, keeping it as the cause
+    /// (see [`UpstreamErrorKind::of`] for its kind alone).
     ///
     /// An `error` that already is an `UpstreamError` is returned as it is.
     pub fn classify(error: impl Into<BoxError>) -> Self {

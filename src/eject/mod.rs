@@ -85,7 +85,7 @@ mod upstreams;
 use std::fmt;
 use std::time::Duration;
 
-use http::{header, HeaderName, HeaderValue, Request};
+use http::{HeaderName, Request};
 use tokio::time::Instant;
 
 pub(crate) use self::health::Attempt;
@@ -204,12 +204,17 @@ impl std::error::Error for Ejected {}
 pub(crate) enum Admission {
     /// Call it; the attempt, if tracked, is settled by its outcome.
     Pass(Option<Attempt>),
-    /// Answer at once with this error.
-    Refuse(UpstreamError),
+    /// Answer at once with `error`: the upstream is not called for `wait`
+    /// more (zero while a probe is under way).
+    Refuse {
+        error: UpstreamError,
+        wait: Duration,
+    },
 }
 
 /// The compiled fast path: whose failures count, and the state of each
 /// upstream.
+#[derive(Debug)]
 pub(crate) struct Ejector {
     after: u32,
     duration: Duration,
@@ -217,9 +222,6 @@ pub(crate) struct Ejector {
     /// Times on the state's clock are milliseconds after this.
     epoch: Instant,
     upstreams: Upstreams,
-    /// `Retry-After` for each whole number of seconds up to the duration's,
-    /// so refusing allocates nothing.
-    retry_after: Vec<HeaderValue>,
 }
 
 /// Whether a failure of a kind counts as not reaching the upstream.
@@ -247,11 +249,6 @@ const HANDSHAKE: &[UpstreamErrorKind] = &[
     UpstreamErrorKind::TlsProtocolError,
     UpstreamErrorKind::TlsAlertReceived,
 ];
-
-const GRPC_RETRY_PUSHBACK_MS: HeaderName = HeaderName::from_static("grpc-retry-pushback-ms");
-
-/// Longest wait for which each `Retry-After` value is made ahead.
-const PREPARED_SECONDS: u64 = 3600;
 
 impl Ejector {
     pub(crate) fn compile(settings: Ejection) -> Result<Self, ConfigError> {
@@ -292,16 +289,12 @@ impl Ejector {
         for kind in settings.also_on {
             counts[kind] = Counts::Always;
         }
-        let retry_after = (0..=whole_seconds(settings.duration).clamp(1, PREPARED_SECONDS))
-            .map(HeaderValue::from)
-            .collect();
         Ok(Self {
             after: settings.after,
             duration: settings.duration,
             counts,
             epoch: Instant::now(),
             upstreams,
-            retry_after,
         })
     }
 
@@ -313,13 +306,17 @@ impl Ejector {
         };
         match health.admit(self.now(), self) {
             Ok(probe) => Admission::Pass(Some(Attempt::new(health, probe))),
-            Err(left_ms) => Admission::Refuse(UpstreamError::new(
-                UpstreamErrorKind::DestinationUnavailable,
-                Ejected {
-                    left: Duration::from_millis(left_ms),
+            Err(left_ms) => {
+                let wait = Duration::from_millis(left_ms);
+                let ejected = Ejected {
+                    left: wait,
                     failures: self.after,
-                },
-            )),
+                };
+                Admission::Refuse {
+                    error: UpstreamError::new(UpstreamErrorKind::DestinationUnavailable, ejected),
+                    wait,
+                }
+            }
         }
     }
 
@@ -349,38 +346,9 @@ impl Ejector {
         }
     }
 
-    /// The `Retry-After` for an answer refused with `ejected`: the whole
-    /// seconds left, at least 1.
-    fn retry_after(&self, ejected: &Ejected) -> HeaderValue {
-        let seconds = whole_seconds(ejected.left).max(1);
-        self.retry_after
-            .get(seconds as usize)
-            .cloned()
-            .unwrap_or_else(|| HeaderValue::from(seconds))
-    }
-
-    /// What an answer to `error` says of the time left, if the request
-    /// was refused while its upstream is ejected: `Retry-After`, or
-    /// `grpc-retry-pushback-ms` for a gRPC call.
-    pub(crate) fn advice(
-        &self,
-        error: &UpstreamError,
-        grpc: bool,
-    ) -> Option<(HeaderName, HeaderValue)> {
-        let ejected = std::error::Error::source(error)?.downcast_ref::<Ejected>()?;
-        Some(if grpc {
-            // Not under a second while a probe is under way, as `Retry-After`.
-            let pushback = HeaderValue::from(ejected.left.as_millis().max(1000) as u64);
-            (GRPC_RETRY_PUSHBACK_MS, pushback)
-        } else {
-            (header::RETRY_AFTER, self.retry_after(ejected))
-        })
-    }
-
-    /// How long an upstream is ejected for, rounded up to whole seconds.
-    pub(crate) fn whole_seconds(&self) -> u32 {
-        // At most a day, by `compile`.
-        whole_seconds(self.duration) as u32
+    /// How long an upstream is ejected for: the longest a request waits.
+    pub(crate) fn duration(&self) -> Duration {
+        self.duration
     }
 
     fn now(&self) -> u64 {
@@ -393,21 +361,6 @@ impl Ejector {
 
     fn duration_ms(&self) -> u64 {
         (self.duration.as_millis() as u64).max(1)
-    }
-}
-
-/// `duration` rounded up to whole seconds.
-fn whole_seconds(duration: Duration) -> u64 {
-    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
-}
-
-impl fmt::Debug for Ejector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ejector")
-            .field("after", &self.after)
-            .field("duration", &self.duration)
-            .field("upstreams", &self.upstreams)
-            .finish_non_exhaustive()
     }
 }
 
@@ -436,15 +389,18 @@ mod tests {
         }
     }
 
-    /// The `Retry-After` of a request that must be refused.
+    /// The wait of a request that must be refused.
     #[track_caller]
-    fn retry_after(ejector: &Ejector, why: &str) -> HeaderValue {
-        let Admission::Refuse(error) = admit(ejector) else {
+    fn wait(ejector: &Ejector, why: &str) -> Duration {
+        let Admission::Refuse { error, wait } = admit(ejector) else {
             panic!("{why}")
         };
-        let (name, value) = ejector.advice(&error, false).expect("a refusal advises");
-        assert_eq!(name, header::RETRY_AFTER);
-        value
+        assert_eq!(error.kind(), UpstreamErrorKind::DestinationUnavailable);
+        let ejected = std::error::Error::source(&error)
+            .and_then(|cause| cause.downcast_ref::<Ejected>())
+            .expect("the cause a hook can look for");
+        assert_eq!(ejected.time_left(), wait);
+        wait
     }
 
     #[tokio::test(start_paused = true)]
@@ -454,19 +410,21 @@ mod tests {
             let attempt = pass(&ejector, "served until ejected");
             attempt.settle(Some(&refused()), &ejector);
         }
-        assert_eq!(retry_after(&ejector, "ejected after two refusals"), "10");
+        let ejected = wait(&ejector, "ejected after two refusals");
+        assert_eq!(ejected, Duration::from_secs(10));
         tokio::time::advance(Duration::from_millis(9_500)).await;
-        assert_eq!(retry_after(&ejector, "still ejected"), "1");
+        assert_eq!(wait(&ejector, "still ejected"), Duration::from_millis(500));
 
         tokio::time::advance(Duration::from_millis(600)).await;
         let probe = pass(&ejector, "the probe goes through");
-        assert!(
-            matches!(admit(&ejector), Admission::Refuse(_)),
-            "one probe at a time"
+        assert_eq!(
+            wait(&ejector, "one probe at a time"),
+            Duration::ZERO,
+            "no wait left while a probe is under way"
         );
         // A failed probe starts the wait again.
         probe.settle(Some(&refused()), &ejector);
-        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        assert!(matches!(admit(&ejector), Admission::Refuse { .. }));
         tokio::time::advance(Duration::from_secs(10)).await;
         let probe = pass(&ejector, "the next probe");
         // A dropped probe lets the next request probe.
@@ -492,7 +450,7 @@ mod tests {
             let attempt = pass(&ejector, "served until ejected");
             attempt.settle(Some(&error), &ejector);
         }
-        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        assert!(matches!(admit(&ejector), Admission::Refuse { .. }));
         // A probe that is shed frees the probe but leaves it ejected.
         tokio::time::advance(Duration::from_secs(10)).await;
         let probe = pass(&ejector, "the probe");
@@ -501,7 +459,7 @@ mod tests {
             &ejector,
             "another probe, not a request served as if healthy",
         );
-        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        assert!(matches!(admit(&ejector), Admission::Refuse { .. }));
         probe.settle(None, &ejector);
         assert!(matches!(admit(&ejector), Admission::Pass(_)));
     }
@@ -514,12 +472,12 @@ mod tests {
         tokio::time::advance(Duration::from_secs(5)).await;
         let hung = pass(&ejector, "the first probe");
         tokio::time::advance(Duration::from_secs(4)).await;
-        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        assert!(matches!(admit(&ejector), Admission::Refuse { .. }));
         tokio::time::advance(Duration::from_secs(1)).await;
         let second = pass(&ejector, "the hung probe is taken over");
         // The hung probe ending late does not free the second's slot.
         drop(hung);
-        assert!(matches!(admit(&ejector), Admission::Refuse(_)));
+        assert!(matches!(admit(&ejector), Admission::Refuse { .. }));
         second.settle(None, &ejector);
         assert!(matches!(admit(&ejector), Admission::Pass(None | Some(_))));
     }
@@ -545,49 +503,38 @@ mod tests {
             )),
             &after_sending,
         );
-        assert!(matches!(admit(&after_sending), Admission::Refuse(_)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn grpc_calls_refused_while_ejected_get_the_time_left_as_pushback() {
-        use tower::{Layer, Service, ServiceExt};
-
-        let refused = tower::service_fn(|_: Request<()>| async {
-            Err::<http::Response<String>, _>(std::io::Error::from(
-                std::io::ErrorKind::ConnectionRefused,
-            ))
-        });
-        let layer = crate::GatewayErrorLayer::builder()
-            .eject(Ejection::after(1, Duration::from_secs(20)))
-            .build()
-            .unwrap();
-        let mut gateway = layer.layer(refused);
-        let call = || {
-            Request::post("/shop.Orders/Get")
-                .version(http::Version::HTTP_2)
-                .header("content-type", "application/grpc")
-                .body(())
-                .unwrap()
-        };
-        let first = gateway.ready().await.unwrap().call(call()).await.unwrap();
-        assert_eq!(first.headers()["grpc-status"], "14");
-        tokio::time::advance(Duration::from_millis(5_500)).await;
-        let refused = gateway.ready().await.unwrap().call(call()).await.unwrap();
-        assert_eq!(refused.headers()["grpc-status"], "14");
-        assert_eq!(refused.headers()["grpc-retry-pushback-ms"], "14500");
-        assert!(refused.headers().get("retry-after").is_none());
+        assert!(matches!(admit(&after_sending), Admission::Refuse { .. }));
     }
 
     #[test]
-    fn settings_that_cannot_work_are_refused() {
-        for settings in [
-            Ejection::after(0, Duration::from_secs(1)),
-            Ejection::after(1, Duration::ZERO),
-            Ejection::after(1, Duration::from_secs(100_000)),
-            Ejection::after(1, Duration::from_secs(1)).per_upstream(UpstreamKey::Authority, 0),
+    fn settings_that_cannot_work_are_refused_with_what_to_use() {
+        for (settings, what_to_use) in [
+            (
+                Ejection::after(0, Duration::from_secs(1)),
+                "eject after at least 1, such as 5",
+            ),
+            (
+                Ejection::after(1, Duration::ZERO),
+                "use a few seconds, such as 10s",
+            ),
+            (
+                Ejection::after(1, Duration::from_secs(100_000)),
+                "use at most a few minutes",
+            ),
+            (
+                Ejection::after(1, Duration::from_secs(1)).per_upstream(UpstreamKey::Authority, 0),
+                "keep at least 1, such as 1024",
+            ),
         ] {
-            let error = Ejector::compile(settings).unwrap_err();
-            assert!(error.to_string().contains("such as") || error.to_string().contains("use"));
+            let error = Ejector::compile(settings).unwrap_err().to_string();
+            assert!(
+                error.starts_with("the ejection settings cannot work: "),
+                "{error}"
+            );
+            assert!(error.contains(what_to_use), "{error}");
         }
+        // At the limits, accepted.
+        assert!(Ejector::compile(Ejection::after(1, Duration::from_millis(1))).is_ok());
+        assert!(Ejector::compile(Ejection::after(1, Duration::from_secs(86_400))).is_ok());
     }
 }

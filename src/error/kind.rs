@@ -1,116 +1,194 @@
 //! [`UpstreamErrorKind`]: what went wrong, named by RFC 9209's proxy error
-//! types; and [`PerKind`], a table with one value per kind.
+//! types, with each kind's own facts written once, in one table; and
+//! [`PerKind`], a table with one value per kind.
 
 use std::fmt;
 use std::ops::{Index, IndexMut};
 
 use http::StatusCode;
 
-/// How a call to the upstream failed.
-///
-/// The variants follow the proxy error types of
-/// [RFC 9209 §2.3](https://www.rfc-editor.org/rfc/rfc9209#section-2.3) that an
-/// upstream call can produce. Each kind knows its token for the `Proxy-Status`
-/// header ([`as_str`](Self::as_str)), the status the RFC recommends
-/// ([`default_status`](Self::default_status)), whether it is a timeout, and
-/// whether the request certainly never reached the upstream.
-///
-/// ```
-/// use http::StatusCode;
-/// use tower_gateway_error::UpstreamErrorKind;
-///
-/// let kind = UpstreamErrorKind::ConnectionTimeout;
-/// assert_eq!(kind.as_str(), "connection_timeout");
-/// assert_eq!(kind.default_status(), StatusCode::GATEWAY_TIMEOUT);
-/// assert!(kind.is_timeout());
-/// assert!(kind.is_retry_safe());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpstreamErrorKind {
+/// A kind's own facts: its token, the status RFC 9209 recommends, whether
+/// it is a timeout and whether the request surely never left, and the
+/// sentence a client may see.
+struct Facts {
+    token: &'static str,
+    status: StatusCode,
+    timeout: bool,
+    not_sent: bool,
+    description: &'static str,
+}
+
+/// The flags of a kind in the table below.
+const NONE: u8 = 0;
+/// The upstream (or the resolver) took too long.
+const TIMEOUT: u8 = 1;
+/// Every failure of the kind happens before the request is sent.
+const NOT_SENT: u8 = 2;
+
+/// Declares [`UpstreamErrorKind`] from one row per kind: its docs, its
+/// token, the status RFC 9209 recommends, its flags, and its description.
+macro_rules! kinds {
+    ($(
+        $(#[$doc:meta])*
+        $kind:ident = $token:literal, $status:ident, $flags:expr,
+            $description:literal;
+    )*) => {
+        /// How a call to the upstream failed.
+        ///
+        /// The variants follow the proxy error types of
+        /// [RFC 9209 §2.3](https://www.rfc-editor.org/rfc/rfc9209#section-2.3)
+        /// that an upstream call can produce. Each kind knows its token for
+        /// the `Proxy-Status` header ([`as_str`](Self::as_str)), the status
+        /// the RFC recommends ([`default_status`](Self::default_status)),
+        /// whether it is a timeout, and whether the request certainly never
+        /// reached the upstream.
+        ///
+        /// ```
+        /// use http::StatusCode;
+        /// use tower_gateway_error::UpstreamErrorKind;
+        ///
+        /// let kind = UpstreamErrorKind::ConnectionTimeout;
+        /// assert_eq!(kind.as_str(), "connection_timeout");
+        /// assert_eq!(kind.default_status(), StatusCode::GATEWAY_TIMEOUT);
+        /// assert!(kind.is_timeout());
+        /// assert!(kind.is_retry_safe());
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum UpstreamErrorKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        /// Every kind, in declaration order: the index of a kind in
+        /// [`PerKind`].
+        const KINDS: &[UpstreamErrorKind] = &[$(UpstreamErrorKind::$kind,)*];
+
+        /// Each kind's facts, in declaration order.
+        const FACTS: &[Facts] = &[$(Facts {
+            token: $token,
+            status: StatusCode::$status,
+            timeout: $flags & TIMEOUT != 0,
+            not_sent: $flags & NOT_SENT != 0,
+            description: $description,
+        },)*];
+    };
+}
+
+kinds! {
     /// The upstream's name did not resolve (`dns_error`, 502).
-    DnsError,
+    DnsError = "dns_error", BAD_GATEWAY, NOT_SENT,
+        "The gateway could not resolve the upstream server's name.";
     /// Resolving the upstream's name took too long (`dns_timeout`, 504).
-    DnsTimeout,
+    DnsTimeout = "dns_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT,
+        "The gateway timed out resolving the upstream server's name.";
     /// No route to the upstream's address (`destination_ip_unroutable`, 502).
-    DestinationIpUnroutable,
+    DestinationIpUnroutable = "destination_ip_unroutable", BAD_GATEWAY, NOT_SENT,
+        "The gateway has no route to the upstream server.";
     /// The upstream is known to be unavailable, e.g. the service in front of
     /// it has shut down (`destination_unavailable`, 503).
-    DestinationUnavailable,
+    DestinationUnavailable = "destination_unavailable", SERVICE_UNAVAILABLE, NOT_SENT,
+        "The upstream service is unavailable.";
     /// The gateway could not tell which upstream the request is for
     /// (`destination_not_found`, 500).
-    DestinationNotFound,
+    DestinationNotFound = "destination_not_found", INTERNAL_SERVER_ERROR, NOT_SENT,
+        "The gateway could not tell which upstream server the request is for.";
     /// The gateway may not connect to the upstream's address, by its own
     /// policy (`destination_ip_prohibited`, 502).
-    DestinationIpProhibited,
+    DestinationIpProhibited = "destination_ip_prohibited", BAD_GATEWAY, NOT_SENT,
+        "The gateway may not connect to the upstream server's address.";
     /// The upstream refused the connection or the HTTP/2 stream
     /// (`connection_refused`, 502).
-    ConnectionRefused,
+    ConnectionRefused = "connection_refused", BAD_GATEWAY, NOT_SENT,
+        "The upstream server refused the connection.";
     /// The connection closed or was reset before a response arrived
     /// (`connection_terminated`, 502).
-    ConnectionTerminated,
+    ConnectionTerminated = "connection_terminated", BAD_GATEWAY, NONE,
+        "The connection to the upstream server closed before a response arrived.";
     /// Connecting to the upstream took too long (`connection_timeout`, 504).
-    ConnectionTimeout,
+    ConnectionTimeout = "connection_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT,
+        "The gateway timed out connecting to the upstream server.";
     /// Reading from an open connection took too long
     /// (`connection_read_timeout`, 504).
-    ConnectionReadTimeout,
+    ConnectionReadTimeout = "connection_read_timeout", GATEWAY_TIMEOUT, TIMEOUT,
+        "The gateway timed out reading from the upstream server.";
     /// Writing the request took too long (`connection_write_timeout`, 504).
-    ConnectionWriteTimeout,
+    ConnectionWriteTimeout = "connection_write_timeout", GATEWAY_TIMEOUT, TIMEOUT,
+        "The gateway timed out sending the request to the upstream server.";
     /// The gateway is at its limit of concurrent requests or connections
     /// (`connection_limit_reached`, 503).
-    ConnectionLimitReached,
+    ConnectionLimitReached = "connection_limit_reached", SERVICE_UNAVAILABLE, NOT_SENT,
+        "The gateway is handling too many requests. Try again later.";
     /// The TLS handshake with the upstream failed (`tls_protocol_error`, 502).
-    TlsProtocolError,
+    TlsProtocolError = "tls_protocol_error", BAD_GATEWAY, NONE,
+        "The secure connection to the upstream server failed.";
     /// The upstream's certificate was not accepted
     /// (`tls_certificate_error`, 502).
-    TlsCertificateError,
+    TlsCertificateError = "tls_certificate_error", BAD_GATEWAY, NOT_SENT,
+        "The upstream server's TLS certificate was not accepted.";
     /// The upstream sent a TLS alert (`tls_alert_received`, 502).
-    TlsAlertReceived,
+    TlsAlertReceived = "tls_alert_received", BAD_GATEWAY, NONE,
+        "The upstream server rejected the secure connection.";
     /// The response ended before it was complete
     /// (`http_response_incomplete`, 502).
-    HttpResponseIncomplete,
+    HttpResponseIncomplete = "http_response_incomplete", BAD_GATEWAY, NONE,
+        "The upstream server sent an incomplete response.";
     /// The response head was larger than the client accepts
     /// (`http_response_header_section_size`, 502).
-    HttpResponseHeaderSectionSize,
+    HttpResponseHeaderSectionSize = "http_response_header_section_size", BAD_GATEWAY, NONE,
+        "The upstream server's response headers were too large.";
     /// One response header was larger than the gateway accepts
     /// (`http_response_header_size`, 502).
-    HttpResponseHeaderSize,
+    HttpResponseHeaderSize = "http_response_header_size", BAD_GATEWAY, NONE,
+        "A header in the upstream server's response was too large.";
     /// The response body was larger than the gateway accepts
     /// (`http_response_body_size`, 502).
-    HttpResponseBodySize,
+    HttpResponseBodySize = "http_response_body_size", BAD_GATEWAY, NONE,
+        "The upstream server's response body was too large.";
     /// The response trailers were larger than the gateway accepts
     /// (`http_response_trailer_section_size`, 502).
-    HttpResponseTrailerSectionSize,
+    HttpResponseTrailerSectionSize = "http_response_trailer_section_size", BAD_GATEWAY, NONE,
+        "The upstream server's response trailers were too large.";
     /// One response trailer was larger than the gateway accepts
     /// (`http_response_trailer_size`, 502).
-    HttpResponseTrailerSize,
+    HttpResponseTrailerSize = "http_response_trailer_size", BAD_GATEWAY, NONE,
+        "A trailer in the upstream server's response was too large.";
     /// The response's transfer coding could not be decoded
     /// (`http_response_transfer_coding`, 502).
-    HttpResponseTransferCoding,
+    HttpResponseTransferCoding = "http_response_transfer_coding", BAD_GATEWAY, NONE,
+        "The upstream server's response used a transfer coding the gateway could not decode.";
     /// The response's content coding could not be decoded
     /// (`http_response_content_coding`, 502).
-    HttpResponseContentCoding,
+    HttpResponseContentCoding = "http_response_content_coding", BAD_GATEWAY, NONE,
+        "The upstream server's response used a content coding the gateway could not decode.";
     /// The upstream's answer was not valid HTTP (`http_protocol_error`, 502).
-    HttpProtocolError,
+    HttpProtocolError = "http_protocol_error", BAD_GATEWAY, NONE,
+        "The upstream server sent an invalid response.";
     /// No response head arrived in time (`http_response_timeout`, 504).
-    HttpResponseTimeout,
+    HttpResponseTimeout = "http_response_timeout", GATEWAY_TIMEOUT, TIMEOUT,
+        "The upstream server did not respond in time.";
     /// A protocol upgrade with the upstream failed (`http_upgrade_failed`, 502).
-    HttpUpgradeFailed,
+    HttpUpgradeFailed = "http_upgrade_failed", BAD_GATEWAY, NONE,
+        "The protocol upgrade with the upstream server failed.";
     /// The request could not be forwarded because of the request itself,
     /// e.g. its body failed while being sent (`http_request_error`, 400).
     /// The upstream is not at fault.
-    HttpRequestError,
+    HttpRequestError = "http_request_error", BAD_REQUEST, NONE,
+        "The request could not be forwarded to the upstream server.";
     /// The gateway refused to forward the request, by its own policy
     /// (`http_request_denied`, 403).
-    HttpRequestDenied,
+    HttpRequestDenied = "http_request_denied", FORBIDDEN, NOT_SENT,
+        "The gateway refused to forward the request.";
     /// The request came back to this gateway (`proxy_loop_detected`, 502).
-    ProxyLoopDetected,
+    ProxyLoopDetected = "proxy_loop_detected", BAD_GATEWAY, NOT_SENT,
+        "The request looped back to the gateway.";
     /// The gateway's configuration does not allow it to handle the request
     /// (`proxy_configuration_error`, 500).
-    ProxyConfigurationError,
+    ProxyConfigurationError = "proxy_configuration_error", INTERNAL_SERVER_ERROR, NOT_SENT,
+        "The gateway is not configured to handle this request.";
     /// The gateway answered the request itself, without trying the upstream
     /// (`proxy_internal_response`, 500 unless set otherwise).
-    ProxyInternalResponse,
+    ProxyInternalResponse = "proxy_internal_response", INTERNAL_SERVER_ERROR, NOT_SENT,
+        "The gateway answered the request itself.";
     /// No rule recognised the error. Sent as `proxy_internal_error`, the
     /// RFC's type for a failure the intermediary cannot attribute, with 502
     /// rather than the RFC's 500: the layer only sees errors from the call
@@ -119,124 +197,32 @@ pub enum UpstreamErrorKind {
     /// the gateway's own bugs. Set 500 with
     /// [`status_for`](crate::GatewayErrorLayerBuilder::status_for) if you
     /// prefer the RFC's.
-    Unclassified,
+    Unclassified = "proxy_internal_error", BAD_GATEWAY, NONE,
+        "The gateway could not get a valid response from the upstream server.";
 }
 
 impl UpstreamErrorKind {
     /// Every kind, in declaration order. A slice, so adding a kind is not a
     /// breaking change.
-    pub const ALL: &'static [UpstreamErrorKind] = &KINDS;
-}
+    pub const ALL: &'static [UpstreamErrorKind] = KINDS;
 
-/// Every kind as an array, in declaration order: the index of a kind in
-/// [`PerKind`].
-const KINDS: [UpstreamErrorKind; 32] = {
-    use UpstreamErrorKind::*;
-    [
-        DnsError,
-        DnsTimeout,
-        DestinationIpUnroutable,
-        DestinationUnavailable,
-        DestinationNotFound,
-        DestinationIpProhibited,
-        ConnectionRefused,
-        ConnectionTerminated,
-        ConnectionTimeout,
-        ConnectionReadTimeout,
-        ConnectionWriteTimeout,
-        ConnectionLimitReached,
-        TlsProtocolError,
-        TlsCertificateError,
-        TlsAlertReceived,
-        HttpResponseIncomplete,
-        HttpResponseHeaderSectionSize,
-        HttpResponseHeaderSize,
-        HttpResponseBodySize,
-        HttpResponseTrailerSectionSize,
-        HttpResponseTrailerSize,
-        HttpResponseTransferCoding,
-        HttpResponseContentCoding,
-        HttpProtocolError,
-        HttpResponseTimeout,
-        HttpUpgradeFailed,
-        HttpRequestError,
-        HttpRequestDenied,
-        ProxyLoopDetected,
-        ProxyConfigurationError,
-        ProxyInternalResponse,
-        Unclassified,
-    ]
-};
+    const fn facts(self) -> &'static Facts {
+        &FACTS[self as usize]
+    }
 
-impl UpstreamErrorKind {
     /// The RFC 9209 error type token, as sent in `Proxy-Status: name; error=<token>`.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::DnsError => "dns_error",
-            Self::DnsTimeout => "dns_timeout",
-            Self::DestinationIpUnroutable => "destination_ip_unroutable",
-            Self::DestinationUnavailable => "destination_unavailable",
-            Self::DestinationNotFound => "destination_not_found",
-            Self::DestinationIpProhibited => "destination_ip_prohibited",
-            Self::ConnectionRefused => "connection_refused",
-            Self::ConnectionTerminated => "connection_terminated",
-            Self::ConnectionTimeout => "connection_timeout",
-            Self::ConnectionReadTimeout => "connection_read_timeout",
-            Self::ConnectionWriteTimeout => "connection_write_timeout",
-            Self::ConnectionLimitReached => "connection_limit_reached",
-            Self::TlsProtocolError => "tls_protocol_error",
-            Self::TlsCertificateError => "tls_certificate_error",
-            Self::TlsAlertReceived => "tls_alert_received",
-            Self::HttpResponseIncomplete => "http_response_incomplete",
-            Self::HttpResponseHeaderSectionSize => "http_response_header_section_size",
-            Self::HttpResponseHeaderSize => "http_response_header_size",
-            Self::HttpResponseBodySize => "http_response_body_size",
-            Self::HttpResponseTrailerSectionSize => "http_response_trailer_section_size",
-            Self::HttpResponseTrailerSize => "http_response_trailer_size",
-            Self::HttpResponseTransferCoding => "http_response_transfer_coding",
-            Self::HttpResponseContentCoding => "http_response_content_coding",
-            Self::HttpProtocolError => "http_protocol_error",
-            Self::HttpResponseTimeout => "http_response_timeout",
-            Self::HttpUpgradeFailed => "http_upgrade_failed",
-            Self::HttpRequestError => "http_request_error",
-            Self::HttpRequestDenied => "http_request_denied",
-            Self::ProxyLoopDetected => "proxy_loop_detected",
-            Self::ProxyConfigurationError => "proxy_configuration_error",
-            Self::ProxyInternalResponse => "proxy_internal_response",
-            Self::Unclassified => "proxy_internal_error",
-        }
+        self.facts().token
     }
 
     /// The status RFC 9209 recommends for this kind (502 for [`Unclassified`](Self::Unclassified)).
     pub const fn default_status(self) -> StatusCode {
-        match self {
-            Self::DnsTimeout
-            | Self::ConnectionTimeout
-            | Self::ConnectionReadTimeout
-            | Self::ConnectionWriteTimeout
-            | Self::HttpResponseTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Self::DestinationUnavailable | Self::ConnectionLimitReached => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::HttpRequestError => StatusCode::BAD_REQUEST,
-            Self::HttpRequestDenied => StatusCode::FORBIDDEN,
-            Self::DestinationNotFound
-            | Self::ProxyConfigurationError
-            | Self::ProxyInternalResponse => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_GATEWAY,
-        }
+        self.facts().status
     }
 
     /// Whether the upstream (or the resolver) took too long.
     pub const fn is_timeout(self) -> bool {
-        matches!(
-            self,
-            Self::DnsTimeout
-                | Self::ConnectionTimeout
-                | Self::ConnectionReadTimeout
-                | Self::ConnectionWriteTimeout
-                | Self::HttpResponseTimeout
-        )
+        self.facts().timeout
     }
 
     /// Whether every failure of this kind happens before the request is sent,
@@ -255,93 +241,12 @@ impl UpstreamErrorKind {
     /// request, a loop, a destination it cannot find, its configuration)
     /// comes out the same way again, and `RetryPolicy` does not retry it.
     pub const fn is_retry_safe(self) -> bool {
-        matches!(
-            self,
-            Self::DnsError
-                | Self::DnsTimeout
-                | Self::DestinationIpUnroutable
-                | Self::DestinationUnavailable
-                | Self::DestinationNotFound
-                | Self::DestinationIpProhibited
-                | Self::ConnectionRefused
-                | Self::ConnectionTimeout
-                | Self::ConnectionLimitReached
-                | Self::TlsCertificateError
-                | Self::HttpRequestDenied
-                | Self::ProxyLoopDetected
-                | Self::ProxyConfigurationError
-                | Self::ProxyInternalResponse
-        )
-    }
-
-    const fn index(self) -> usize {
-        self as usize
+        self.facts().not_sent
     }
 
     /// A sentence a client may see, free of addresses and error text.
     pub(crate) const fn description(self) -> &'static str {
-        match self {
-            Self::DnsError => "The gateway could not resolve the upstream server's name.",
-            Self::DnsTimeout => "The gateway timed out resolving the upstream server's name.",
-            Self::DestinationIpUnroutable => "The gateway has no route to the upstream server.",
-            Self::DestinationUnavailable => "The upstream service is unavailable.",
-            Self::DestinationNotFound => {
-                "The gateway could not tell which upstream server the request is for."
-            }
-            Self::DestinationIpProhibited => {
-                "The gateway may not connect to the upstream server's address."
-            }
-            Self::ConnectionRefused => "The upstream server refused the connection.",
-            Self::ConnectionTerminated => {
-                "The connection to the upstream server closed before a response arrived."
-            }
-            Self::ConnectionTimeout => "The gateway timed out connecting to the upstream server.",
-            Self::ConnectionReadTimeout => {
-                "The gateway timed out reading from the upstream server."
-            }
-            Self::ConnectionWriteTimeout => {
-                "The gateway timed out sending the request to the upstream server."
-            }
-            Self::ConnectionLimitReached => {
-                "The gateway is handling too many requests. Try again later."
-            }
-            Self::TlsProtocolError => "The secure connection to the upstream server failed.",
-            Self::TlsCertificateError => "The upstream server's TLS certificate was not accepted.",
-            Self::TlsAlertReceived => "The upstream server rejected the secure connection.",
-            Self::HttpResponseIncomplete => "The upstream server sent an incomplete response.",
-            Self::HttpResponseHeaderSectionSize => {
-                "The upstream server's response headers were too large."
-            }
-            Self::HttpResponseHeaderSize => {
-                "A header in the upstream server's response was too large."
-            }
-            Self::HttpResponseBodySize => "The upstream server's response body was too large.",
-            Self::HttpResponseTrailerSectionSize => {
-                "The upstream server's response trailers were too large."
-            }
-            Self::HttpResponseTrailerSize => {
-                "A trailer in the upstream server's response was too large."
-            }
-            Self::HttpResponseTransferCoding => {
-                "The upstream server's response used a transfer coding the gateway could not decode."
-            }
-            Self::HttpResponseContentCoding => {
-                "The upstream server's response used a content coding the gateway could not decode."
-            }
-            Self::HttpProtocolError => "The upstream server sent an invalid response.",
-            Self::HttpResponseTimeout => "The upstream server did not respond in time.",
-            Self::HttpUpgradeFailed => "The protocol upgrade with the upstream server failed.",
-            Self::HttpRequestError => "The request could not be forwarded to the upstream server.",
-            Self::HttpRequestDenied => "The gateway refused to forward the request.",
-            Self::ProxyLoopDetected => "The request looped back to the gateway.",
-            Self::ProxyConfigurationError => {
-                "The gateway is not configured to handle this request."
-            }
-            Self::ProxyInternalResponse => "The gateway answered the request itself.",
-            Self::Unclassified => {
-                "The gateway could not get a valid response from the upstream server."
-            }
-        }
+        self.facts().description
     }
 }
 
@@ -351,15 +256,18 @@ impl fmt::Display for UpstreamErrorKind {
     }
 }
 
+/// How many kinds there are.
+const COUNT: usize = KINDS.len();
+
 /// One value per [`UpstreamErrorKind`], indexed by the kind: what the layer
 /// works out for each kind when it is built (statuses, headers, pages).
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct PerKind<T>([T; KINDS.len()]);
+pub(crate) struct PerKind<T>([T; COUNT]);
 
 impl<T> PerKind<T> {
     /// The table whose value for each kind is `value(kind)`.
-    pub(crate) fn from_fn(value: impl FnMut(UpstreamErrorKind) -> T) -> Self {
-        Self(KINDS.map(value))
+    pub(crate) fn from_fn(mut value: impl FnMut(UpstreamErrorKind) -> T) -> Self {
+        Self(std::array::from_fn(|index| value(KINDS[index])))
     }
 }
 
@@ -367,13 +275,13 @@ impl<T> Index<UpstreamErrorKind> for PerKind<T> {
     type Output = T;
 
     fn index(&self, kind: UpstreamErrorKind) -> &T {
-        &self.0[kind.index()]
+        &self.0[kind as usize]
     }
 }
 
 impl<T> IndexMut<UpstreamErrorKind> for PerKind<T> {
     fn index_mut(&mut self, kind: UpstreamErrorKind) -> &mut T {
-        &mut self.0[kind.index()]
+        &mut self.0[kind as usize]
     }
 }
 
@@ -390,9 +298,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_is_in_declaration_order() {
-        for (i, kind) in UpstreamErrorKind::ALL.iter().enumerate() {
-            assert_eq!(kind.index(), i, "{kind:?}");
+    fn all_is_in_declaration_order_with_one_row_of_facts_each() {
+        assert_eq!(FACTS.len(), KINDS.len());
+        for (i, &kind) in UpstreamErrorKind::ALL.iter().enumerate() {
+            assert_eq!(kind as usize, i, "{kind:?}");
         }
     }
 
@@ -417,6 +326,18 @@ mod tests {
             let token = kind.as_str();
             assert!(seen.insert(token), "duplicate token {token}");
             assert!(token.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn timeouts_are_504s_and_the_rest_of_the_facts_agree() {
+        for &kind in UpstreamErrorKind::ALL {
+            assert_eq!(
+                kind.is_timeout(),
+                kind.default_status() == StatusCode::GATEWAY_TIMEOUT,
+                "{kind}"
+            );
+            assert!(kind.description().ends_with('.'), "{kind}");
         }
     }
 }

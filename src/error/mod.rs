@@ -1,10 +1,11 @@
 //! Errors and their causes: [`UpstreamError`], a classified upstream
-//! failure that keeps its cause; [`UpstreamErrorKind`], what went wrong;
-//! and [`error_chain`], the walk through an error's causes that
-//! classification and logs both use.
+//! failure that keeps its cause; [`UpstreamErrorKind`], what went wrong,
+//! with each kind's own facts; and [`error_chain`], the walk through an
+//! error's causes that classification and logs both use.
 
 mod chain;
 mod kind;
+mod params;
 
 use std::error::Error;
 use std::fmt;
@@ -15,6 +16,7 @@ use http::StatusCode;
 pub use self::chain::{error_chain, ErrorChain};
 pub(crate) use self::kind::PerKind;
 pub use self::kind::UpstreamErrorKind;
+pub(crate) use self::params::Params;
 use crate::BoxError;
 
 /// A failed call to the upstream: its [`UpstreamErrorKind`] and the original
@@ -48,6 +50,9 @@ struct Inner {
     kind: UpstreamErrorKind,
     retry_safe: bool,
     source: Option<BoxError>,
+    /// What the chain reports for `Proxy-Status`, found when the error is
+    /// made; `None` for most kinds.
+    params: Option<Box<Params>>,
 }
 
 impl UpstreamError {
@@ -66,11 +71,15 @@ impl UpstreamError {
         retry_safe: bool,
         source: Option<BoxError>,
     ) -> Self {
+        let params = source
+            .as_deref()
+            .and_then(|source| Params::of(kind, source as &(dyn Error + 'static)));
         Self {
             inner: Arc::new(Inner {
                 kind,
                 retry_safe: retry_safe || kind.is_retry_safe(),
                 source,
+                params,
             }),
         }
     }
@@ -99,6 +108,12 @@ impl UpstreamError {
     /// The status RFC 9209 recommends for this error's kind.
     pub fn default_status(&self) -> StatusCode {
         self.inner.kind.default_status()
+    }
+
+    /// The `Proxy-Status` parameters its chain reports (a DNS rcode, a TLS
+    /// alert), if any.
+    pub(crate) fn proxy_status_params(&self) -> Option<&Params> {
+        self.inner.params.as_deref()
     }
 
     /// Displays the whole cause chain, `": "`-separated, for logs.

@@ -2,6 +2,7 @@
 //! failure ([`ErrorContext`]), and what it returns ([`CustomBody`]).
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
@@ -108,5 +109,26 @@ where
 {
     fn render(&self, cx: &ErrorContext<'_>) -> CustomBody {
         self(cx)
+    }
+}
+
+/// The renderer the user installed, shared by every layer built from the
+/// same settings.
+#[derive(Clone)]
+pub(crate) struct Renderer(Arc<dyn RenderBody>);
+
+impl Renderer {
+    pub(crate) fn new(renderer: impl RenderBody) -> Self {
+        Self(Arc::new(renderer))
+    }
+
+    pub(crate) fn render(&self, cx: &ErrorContext<'_>) -> CustomBody {
+        self.0.render(cx)
+    }
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RenderBody(..)")
     }
 }

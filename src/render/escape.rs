@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::format::BodyFormat;
+
 // Each function copies runs of bytes that need no escaping in one go and
 // only looks closely at the bytes that might: ASCII specials, ASCII
 // controls, and the lead bytes of the few non-ASCII characters that need
@@ -111,6 +113,34 @@ fn push_escaped(
         rest = &rest[at + c.len_utf8()..];
     }
     out.push_str(rest);
+}
+
+/// A field's value as `format` writes it: escaped for HTML and text, a
+/// complete JSON value (string or `null`) for JSON.
+pub(crate) fn push_value(out: &mut String, format: BodyFormat, text: Option<&str>) {
+    match (format, text) {
+        (BodyFormat::Json, Some(text)) => push_json_string(out, text),
+        (BodyFormat::Json, None) => out.push_str("null"),
+        (BodyFormat::Html, Some(text)) => push_html(out, text),
+        (BodyFormat::Text, Some(text)) => push_text(out, text, false),
+        (_, None) => {}
+    }
+}
+
+/// A time as `format` writes it. Times are digits, `-`, `:`, spaces and
+/// `UTC`, which no format escapes, so they are copied as they are.
+pub(crate) fn push_time(out: &mut String, format: BodyFormat, time: &str) {
+    debug_assert!(time
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-: ".contains(&b)));
+    match format {
+        BodyFormat::Json => {
+            out.push('"');
+            out.push_str(time);
+            out.push('"');
+        }
+        BodyFormat::Html | BodyFormat::Text => out.push_str(time),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::texts::{Situation, Text, Texts};
 use crate::UpstreamErrorKind;
 
 /// Request ids longer than this are cut before they are echoed.
-pub(super) const MAX_REQUEST_ID_LEN: usize = 128;
+pub(crate) const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// The values of a template's fields for one answer.
 #[derive(Debug, Clone)]

@@ -147,19 +147,31 @@ impl Language {
     }
 }
 
+/// The builder's language settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LanguageSettings {
+    /// Languages added, or strings changed, in order.
+    pub(crate) translations: Vec<Translation>,
+    /// The languages offered, when not all are.
+    pub(crate) only: Option<Vec<String>>,
+    /// The fallback language, when not English (or the first of `only`).
+    pub(crate) default: Option<String>,
+}
+
 /// The languages a layer offers, the fallback first (index 0).
 #[derive(Debug, Clone)]
 pub(crate) struct Languages(Vec<Language>);
 
 impl Languages {
-    /// The built-in languages with `translations` applied, restricted to
-    /// `only` when given, with `default` first: else the first of `only`,
-    /// else English.
-    pub(crate) fn compile(
-        translations: Vec<Translation>,
-        only: Option<Vec<String>>,
-        default: Option<String>,
-    ) -> Result<Self, TranslationError> {
+    /// The built-in languages with the translations applied, restricted to
+    /// those offered when given, with the default first: else the first of
+    /// those offered, else English.
+    pub(crate) fn compile(settings: LanguageSettings) -> Result<Self, TranslationError> {
+        let LanguageSettings {
+            translations,
+            only,
+            default,
+        } = settings;
         let mut languages: Vec<Language> = BUILT_IN
             .iter()
             .map(|(tag, strings)| Language::new(Cow::Borrowed(tag), built_in(strings)))
@@ -373,8 +385,20 @@ fn is_language_tag(tag: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn settings(
+        translations: Vec<Translation>,
+        only: Option<Vec<String>>,
+        default: Option<String>,
+    ) -> LanguageSettings {
+        LanguageSettings {
+            translations,
+            only,
+            default,
+        }
+    }
+
     fn builtin() -> Languages {
-        Languages::compile(vec![], None, None).unwrap()
+        Languages::compile(settings(vec![], None, None)).unwrap()
     }
 
     fn chosen(languages: &Languages, accept: &str) -> String {
@@ -442,11 +466,11 @@ mod tests {
 
     #[test]
     fn a_new_language_must_set_every_string() {
-        let error = Languages::compile(
+        let error = Languages::compile(settings(
             vec![Translation::new("nl").text("error", "Fout")],
             None,
             None,
-        )
+        ))
         .unwrap_err();
         assert_eq!(
             error,
@@ -460,54 +484,60 @@ mod tests {
             let value = if text.takes_number() { "{n}" } else { "x" };
             dutch = dutch.text(text.key(), value);
         }
-        let languages = Languages::compile(vec![dutch], None, Some("nl".into())).unwrap();
+        let languages = Languages::compile(settings(vec![dutch], None, Some("nl".into()))).unwrap();
         assert_eq!(languages.all()[0].tag(), "nl");
         assert_eq!(chosen(&languages, "nl-BE"), "nl");
     }
 
     #[test]
     fn unknown_keys_bad_tags_and_unknown_languages_are_refused() {
-        let error = Languages::compile(vec![Translation::new("en").text("eror", "x")], None, None)
-            .unwrap_err();
+        let error = Languages::compile(settings(
+            vec![Translation::new("en").text("eror", "x")],
+            None,
+            None,
+        ))
+        .unwrap_err();
         assert!(matches!(error, TranslationError::UnknownText { ref key, .. } if key == "eror"));
-        let error = Languages::compile(
+        let error = Languages::compile(settings(
             vec![Translation::new("en").text("retry_in_seconds", "soon")],
             None,
             None,
-        )
+        ))
         .unwrap_err();
         assert!(matches!(error, TranslationError::TextWithoutNumber { .. }));
         for tag in ["", "e n", "en_GB", "toolongtag", "1en", "en-"] {
-            let error = Languages::compile(vec![Translation::new(tag)], None, None).unwrap_err();
+            let error =
+                Languages::compile(settings(vec![Translation::new(tag)], None, None)).unwrap_err();
             assert!(
                 matches!(error, TranslationError::InvalidLanguageTag { .. }),
                 "{tag:?}"
             );
         }
-        let error = Languages::compile(vec![], None, Some("nl".into())).unwrap_err();
+        let error = Languages::compile(settings(vec![], None, Some("nl".into()))).unwrap_err();
         assert!(
             error
                 .to_string()
                 .contains("en, de, es, fr, ja, pt, zh-Hans"),
             "{error}"
         );
-        let only = Languages::compile(vec![], Some(vec!["de".into(), "en".into()]), None).unwrap();
+        let only = Languages::compile(settings(vec![], Some(vec!["de".into(), "en".into()]), None))
+            .unwrap();
         assert_eq!(only.all().len(), 2);
         // The first listed is the fallback unless another is set.
         assert_eq!(only.all()[0].tag(), "de");
-        let german = Languages::compile(vec![], Some(vec!["de".into()]), None).unwrap();
+        let german = Languages::compile(settings(vec![], Some(vec!["de".into()]), None)).unwrap();
         assert!(!german.negotiates());
         assert_eq!(chosen(&only, "fr, de;q=0.5"), "de");
-        assert!(Languages::compile(vec![], Some(vec!["xx".into()]), None).is_err());
+        assert!(Languages::compile(settings(vec![], Some(vec!["xx".into()]), None)).is_err());
     }
 
     #[test]
     fn a_change_to_a_built_in_language_keeps_the_rest() {
-        let languages = Languages::compile(
+        let languages = Languages::compile(settings(
             vec![Translation::new("DE").text("support_link", "Hilfe")],
             None,
             None,
-        )
+        ))
         .unwrap();
         let german = &languages.all()[1];
         assert_eq!(german.texts().get(Text::SupportLink), "Hilfe");

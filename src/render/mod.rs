@@ -174,7 +174,6 @@
 //! # let _ = layer;
 //! ```
 
-mod chunks;
 mod custom;
 mod escape;
 mod fields;
@@ -183,21 +182,19 @@ mod json_syntax;
 mod language;
 mod negotiate;
 mod pages;
-mod prepared;
 mod template;
 mod texts;
 mod translations;
 
-pub(crate) use self::chunks::Chunks;
-#[cfg(test)]
-pub(crate) use self::chunks::{Chunk, Layout};
+pub(crate) use self::custom::Renderer;
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
-pub(crate) use self::fields::Fields;
+pub(crate) use self::escape::{is_plain, push_time, push_value};
+pub(crate) use self::fields::{request_id_text, Fields, MAX_REQUEST_ID_LEN};
 pub use self::format::BodyFormat;
-pub(crate) use self::language::Languages;
+pub(crate) use self::language::{Language, LanguageSettings, Languages};
 pub use self::language::{Translation, TranslationError};
 pub use self::negotiate::negotiate;
 pub(crate) use self::negotiate::Negotiator;
-pub(crate) use self::pages::Pages;
-pub(crate) use self::prepared::Prepared;
+pub(crate) use self::pages::{Pages, Templates};
 pub use self::template::TemplateError;
+pub(crate) use self::template::{Piece, Template};

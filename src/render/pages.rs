@@ -3,7 +3,6 @@
 
 use super::fields::Fields;
 use super::format::BodyFormat;
-use super::prepared::Prepared;
 use super::template::{Template, TemplateError};
 
 /// The page a visitor sees: what happened, what to do, which hop failed
@@ -81,6 +80,14 @@ const TEXT: &str = "{{text.error}} {{status}}: {{heading}}
 {{#error_chain}}details: {{error_chain}}
 {{/error_chain}}";
 
+/// The builder's templates: the user's HTML and JSON pages, each in place
+/// of the built-in one where set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Templates {
+    pub(crate) html: Option<String>,
+    pub(crate) json: Option<String>,
+}
+
 /// The template for each format: the built-in pages, or the user's HTML and
 /// JSON templates where set.
 #[derive(Debug, Clone)]
@@ -97,15 +104,13 @@ pub(crate) struct Pages {
 }
 
 impl Pages {
-    /// The built-in pages, with `html` and `json` templates in their place
-    /// where given; a template that does not parse names its format.
-    pub(crate) fn compile(
-        html: Option<&str>,
-        json: Option<&str>,
-    ) -> Result<Self, (BodyFormat, TemplateError)> {
+    /// The built-in pages, with the user's templates in their place where
+    /// given; a template that does not parse names its format.
+    pub(crate) fn compile(templates: Templates) -> Result<Self, (BodyFormat, TemplateError)> {
+        let Templates { html, json } = templates;
         let parse = |format, source| Template::parse(format, source).map_err(|e| (format, e));
-        let html = parse(BodyFormat::Html, html.unwrap_or(HTML))?;
-        let json_template = parse(BodyFormat::Json, json.unwrap_or(JSON))?;
+        let html = parse(BodyFormat::Html, html.as_deref().unwrap_or(HTML))?;
+        let json_template = parse(BodyFormat::Json, json.as_deref().unwrap_or(JSON))?;
         let text = parse(BodyFormat::Text, TEXT)?;
         let localized = [&html, &json_template, &text].map(Template::is_localized);
         Ok(Self {
@@ -117,7 +122,8 @@ impl Pages {
         })
     }
 
-    fn template(&self, format: BodyFormat) -> &Template {
+    /// The template of `format`.
+    pub(crate) fn template(&self, format: BodyFormat) -> &Template {
         match format {
             BodyFormat::Html => &self.html,
             BodyFormat::Json => &self.json,
@@ -128,11 +134,6 @@ impl Pages {
     /// The whole body in `format`.
     pub(crate) fn render(&self, format: BodyFormat, fields: &Fields<'_>) -> bytes::Bytes {
         bytes::Bytes::from(self.template(format).render(fields))
-    }
-
-    /// The body in `format` with everything but the request id filled in.
-    pub(crate) fn prepare(&self, format: BodyFormat, fields: &Fields<'_>) -> Prepared {
-        Prepared::of(self.template(format), fields)
     }
 
     /// Whether a page in `format` is written in a language: the built-in
@@ -157,8 +158,22 @@ mod tests {
     use crate::render::language::Languages;
     use crate::UpstreamErrorKind;
 
+    fn html(source: &str) -> Templates {
+        Templates {
+            html: Some(source.into()),
+            json: None,
+        }
+    }
+
+    fn json(source: &str) -> Templates {
+        Templates {
+            html: None,
+            json: Some(source.into()),
+        }
+    }
+
     fn builtin() -> Pages {
-        Pages::compile(None, None).expect("the built-in pages parse")
+        Pages::compile(Templates::default()).expect("the built-in pages parse")
     }
 
     fn page(pages: &Pages, format: BodyFormat, fields: &Fields<'_>) -> String {
@@ -186,7 +201,7 @@ mod tests {
     #[test]
     fn the_html_page_says_what_happened_what_to_do_and_which_hop_failed() {
         let pages = builtin();
-        let languages = Languages::compile(vec![], None, None).unwrap();
+        let languages = Languages::compile(Default::default()).unwrap();
         let fields = Fields::for_failure(
             http::StatusCode::GATEWAY_TIMEOUT,
             UpstreamErrorKind::HttpResponseTimeout,
@@ -278,15 +293,15 @@ mod tests {
 
     #[test]
     fn a_template_of_your_own_is_localized_only_if_it_shows_words_of_the_pages() {
-        let pages = Pages::compile(None, Some(r#"{"code": {{status}}}"#)).unwrap();
+        let pages = Pages::compile(json(r#"{"code": {{status}}}"#)).unwrap();
         assert_eq!(pages.content_type(BodyFormat::Json), "application/json");
-        let plain = Pages::compile(Some("<p>{{status}} {{detail}}</p>"), None).unwrap();
+        let plain = Pages::compile(html("<p>{{status}} {{detail}}</p>")).unwrap();
         assert!(!plain.is_localized(BodyFormat::Html));
-        let worded = Pages::compile(Some("<p>{{text.what_you_can_do}}</p>"), None).unwrap();
+        let worded = Pages::compile(html("<p>{{text.what_you_can_do}}</p>")).unwrap();
         assert!(worded.is_localized(BodyFormat::Html));
-        let err = Pages::compile(Some("{{nope}}"), None).unwrap_err();
+        let err = Pages::compile(html("{{nope}}")).unwrap_err();
         assert_eq!(err.0, BodyFormat::Html);
-        let err = Pages::compile(Some("{{text.nope}}"), None).unwrap_err();
+        let err = Pages::compile(html("{{text.nope}}")).unwrap_err();
         assert!(err.1.to_string().contains("text.nope"), "{}", err.1);
     }
 }

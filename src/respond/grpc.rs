@@ -1,73 +1,42 @@
-//! gRPC callers get gRPC errors: a failure answering a gRPC call is a
-//! trailers-only response, HTTP 200 with `grpc-status` and `grpc-message`,
-//! as gRPC clients expect. The code for each kind ([`GrpcCodes`]), and the
-//! gRPC headers of the answer.
+//! gRPC callers get gRPC errors ([`GrpcAnswers`]): a failure answering a
+//! gRPC call is a trailers-only response, HTTP 200 with `grpc-status` and
+//! `grpc-message`, as gRPC clients expect; a gRPC stream that breaks after
+//! it started ends with those trailers. The code for each kind, and both
+//! answers.
 
-use http::header;
-use http::{HeaderMap, HeaderValue};
+use std::time::Duration;
 
-use super::headers::{GRPC_MESSAGE, GRPC_STATUS};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{response, Response, StatusCode};
+
+use super::headers::{
+    set, ExtraHeaders, GRPC_MESSAGE, GRPC_RETRY_PUSHBACK_MS, GRPC_STATUS, PROXY_STATUS,
+};
+use super::prepared::Chunks;
+use super::proxy_status::ProxyStatus;
+use super::retry_after::RetryAfters;
+use super::Responder;
 use crate::error::PerKind;
-use crate::{ConfigError, UpstreamErrorKind};
+use crate::request::CapturedRequest;
+use crate::{ConfigError, UpstreamError, UpstreamErrorKind};
+
+/// The builder's gRPC settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    /// Whether gRPC calls get gRPC answers (on unless set).
+    pub(crate) enabled: Option<bool>,
+    /// Codes set for some kinds.
+    pub(crate) codes: Vec<(UpstreamErrorKind, u8)>,
+}
 
 /// gRPC's UNAVAILABLE: transient, clients may retry.
-pub(crate) const UNAVAILABLE: u8 = 14;
+const UNAVAILABLE: u8 = 14;
 /// gRPC's DEADLINE_EXCEEDED.
 const DEADLINE_EXCEEDED: u8 = 4;
 /// gRPC's INTERNAL.
-pub(crate) const INTERNAL: u8 = 13;
+const INTERNAL: u8 = 13;
 /// gRPC's PERMISSION_DENIED.
 const PERMISSION_DENIED: u8 = 7;
-
-/// The `grpc-status` code for each kind, and whether the user set it.
-#[derive(Debug, Clone)]
-pub(crate) struct GrpcCodes(PerKind<(u8, bool)>);
-
-impl GrpcCodes {
-    /// `None` when gRPC calls are answered like any other; else each
-    /// kind's default code with `codes` applied (1 to 16 only).
-    pub(crate) fn compile(
-        enabled: bool,
-        codes: Vec<(UpstreamErrorKind, u8)>,
-    ) -> Result<Option<Self>, ConfigError> {
-        let mut table = PerKind::from_fn(|kind| (default_code(kind), false));
-        for (kind, code) in codes {
-            if !(1..=16).contains(&code) {
-                return Err(ConfigError::InvalidGrpcStatus { kind, code });
-            }
-            table[kind] = (code, true);
-        }
-        Ok(enabled.then_some(Self(table)))
-    }
-
-    /// The code the user set for `kind`, if any.
-    pub(crate) fn set_for(&self, kind: UpstreamErrorKind) -> Option<u8> {
-        let (code, set) = self.0[kind];
-        set.then_some(code)
-    }
-
-    /// The gRPC headers of the trailers-only answer for `kind`:
-    /// `content-type`, `grpc-status` and a percent-encoded `grpc-message`.
-    pub(crate) fn headers(&self, kind: UpstreamErrorKind) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(6);
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/grpc"),
-        );
-        headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(self.0[kind].0)));
-        headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
-        headers
-    }
-}
-
-/// `grpc-status` and `grpc-message` alone, to end a response whose body
-/// broke: the trailers of a stream that had started.
-pub(crate) fn trailers(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
-    let mut trailers = HeaderMap::with_capacity(2);
-    trailers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
-    trailers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
-    trailers
-}
 
 /// The gRPC code a kind maps to unless configured, by meaning (gRPC's
 /// statuscodes.md): DEADLINE_EXCEEDED when the upstream did not answer in
@@ -78,7 +47,7 @@ pub(crate) fn trailers(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
 /// everything else, timeouts before the request was sent (DNS, connect)
 /// included: those are the transient failures a client should retry with
 /// backoff.
-pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
+fn default_code(kind: UpstreamErrorKind) -> u8 {
     use UpstreamErrorKind::*;
     match kind {
         _ if kind.is_timeout() && !kind.is_retry_safe() => DEADLINE_EXCEEDED,
@@ -89,6 +58,130 @@ pub(crate) fn default_code(kind: UpstreamErrorKind) -> u8 {
         | ProxyConfigurationError
         | ProxyInternalResponse => INTERNAL,
         _ => UNAVAILABLE,
+    }
+}
+
+/// Each kind's `grpc-status` code, whether the user set it, and every
+/// header of its trailers-only answer, made ahead.
+#[derive(Debug)]
+pub(super) struct GrpcAnswers(PerKind<Answer>);
+
+#[derive(Debug)]
+struct Answer {
+    code: u8,
+    set: bool,
+    headers: HeaderMap,
+}
+
+impl GrpcAnswers {
+    /// `None` when gRPC calls are answered like any other; else each
+    /// kind's answer, with the codes set (1 to 16 only), its
+    /// `Proxy-Status` and the user's headers.
+    pub(super) fn compile(
+        settings: Settings,
+        proxy_status: &ProxyStatus,
+        extra: &ExtraHeaders,
+    ) -> Result<Option<Self>, ConfigError> {
+        let mut codes = PerKind::from_fn(|kind| (default_code(kind), false));
+        for (kind, code) in settings.codes {
+            if !(1..=16).contains(&code) {
+                return Err(ConfigError::InvalidGrpcStatus { kind, code });
+            }
+            codes[kind] = (code, true);
+        }
+        if !settings.enabled.unwrap_or(true) {
+            return Ok(None);
+        }
+        Ok(Some(Self(PerKind::from_fn(|kind| {
+            let (code, set) = codes[kind];
+            let mut headers = HeaderMap::with_capacity(6);
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/grpc"),
+            );
+            headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
+            headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+            if let Some(value) = proxy_status.value(kind) {
+                headers.insert(PROXY_STATUS, value);
+            }
+            extra.insert_into(&mut headers);
+            Answer { code, set, headers }
+        }))))
+    }
+
+    /// The trailers-only answer to a gRPC call of `content_type` that
+    /// failed with `error`: HTTP 200 and no body, so the status travels in
+    /// the header block that ends the stream.
+    pub(super) fn answer(
+        &self,
+        responder: &Responder,
+        error: &UpstreamError,
+        content_type: &HeaderValue,
+        wait: Option<Duration>,
+    ) -> Response<Chunks> {
+        let kind = error.kind();
+        let mut response = Response::new(Chunks::default());
+        let headers = response.headers_mut();
+        *headers = self.0[kind].headers.clone();
+        // The call's own content type, `+proto` and all.
+        if content_type != "application/grpc" {
+            set(headers, header::CONTENT_TYPE, content_type.clone());
+        }
+        if let Some(pushback) = responder.retry_after.pushback(kind) {
+            set(headers, GRPC_RETRY_PUSHBACK_MS, pushback);
+        }
+        responder.set_params(headers, error);
+        if let Some(wait) = wait {
+            set(
+                headers,
+                GRPC_RETRY_PUSHBACK_MS,
+                RetryAfters::pushback_for_wait(wait),
+            );
+        }
+        response
+    }
+
+    /// The trailers that end a gRPC stream whose body broke after its head
+    /// was sent, by `cause`: the code set for `http_response_incomplete`,
+    /// else INTERNAL when the upstream sent something that is not valid,
+    /// UNAVAILABLE when the connection was lost or timed out.
+    fn trailers(&self, cause: UpstreamErrorKind) -> HeaderMap {
+        let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
+        let Answer { code, set, .. } = self.0[incomplete];
+        let code = if set {
+            code
+        } else if cause == UpstreamErrorKind::HttpProtocolError {
+            INTERNAL
+        } else {
+            UNAVAILABLE
+        };
+        let mut trailers = HeaderMap::with_capacity(2);
+        trailers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
+        trailers.insert(GRPC_MESSAGE, percent_encoded(incomplete.description()));
+        trailers
+    }
+}
+
+impl Responder {
+    /// Whether the upstream answered `request`, a gRPC call answered the
+    /// gRPC way, with a gRPC stream (a 200 of a gRPC content type) rather
+    /// than an error page of its own: a stream a failure ends with
+    /// trailers.
+    #[inline]
+    pub(crate) fn is_grpc_stream(&self, head: &response::Parts, request: &CapturedRequest) -> bool {
+        request.is_grpc()
+            && head.status == StatusCode::OK
+            && head
+                .headers
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
+    }
+
+    /// The trailers that end a gRPC stream broken by `cause`, as if the
+    /// upstream had ended it with a status; `None` when gRPC calls are
+    /// answered like any other.
+    pub(crate) fn grpc_trailers(&self, cause: UpstreamErrorKind) -> Option<HeaderMap> {
+        Some(self.grpc.as_ref()?.trailers(cause))
     }
 }
 
@@ -108,7 +201,11 @@ fn percent_encoded(message: &str) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use http::{Method, Version};
+
     use super::*;
+    use crate::respond::testing::{captured, responder};
+    use crate::respond::Settings as AnswerSettings;
 
     #[test]
     fn messages_are_percent_encoded() {
@@ -126,15 +223,92 @@ mod tests {
         assert_eq!(default_code(HttpRequestError), INTERNAL);
     }
 
+    fn grpc_call() -> CapturedRequest {
+        captured(
+            Method::POST,
+            Version::HTTP_2,
+            &[("content-type", "application/grpc")],
+        )
+    }
+
+    fn with_codes(codes: Vec<(UpstreamErrorKind, u8)>) -> AnswerSettings {
+        AnswerSettings {
+            grpc: Settings {
+                enabled: None,
+                codes,
+            },
+            ..AnswerSettings::default()
+        }
+    }
+
     #[test]
     fn codes_can_be_set_from_1_to_16() {
-        let codes = GrpcCodes::compile(true, vec![(UpstreamErrorKind::ConnectionRefused, 2)])
-            .unwrap()
+        let refused = UpstreamErrorKind::ConnectionRefused;
+        let set = responder(with_codes(vec![(refused, 2)]));
+        let error = UpstreamError::from_kind(refused);
+        let answer = set.answer(error, StatusCode::BAD_GATEWAY, &grpc_call(), None);
+        assert_eq!(answer.headers()["grpc-status"], "2");
+        assert_eq!(answer.headers()["content-type"], "application/grpc");
+        let zero = with_codes(vec![(UpstreamErrorKind::DnsError, 0)]);
+        assert!(Responder::compile(zero, None).is_err());
+        let off = AnswerSettings {
+            grpc: Settings {
+                enabled: Some(false),
+                codes: vec![],
+            },
+            ..AnswerSettings::default()
+        };
+        assert!(!responder(off).answers_grpc());
+    }
+
+    #[test]
+    fn grpc_calls_get_a_trailers_only_answer_and_the_log_its_mapped_status() {
+        let default = responder(AnswerSettings::default());
+        let refused = UpstreamErrorKind::ConnectionRefused;
+        let status = default.status(refused);
+        let answer = default.answer(
+            UpstreamError::from_kind(refused),
+            status,
+            &grpc_call(),
+            None,
+        );
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()["grpc-status"], "14");
+        assert_eq!(
+            answer.headers()["proxy-status"],
+            "edge; error=connection_refused"
+        );
+        assert!(answer.body().is_empty());
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        // A refused call is told the time left.
+        let wait = Some(Duration::from_millis(14_500));
+        let answer = default.answer(
+            UpstreamError::from_kind(refused),
+            status,
+            &grpc_call(),
+            wait,
+        );
+        assert_eq!(answer.headers()["grpc-retry-pushback-ms"], "14500");
+    }
+
+    #[test]
+    fn a_broken_stream_ends_by_its_cause_unless_a_code_is_set() {
+        let default = responder(AnswerSettings::default());
+        let trailers = default
+            .grpc_trailers(UpstreamErrorKind::HttpProtocolError)
             .unwrap();
-        let headers = codes.headers(UpstreamErrorKind::ConnectionRefused);
-        assert_eq!(headers["grpc-status"], "2");
-        assert_eq!(headers["content-type"], "application/grpc");
-        assert!(GrpcCodes::compile(true, vec![(UpstreamErrorKind::DnsError, 0)]).is_err());
-        assert!(GrpcCodes::compile(false, vec![]).unwrap().is_none());
+        assert_eq!(trailers["grpc-status"], "13");
+        assert_eq!(
+            trailers["grpc-message"],
+            "The upstream server sent an incomplete response."
+        );
+        let reset = default.grpc_trailers(UpstreamErrorKind::ConnectionTerminated);
+        assert_eq!(reset.unwrap()["grpc-status"], "14");
+        let set = responder(with_codes(vec![(
+            UpstreamErrorKind::HttpResponseIncomplete,
+            10,
+        )]));
+        let trailers = set.grpc_trailers(UpstreamErrorKind::HttpProtocolError);
+        assert_eq!(trailers.unwrap()["grpc-status"], "10");
     }
 }

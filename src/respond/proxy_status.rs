@@ -8,13 +8,26 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::headers::PROXY_STATUS;
 use super::structured_field::{is_list, is_token, push_string};
-use crate::classify::Params;
-use crate::error::PerKind;
+use crate::error::{Params, PerKind};
 use crate::{ConfigError, UpstreamErrorKind};
+
+/// The builder's `Proxy-Status` settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    /// This gateway's name (`gateway` unless set).
+    pub(crate) name: Option<String>,
+    /// Whether the header is sent (on unless set).
+    pub(crate) enabled: Option<bool>,
+    /// `next-hop`: where the upstream is; off unless set, as it describes
+    /// the topology.
+    pub(crate) next_hop: Option<String>,
+    /// `next-protocol`: the ALPN id spoken to the upstream; off unless set.
+    pub(crate) next_protocol: Option<String>,
+}
 
 /// This gateway's name, and its `Proxy-Status` member for each kind.
 #[derive(Debug, Clone)]
-pub(crate) struct ProxyStatus {
+pub(super) struct ProxyStatus {
     /// The name as given, for bodies.
     name: String,
     /// The name as a structured-field item.
@@ -26,26 +39,15 @@ pub(crate) struct ProxyStatus {
     values: Option<PerKind<HeaderValue>>,
 }
 
-/// Where the next hop is, and what protocol it speaks, for `Proxy-Status`'s
-/// `next-hop` and `next-protocol` parameters; each `None` unless set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct NextHop {
-    pub(crate) host: Option<String>,
-    pub(crate) protocol: Option<String>,
-}
-
 impl ProxyStatus {
-    /// Checks `name` (and the next hop's parameters) and renders every
-    /// kind's value, unless `enabled` is off (the name is still checked:
+    /// Checks the name (and the next hop's parameters) and renders every
+    /// kind's value, unless the header is off (the name is still checked:
     /// bodies show it).
-    pub(crate) fn compile(
-        name: String,
-        enabled: bool,
-        next_hop: NextHop,
-    ) -> Result<Self, ConfigError> {
+    pub(super) fn compile(settings: Settings) -> Result<Self, ConfigError> {
+        let name = settings.name.unwrap_or_else(|| "gateway".to_owned());
         let member = render_name(&name)?;
         let mut topology = String::new();
-        if let Some(host) = &next_hop.host {
+        if let Some(host) = &settings.next_hop {
             if host.is_empty() || host.chars().any(|c| !(' '..='~').contains(&c)) {
                 return Err(ConfigError::InvalidNextHop { host: host.clone() });
             }
@@ -56,7 +58,7 @@ impl ProxyStatus {
                 push_string(&mut topology, host);
             }
         }
-        if let Some(protocol) = &next_hop.protocol {
+        if let Some(protocol) = &settings.next_protocol {
             if !is_token(protocol) {
                 return Err(ConfigError::InvalidNextProtocol {
                     protocol: protocol.clone(),
@@ -65,7 +67,7 @@ impl ProxyStatus {
             topology.push_str("; next-protocol=");
             topology.push_str(protocol);
         }
-        let values = enabled.then(|| {
+        let values = settings.enabled.unwrap_or(true).then(|| {
             PerKind::from_fn(|kind| {
                 let text = format!("{member}; error={}{topology}", kind.as_str());
                 HeaderValue::from_str(&text).expect("the name was validated as visible ASCII")
@@ -80,38 +82,40 @@ impl ProxyStatus {
     }
 
     /// The name as given, for bodies.
-    pub(crate) fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         &self.name
     }
 
     /// The value for a failure of `kind`, as prepared.
-    pub(crate) fn value(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
+    pub(super) fn value(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
         Some(self.values.as_ref()?[kind].clone())
     }
 
     /// The value for a failure of `kind` with what only this failure says:
     /// its error type's parameters, and its error chain as `details` when
     /// there is one to show. `None` when the header is off.
-    pub(crate) fn value_for(
+    pub(super) fn value_for(
         &self,
         kind: UpstreamErrorKind,
-        params: &Params<'_>,
+        params: Option<&Params>,
         details: Option<&str>,
     ) -> Option<HeaderValue> {
         self.values.as_ref()?;
         let mut text = format!("{}; error={}", self.member, kind.as_str());
-        if let Some(rcode) = params.rcode {
-            text.push_str("; rcode=");
-            push_string(&mut text, rcode);
-        }
-        if let Some(info_code) = params.info_code {
-            let _ = write!(text, "; info-code={info_code}");
-        }
-        if let Some((id, message)) = params.alert {
-            let _ = write!(text, "; alert-id={id}");
-            if let Some(message) = message {
-                text.push_str("; alert-message=");
-                push_string(&mut text, message);
+        if let Some(params) = params {
+            if let Some(rcode) = &params.rcode {
+                text.push_str("; rcode=");
+                push_string(&mut text, rcode);
+            }
+            if let Some(info_code) = params.info_code {
+                let _ = write!(text, "; info-code={info_code}");
+            }
+            if let Some((id, message)) = params.alert {
+                let _ = write!(text, "; alert-id={id}");
+                if let Some(message) = message {
+                    text.push_str("; alert-message=");
+                    push_string(&mut text, message);
+                }
             }
         }
         if let Some(details) = details {
@@ -129,7 +133,7 @@ impl ProxyStatus {
     /// not a valid list is dropped (and logged): combined with ours, it
     /// would make the whole field invalid, and recipients ignore an invalid
     /// field entirely (RFC 9651).
-    pub(crate) fn append_received(&self, headers: &mut HeaderMap, status: StatusCode) {
+    pub(super) fn append_received(&self, headers: &mut HeaderMap, status: StatusCode) {
         if self.values.is_none() {
             return;
         }
@@ -202,8 +206,14 @@ fn render_name(name: &str) -> Result<String, ConfigError> {
 mod tests {
     use super::*;
 
-    fn edge(next_hop: NextHop) -> ProxyStatus {
-        ProxyStatus::compile("edge".into(), true, next_hop).unwrap()
+    fn edge(next_hop: Option<&str>, next_protocol: Option<&str>) -> ProxyStatus {
+        ProxyStatus::compile(Settings {
+            name: Some("edge".into()),
+            enabled: None,
+            next_hop: next_hop.map(Into::into),
+            next_protocol: next_protocol.map(Into::into),
+        })
+        .unwrap()
     }
 
     #[test]
@@ -219,10 +229,10 @@ mod tests {
 
     #[test]
     fn details_are_escaped_and_bounded() {
-        let value = edge(NextHop::default())
+        let value = edge(None, None)
             .value_for(
                 UpstreamErrorKind::ConnectionRefused,
-                &Params::default(),
+                None,
                 Some("tcp \"connect\" \\ error\r\nX: caf\u{e9}"),
             )
             .unwrap();
@@ -231,29 +241,22 @@ mod tests {
             r#"edge; error=connection_refused; details="tcp \"connect\" \\ error??X: caf?""#
         );
         let long = "x".repeat(10_000);
-        let value = edge(NextHop::default())
-            .value_for(
-                UpstreamErrorKind::Unclassified,
-                &Params::default(),
-                Some(&long),
-            )
+        let value = edge(None, None)
+            .value_for(UpstreamErrorKind::Unclassified, None, Some(&long))
             .unwrap();
         assert!(value.len() < MAX_DETAILS_LEN + 64);
     }
 
     #[test]
     fn type_parameters_and_the_next_hop_are_serialized_as_structured_fields() {
-        let proxy_status = edge(NextHop {
-            host: Some("10.0.0.7:8080".into()),
-            protocol: Some("h2".into()),
-        });
+        let proxy_status = edge(Some("10.0.0.7:8080"), Some("h2"));
         let dns = Params {
-            rcode: Some("NXDOMAIN"),
+            rcode: Some("NXDOMAIN".into()),
             info_code: Some(3),
             alert: None,
         };
         let value = proxy_status
-            .value_for(UpstreamErrorKind::DnsError, &dns, None)
+            .value_for(UpstreamErrorKind::DnsError, Some(&dns), None)
             .unwrap();
         assert_eq!(
             value,
@@ -264,18 +267,18 @@ mod tests {
             alert: Some((40, Some("handshake_failure"))),
             ..Params::default()
         };
-        let value = edge(NextHop::default())
-            .value_for(UpstreamErrorKind::TlsAlertReceived, &tls, None)
+        let value = edge(None, None)
+            .value_for(UpstreamErrorKind::TlsAlertReceived, Some(&tls), None)
             .unwrap();
         assert_eq!(
             value,
             r#"edge; error=tls_alert_received; alert-id=40; alert-message="handshake_failure""#
         );
-        let bad = NextHop {
-            protocol: Some("http 1".into()),
-            ..NextHop::default()
+        let bad = Settings {
+            next_protocol: Some("http 1".into()),
+            ..Settings::default()
         };
-        assert!(ProxyStatus::compile("edge".into(), true, bad).is_err());
+        assert!(ProxyStatus::compile(bad).is_err());
     }
 
     #[test]
@@ -285,7 +288,7 @@ mod tests {
             for line in lines {
                 headers.append(PROXY_STATUS, HeaderValue::from_static(line));
             }
-            edge(NextHop::default()).append_received(&mut headers, StatusCode::GATEWAY_TIMEOUT);
+            edge(None, None).append_received(&mut headers, StatusCode::GATEWAY_TIMEOUT);
             headers[PROXY_STATUS].to_str().unwrap().to_owned()
         };
         assert_eq!(

@@ -1,6 +1,8 @@
 //! `Retry-After` per kind, rendered when the layer is built, and its gRPC
 //! counterpart `grpc-retry-pushback-ms`. A date is sent only while it is in
-//! the future.
+//! the future. Also the advice of an answer the gateway gave on its own
+//! while it refuses requests for a while (a dead upstream's ejection): the
+//! time left.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,9 +14,27 @@ use crate::error::PerKind;
 use crate::retry::RetryAfter;
 use crate::{ConfigError, UpstreamErrorKind};
 
-/// The advice each kind's answer carries, if any.
+/// The builder's `Retry-After` settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    /// For every kind.
+    pub(crate) everywhere: Option<RetryAfter>,
+    /// For some kinds, replacing `everywhere`.
+    pub(crate) per_kind: Vec<(UpstreamErrorKind, RetryAfter)>,
+}
+
+/// The advice each kind's answer carries, if any, and the values for the
+/// time left of a refused request.
 #[derive(Debug)]
-pub(crate) struct RetryAfters(PerKind<Option<Advice>>);
+pub(super) struct RetryAfters {
+    per_kind: PerKind<Option<Advice>>,
+    /// Whether some kind's advice is a date, checked per answer.
+    dated: bool,
+    /// `Retry-After` for each whole number of seconds up to the longest
+    /// wait (at most an hour), so a refused request's answer allocates
+    /// nothing.
+    waits: Vec<HeaderValue>,
+}
 
 #[derive(Debug)]
 enum Advice {
@@ -34,12 +54,33 @@ enum Advice {
     },
 }
 
+/// Longest wait for which each `Retry-After` value is made ahead.
+const PREPARED_SECONDS: u64 = 3600;
+
 impl RetryAfters {
-    /// `everywhere` for every kind, replaced by `per_kind` where given.
-    pub(crate) fn compile(
-        everywhere: Option<RetryAfter>,
-        per_kind: Vec<(UpstreamErrorKind, RetryAfter)>,
+    /// `everywhere` for every kind, replaced by `per_kind` where given. When
+    /// the gateway refuses requests on its own for up to `longest_wait`,
+    /// `destination_unavailable` answers advise that whole wait (an upper
+    /// bound of the time left), unless a `Retry-After` is set for them.
+    pub(super) fn compile(
+        settings: Settings,
+        longest_wait: Option<Duration>,
     ) -> Result<Self, ConfigError> {
+        let Settings {
+            everywhere,
+            mut per_kind,
+        } = settings;
+        let mut waits = Vec::new();
+        if let Some(longest) = longest_wait {
+            let unavailable = UpstreamErrorKind::DestinationUnavailable;
+            if everywhere.is_none() && !per_kind.iter().any(|(kind, _)| *kind == unavailable) {
+                let seconds = u32::try_from(whole_seconds(longest)).unwrap_or(u32::MAX);
+                per_kind.push((unavailable, RetryAfter::seconds(seconds)));
+            }
+            waits = (0..=whole_seconds(longest).clamp(1, PREPARED_SECONDS))
+                .map(HeaderValue::from)
+                .collect();
+        }
         let mut table = PerKind::from_fn(|_| None);
         for &kind in UpstreamErrorKind::ALL {
             table[kind] = everywhere.map(advice).transpose()?;
@@ -47,13 +88,20 @@ impl RetryAfters {
         for (kind, value) in per_kind {
             table[kind] = Some(advice(value)?);
         }
-        Ok(Self(table))
+        let dated = UpstreamErrorKind::ALL
+            .iter()
+            .any(|&kind| matches!(table[kind], Some(Advice::Until { .. })));
+        Ok(Self {
+            per_kind: table,
+            dated,
+            waits,
+        })
     }
 
     /// The header a kind's answer carries always, if any: a delay. A date
     /// is added per answer, by [`dated`](Self::dated).
-    pub(crate) fn fixed(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
-        match self.0[kind].as_ref()? {
+    pub(super) fn fixed(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
+        match self.per_kind[kind].as_ref()? {
             Advice::Seconds { header, .. } => Some(header),
             Advice::Until { .. } => None,
         }
@@ -61,13 +109,16 @@ impl RetryAfters {
 
     /// The delay a kind's answer carries always, in seconds, if any; what
     /// its page tells the visitor to wait.
-    pub(crate) fn seconds(&self, kind: UpstreamErrorKind) -> Option<u64> {
+    pub(super) fn seconds(&self, kind: UpstreamErrorKind) -> Option<u64> {
         self.fixed(kind)?.to_str().ok()?.parse().ok()
     }
 
     /// The date a kind's answer carries now, while it is in the future.
-    pub(crate) fn dated(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
-        match self.0[kind].as_ref()? {
+    pub(super) fn dated(&self, kind: UpstreamErrorKind) -> Option<&HeaderValue> {
+        if !self.dated {
+            return None;
+        }
+        match self.per_kind[kind].as_ref()? {
             Advice::Until {
                 header, deadline, ..
             } if Instant::now() < *deadline => Some(header),
@@ -77,14 +128,14 @@ impl RetryAfters {
 
     /// `grpc-retry-pushback-ms` for a kind's answer: the delay, or the whole
     /// seconds left until the date; none once the date has passed.
-    pub(crate) fn pushback(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
-        match self.0[kind].as_ref()? {
+    pub(super) fn pushback(&self, kind: UpstreamErrorKind) -> Option<HeaderValue> {
+        match self.per_kind[kind].as_ref()? {
             Advice::Seconds { pushback, .. } => Some(pushback.clone()),
             Advice::Until {
                 deadline, pushback, ..
             } => {
                 let left = deadline.checked_duration_since(Instant::now())?;
-                let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                let seconds = whole_seconds(left);
                 if seconds == 0 {
                     return None;
                 }
@@ -101,12 +152,28 @@ impl RetryAfters {
         }
     }
 
-    /// Whether some kind's advice is a date, checked per answer.
-    pub(crate) fn has_dates(&self) -> bool {
-        UpstreamErrorKind::ALL
-            .iter()
-            .any(|&kind| matches!(self.0[kind], Some(Advice::Until { .. })))
+    /// `Retry-After` for an answer refused for `wait`: the whole seconds
+    /// left, at least 1.
+    pub(super) fn for_wait(&self, wait: Duration) -> HeaderValue {
+        let seconds = whole_seconds(wait).max(1);
+        usize::try_from(seconds)
+            .ok()
+            .and_then(|seconds| self.waits.get(seconds))
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from(seconds))
     }
+
+    /// `grpc-retry-pushback-ms` for a gRPC call refused for `wait`: the
+    /// time left, at least a second, as `Retry-After`.
+    pub(super) fn pushback_for_wait(wait: Duration) -> HeaderValue {
+        let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        HeaderValue::from(millis.clamp(1000, i32::MAX as u64))
+    }
+}
+
+/// `duration` rounded up to whole seconds.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 /// `seconds` in milliseconds, at most `i32::MAX`: gRPC clients read the
@@ -157,5 +224,42 @@ mod tests {
     fn pushback_stays_within_what_grpc_clients_read() {
         assert_eq!(milliseconds(7), 7_000);
         assert_eq!(milliseconds(u64::from(u32::MAX)), i32::MAX as u64);
+        let wait = RetryAfters::pushback_for_wait;
+        assert_eq!(wait(Duration::from_millis(14_500)), "14500");
+        assert_eq!(wait(Duration::ZERO), "1000", "at least a second");
+        assert_eq!(wait(Duration::from_secs(1 << 40)), "2147483647");
+    }
+
+    #[test]
+    fn a_refused_request_is_told_the_whole_seconds_left() {
+        let compile = |settings, longest| RetryAfters::compile(settings, longest).unwrap();
+        let ten = compile(Settings::default(), Some(Duration::from_secs(10)));
+        assert_eq!(ten.for_wait(Duration::from_millis(9_500)), "10");
+        assert_eq!(ten.for_wait(Duration::from_millis(500)), "1");
+        assert_eq!(
+            ten.for_wait(Duration::ZERO),
+            "1",
+            "while a probe is under way"
+        );
+        // Past the values made ahead, still the time left.
+        assert_eq!(ten.for_wait(Duration::from_secs(7200)), "7200");
+        // `destination_unavailable` pages advise the whole wait...
+        let unavailable = UpstreamErrorKind::DestinationUnavailable;
+        assert_eq!(ten.seconds(unavailable), Some(10));
+        assert_eq!(ten.seconds(UpstreamErrorKind::ConnectionRefused), None);
+        // ...unless a `Retry-After` is set for them.
+        let set = Settings {
+            everywhere: Some(RetryAfter::seconds(3)),
+            per_kind: vec![],
+        };
+        assert_eq!(
+            compile(set, Some(Duration::from_secs(10))).seconds(unavailable),
+            Some(3)
+        );
+        let rounded = compile(Settings::default(), Some(Duration::from_millis(2_100)));
+        assert_eq!(rounded.seconds(unavailable), Some(3), "rounded up");
+        assert!(compile(Settings::default(), None)
+            .seconds(unavailable)
+            .is_none());
     }
 }

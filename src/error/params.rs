@@ -1,46 +1,47 @@
-//! What a failure says beyond its kind, for the `Proxy-Status` parameters
-//! of its error type (RFC 9209 §2.3): the DNS response code and extended
-//! error of a `dns_error`, the TLS alert of a `tls_alert_received`.
+//! What a failure reports beyond its kind, for the parameters of its
+//! `Proxy-Status` error type (RFC 9209 §2.3): the DNS response code and
+//! extended error of a `dns_error`, the TLS alert of a
+//! `tls_alert_received`. Found once, when the [`UpstreamError`] is made, so
+//! answering it walks no chain.
+//!
+//! [`UpstreamError`]: crate::UpstreamError
 
-use crate::error::error_chain;
-use crate::{UpstreamError, UpstreamErrorKind};
+use std::error::Error;
 
-/// The parameters one failure's `Proxy-Status` carries; all `None` unless
-/// the error chain reports them.
+use super::chain::error_chain;
+use super::kind::UpstreamErrorKind;
+
+/// The parameters one failure's `Proxy-Status` carries; each `None` unless
+/// the error chain reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Params<'a> {
+pub(crate) struct Params {
     /// `rcode`: the DNS response code, as its name (`NXDOMAIN`).
-    pub(crate) rcode: Option<&'a str>,
+    pub(crate) rcode: Option<Box<str>>,
     /// `info-code`: the extended DNS error code (RFC 8914).
     pub(crate) info_code: Option<u16>,
     /// `alert-id`, and `alert-message` when the registry names the alert.
     pub(crate) alert: Option<(u8, Option<&'static str>)>,
 }
 
-impl Params<'_> {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rcode.is_none() && self.info_code.is_none() && self.alert.is_none()
-    }
-}
-
-impl UpstreamError {
-    /// The `Proxy-Status` parameters this error's chain reports for its
-    /// kind. Only the kinds that have any are walked.
-    pub(crate) fn proxy_status_params(&self) -> Params<'_> {
-        let mut params = Params::default();
-        match self.kind() {
+impl Params {
+    /// What `source`'s chain reports for a failure of `kind`; `None` when
+    /// it reports nothing, which is free for the kinds that have no
+    /// parameters (their chain is not walked).
+    pub(crate) fn of(kind: UpstreamErrorKind, source: &(dyn Error + 'static)) -> Option<Box<Self>> {
+        let params = match kind {
             // RFC 9209 defines `rcode` and `info-code` for `dns_error` only.
             UpstreamErrorKind::DnsError => {
-                if let Some(dns) =
-                    error_chain(self).find_map(|level| level.downcast_ref::<crate::dns::DnsError>())
-                {
-                    params.rcode = dns.reported_rcode();
-                    params.info_code = dns.reported_info_code();
+                let dns = error_chain(source)
+                    .find_map(|level| level.downcast_ref::<crate::dns::DnsError>())?;
+                Self {
+                    rcode: dns.reported_rcode().map(Box::from),
+                    info_code: dns.reported_info_code(),
+                    alert: None,
                 }
             }
             #[cfg(feature = "rustls")]
-            UpstreamErrorKind::TlsAlertReceived => {
-                params.alert = error_chain(self).find_map(|level| {
+            UpstreamErrorKind::TlsAlertReceived => Self {
+                alert: error_chain(source).find_map(|level| {
                     match level.downcast_ref::<rustls::Error>() {
                         Some(rustls::Error::AlertReceived(alert)) => {
                             let id = u8::from(*alert);
@@ -48,11 +49,12 @@ impl UpstreamError {
                         }
                         _ => None,
                     }
-                });
-            }
-            _ => {}
-        }
-        params
+                }),
+                ..Self::default()
+            },
+            _ => return None,
+        };
+        (params != Self::default()).then(|| Box::new(params))
     }
 }
 
@@ -103,6 +105,7 @@ fn alert_name(id: u8) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UpstreamError;
 
     #[test]
     fn dns_failures_carry_what_the_resolver_reported() {
@@ -110,12 +113,24 @@ mod tests {
             .rcode("NXDOMAIN")
             .info_code(3);
         let error = UpstreamError::classify(nxdomain);
-        let params = error.proxy_status_params();
-        assert_eq!(params.rcode, Some("NXDOMAIN"));
+        let params = error.proxy_status_params().unwrap();
+        assert_eq!(params.rcode.as_deref(), Some("NXDOMAIN"));
         assert_eq!(params.info_code, Some(3));
+        // Made with the kind known, not classified: the same.
+        let told = UpstreamError::new(
+            UpstreamErrorKind::DnsError,
+            crate::dns::DnsError::failed("api.internal", "no such name").rcode("SERVFAIL"),
+        );
+        assert_eq!(
+            told.proxy_status_params().unwrap().rcode.as_deref(),
+            Some("SERVFAIL")
+        );
+        let plain = UpstreamError::classify(crate::dns::DnsError::no_addresses("api.internal"));
+        assert_eq!(plain.kind(), UpstreamErrorKind::DnsError);
+        assert!(plain.proxy_status_params().is_none(), "nothing reported");
         let refused =
             UpstreamError::classify(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert!(refused.proxy_status_params().is_empty());
+        assert!(refused.proxy_status_params().is_none());
     }
 
     #[cfg(feature = "rustls")]
@@ -128,7 +143,7 @@ mod tests {
         let error = UpstreamError::classify(alert);
         assert_eq!(error.kind(), UpstreamErrorKind::TlsAlertReceived);
         assert_eq!(
-            error.proxy_status_params().alert,
+            error.proxy_status_params().unwrap().alert,
             Some((40, Some("handshake_failure")))
         );
         assert_eq!(alert_name(48), Some("unknown_ca"));

@@ -10,10 +10,10 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 use super::chunks::{Chunk, Chunks, Layout};
-use super::escape;
-use super::fields::{request_id_text, Fields, MAX_REQUEST_ID_LEN};
-use super::format::BodyFormat;
-use super::template::{push_time, push_value, Piece, Template};
+use crate::render::{
+    is_plain, push_time, push_value, request_id_text, BodyFormat, Fields, Piece, Template,
+    MAX_REQUEST_ID_LEN,
+};
 
 /// A template evaluated when the layer was built: the pieces of the body
 /// around the holes for the request id and the time.
@@ -187,15 +187,12 @@ fn cut(text: &str, start: &mut usize, layout: &mut Vec<Chunk>) -> Option<()> {
 /// escape it, or it would be cut short.
 fn plain_id(id: &HeaderValue) -> Option<Bytes> {
     let bytes = id.as_bytes();
-    (bytes.len() <= MAX_REQUEST_ID_LEN && escape::is_plain(bytes))
-        .then(|| Bytes::copy_from_slice(bytes))
+    (bytes.len() <= MAX_REQUEST_ID_LEN && is_plain(bytes)).then(|| Bytes::copy_from_slice(bytes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::fields::Fields;
-    use crate::render::template::Template;
 
     #[test]
     fn a_section_on_the_request_id_alone_is_prepared_both_ways() {
