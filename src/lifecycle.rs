@@ -311,15 +311,10 @@ impl Call {
     }
 
     fn failed(self, error: UpstreamError) -> Response<Chunks> {
-        let Call {
-            lifecycle,
-            request,
-            attempt,
-        } = self;
-        if let Some(attempt) = attempt {
-            lifecycle.settle(attempt, Some(&error));
+        if let Some(attempt) = self.attempt {
+            self.lifecycle.settle(attempt, Some(&error));
         }
-        lifecycle.answer(error, &request, None)
+        self.lifecycle.answer(error, &self.request, None)
     }
 }
 

@@ -1,7 +1,6 @@
 //! [`GatewayErrorService`]: the service [`GatewayErrorLayer`] makes.
 
 use std::convert::Infallible;
-use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -21,6 +20,7 @@ use crate::{BoxError, ResponseBody, ResponseFuture, UpstreamError};
 /// every call is answered with that error's response instead of a dropped
 /// connection; the failed inner service is not polled or called again, as
 /// tower's `Service` contract requires.
+#[derive(Debug)]
 pub struct GatewayErrorService<S> {
     inner: S,
     lifecycle: Arc<Lifecycle>,
@@ -102,16 +102,6 @@ impl<S: Clone> Clone for GatewayErrorService<S> {
             lifecycle: self.lifecycle.clone(),
             ready_failure: None,
         }
-    }
-}
-
-impl<S: fmt::Debug> fmt::Debug for GatewayErrorService<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatewayErrorService")
-            .field("inner", &self.inner)
-            .field("lifecycle", &self.lifecycle)
-            .field("ready_failure", &self.ready_failure)
-            .finish()
     }
 }
 

@@ -409,63 +409,28 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
         });
     }
 
-    let step = connect::classify(level, walk, parent_was_connect);
-    if step != Step::Continue {
-        return step;
+    // Each library's rules, in order; the first that says something wins.
+    macro_rules! ask {
+        ($rule:expr) => {
+            let step = $rule;
+            if step != Step::Continue {
+                return step;
+            }
+        };
     }
-
-    let step = tower::classify(level, walk);
-    if step != Step::Continue {
-        return step;
-    }
-
+    ask!(connect::classify(level, walk, parent_was_connect));
+    ask!(tower::classify(level, walk));
     #[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
-    {
-        let step = reqwest::classify(level, walk);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(reqwest::classify(level, walk));
     #[cfg(feature = "tonic")]
-    {
-        let step = tonic::classify(level, walk, parent_was_tonic_transport);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(tonic::classify(level, walk, parent_was_tonic_transport));
     #[cfg(feature = "pingora")]
-    {
-        let step = pingora::classify(level, walk);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(pingora::classify(level, walk));
     #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
-    {
-        let step = hyper::classify(level, walk);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(hyper::classify(level, walk));
     #[cfg(feature = "h2")]
-    {
-        let step = h2::classify(level, walk);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(h2::classify(level, walk));
     #[cfg(feature = "rustls")]
-    {
-        let step = rustls::classify(level);
-        if step != Step::Continue {
-            return step;
-        }
-    }
-
+    ask!(rustls::classify(level));
     io::classify(level, walk)
 }

@@ -30,8 +30,7 @@ const NOT_SENT: u8 = 2;
 macro_rules! kinds {
     ($(
         $(#[$doc:meta])*
-        $kind:ident = $token:literal, $status:ident, $flags:expr,
-            $description:literal;
+        $kind:ident = $token:literal, $status:ident, $flags:expr, $description:literal;
     )*) => {
         /// How a call to the upstream failed.
         ///
@@ -76,119 +75,88 @@ macro_rules! kinds {
 
 kinds! {
     /// The upstream's name did not resolve (`dns_error`, 502).
-    DnsError = "dns_error", BAD_GATEWAY, NOT_SENT,
-        "The gateway could not resolve the upstream server's name.";
+    DnsError = "dns_error", BAD_GATEWAY, NOT_SENT, "The gateway could not resolve the upstream server's name.";
     /// Resolving the upstream's name took too long (`dns_timeout`, 504).
-    DnsTimeout = "dns_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT,
-        "The gateway timed out resolving the upstream server's name.";
+    DnsTimeout = "dns_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT, "The gateway timed out resolving the upstream server's name.";
     /// No route to the upstream's address (`destination_ip_unroutable`, 502).
-    DestinationIpUnroutable = "destination_ip_unroutable", BAD_GATEWAY, NOT_SENT,
-        "The gateway has no route to the upstream server.";
+    DestinationIpUnroutable = "destination_ip_unroutable", BAD_GATEWAY, NOT_SENT, "The gateway has no route to the upstream server.";
     /// The upstream is known to be unavailable, e.g. the service in front of
     /// it has shut down (`destination_unavailable`, 503).
-    DestinationUnavailable = "destination_unavailable", SERVICE_UNAVAILABLE, NOT_SENT,
-        "The upstream service is unavailable.";
+    DestinationUnavailable = "destination_unavailable", SERVICE_UNAVAILABLE, NOT_SENT, "The upstream service is unavailable.";
     /// The gateway could not tell which upstream the request is for
     /// (`destination_not_found`, 500).
-    DestinationNotFound = "destination_not_found", INTERNAL_SERVER_ERROR, NOT_SENT,
-        "The gateway could not tell which upstream server the request is for.";
+    DestinationNotFound = "destination_not_found", INTERNAL_SERVER_ERROR, NOT_SENT, "The gateway could not tell which upstream server the request is for.";
     /// The gateway may not connect to the upstream's address, by its own
     /// policy (`destination_ip_prohibited`, 502).
-    DestinationIpProhibited = "destination_ip_prohibited", BAD_GATEWAY, NOT_SENT,
-        "The gateway may not connect to the upstream server's address.";
+    DestinationIpProhibited = "destination_ip_prohibited", BAD_GATEWAY, NOT_SENT, "The gateway may not connect to the upstream server's address.";
     /// The upstream refused the connection or the HTTP/2 stream
     /// (`connection_refused`, 502).
-    ConnectionRefused = "connection_refused", BAD_GATEWAY, NOT_SENT,
-        "The upstream server refused the connection.";
+    ConnectionRefused = "connection_refused", BAD_GATEWAY, NOT_SENT, "The upstream server refused the connection.";
     /// The connection closed or was reset before a response arrived
     /// (`connection_terminated`, 502).
-    ConnectionTerminated = "connection_terminated", BAD_GATEWAY, NONE,
-        "The connection to the upstream server closed before a response arrived.";
+    ConnectionTerminated = "connection_terminated", BAD_GATEWAY, NONE, "The connection to the upstream server closed before a response arrived.";
     /// Connecting to the upstream took too long (`connection_timeout`, 504).
-    ConnectionTimeout = "connection_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT,
-        "The gateway timed out connecting to the upstream server.";
+    ConnectionTimeout = "connection_timeout", GATEWAY_TIMEOUT, TIMEOUT | NOT_SENT, "The gateway timed out connecting to the upstream server.";
     /// Reading from an open connection took too long
     /// (`connection_read_timeout`, 504).
-    ConnectionReadTimeout = "connection_read_timeout", GATEWAY_TIMEOUT, TIMEOUT,
-        "The gateway timed out reading from the upstream server.";
+    ConnectionReadTimeout = "connection_read_timeout", GATEWAY_TIMEOUT, TIMEOUT, "The gateway timed out reading from the upstream server.";
     /// Writing the request took too long (`connection_write_timeout`, 504).
-    ConnectionWriteTimeout = "connection_write_timeout", GATEWAY_TIMEOUT, TIMEOUT,
-        "The gateway timed out sending the request to the upstream server.";
+    ConnectionWriteTimeout = "connection_write_timeout", GATEWAY_TIMEOUT, TIMEOUT, "The gateway timed out sending the request to the upstream server.";
     /// The gateway is at its limit of concurrent requests or connections
     /// (`connection_limit_reached`, 503).
-    ConnectionLimitReached = "connection_limit_reached", SERVICE_UNAVAILABLE, NOT_SENT,
-        "The gateway is handling too many requests. Try again later.";
+    ConnectionLimitReached = "connection_limit_reached", SERVICE_UNAVAILABLE, NOT_SENT, "The gateway is handling too many requests. Try again later.";
     /// The TLS handshake with the upstream failed (`tls_protocol_error`, 502).
-    TlsProtocolError = "tls_protocol_error", BAD_GATEWAY, NONE,
-        "The secure connection to the upstream server failed.";
+    TlsProtocolError = "tls_protocol_error", BAD_GATEWAY, NONE, "The secure connection to the upstream server failed.";
     /// The upstream's certificate was not accepted
     /// (`tls_certificate_error`, 502).
-    TlsCertificateError = "tls_certificate_error", BAD_GATEWAY, NOT_SENT,
-        "The upstream server's TLS certificate was not accepted.";
+    TlsCertificateError = "tls_certificate_error", BAD_GATEWAY, NOT_SENT, "The upstream server's TLS certificate was not accepted.";
     /// The upstream sent a TLS alert (`tls_alert_received`, 502).
-    TlsAlertReceived = "tls_alert_received", BAD_GATEWAY, NONE,
-        "The upstream server rejected the secure connection.";
+    TlsAlertReceived = "tls_alert_received", BAD_GATEWAY, NONE, "The upstream server rejected the secure connection.";
     /// The response ended before it was complete
     /// (`http_response_incomplete`, 502).
-    HttpResponseIncomplete = "http_response_incomplete", BAD_GATEWAY, NONE,
-        "The upstream server sent an incomplete response.";
+    HttpResponseIncomplete = "http_response_incomplete", BAD_GATEWAY, NONE, "The upstream server sent an incomplete response.";
     /// The response head was larger than the client accepts
     /// (`http_response_header_section_size`, 502).
-    HttpResponseHeaderSectionSize = "http_response_header_section_size", BAD_GATEWAY, NONE,
-        "The upstream server's response headers were too large.";
+    HttpResponseHeaderSectionSize = "http_response_header_section_size", BAD_GATEWAY, NONE, "The upstream server's response headers were too large.";
     /// One response header was larger than the gateway accepts
     /// (`http_response_header_size`, 502).
-    HttpResponseHeaderSize = "http_response_header_size", BAD_GATEWAY, NONE,
-        "A header in the upstream server's response was too large.";
+    HttpResponseHeaderSize = "http_response_header_size", BAD_GATEWAY, NONE, "A header in the upstream server's response was too large.";
     /// The response body was larger than the gateway accepts
     /// (`http_response_body_size`, 502).
-    HttpResponseBodySize = "http_response_body_size", BAD_GATEWAY, NONE,
-        "The upstream server's response body was too large.";
+    HttpResponseBodySize = "http_response_body_size", BAD_GATEWAY, NONE, "The upstream server's response body was too large.";
     /// The response trailers were larger than the gateway accepts
     /// (`http_response_trailer_section_size`, 502).
-    HttpResponseTrailerSectionSize = "http_response_trailer_section_size", BAD_GATEWAY, NONE,
-        "The upstream server's response trailers were too large.";
+    HttpResponseTrailerSectionSize = "http_response_trailer_section_size", BAD_GATEWAY, NONE, "The upstream server's response trailers were too large.";
     /// One response trailer was larger than the gateway accepts
     /// (`http_response_trailer_size`, 502).
-    HttpResponseTrailerSize = "http_response_trailer_size", BAD_GATEWAY, NONE,
-        "A trailer in the upstream server's response was too large.";
+    HttpResponseTrailerSize = "http_response_trailer_size", BAD_GATEWAY, NONE, "A trailer in the upstream server's response was too large.";
     /// The response's transfer coding could not be decoded
     /// (`http_response_transfer_coding`, 502).
-    HttpResponseTransferCoding = "http_response_transfer_coding", BAD_GATEWAY, NONE,
-        "The upstream server's response used a transfer coding the gateway could not decode.";
+    HttpResponseTransferCoding = "http_response_transfer_coding", BAD_GATEWAY, NONE, "The upstream server's response used a transfer coding the gateway could not decode.";
     /// The response's content coding could not be decoded
     /// (`http_response_content_coding`, 502).
-    HttpResponseContentCoding = "http_response_content_coding", BAD_GATEWAY, NONE,
-        "The upstream server's response used a content coding the gateway could not decode.";
+    HttpResponseContentCoding = "http_response_content_coding", BAD_GATEWAY, NONE, "The upstream server's response used a content coding the gateway could not decode.";
     /// The upstream's answer was not valid HTTP (`http_protocol_error`, 502).
-    HttpProtocolError = "http_protocol_error", BAD_GATEWAY, NONE,
-        "The upstream server sent an invalid response.";
+    HttpProtocolError = "http_protocol_error", BAD_GATEWAY, NONE, "The upstream server sent an invalid response.";
     /// No response head arrived in time (`http_response_timeout`, 504).
-    HttpResponseTimeout = "http_response_timeout", GATEWAY_TIMEOUT, TIMEOUT,
-        "The upstream server did not respond in time.";
+    HttpResponseTimeout = "http_response_timeout", GATEWAY_TIMEOUT, TIMEOUT, "The upstream server did not respond in time.";
     /// A protocol upgrade with the upstream failed (`http_upgrade_failed`, 502).
-    HttpUpgradeFailed = "http_upgrade_failed", BAD_GATEWAY, NONE,
-        "The protocol upgrade with the upstream server failed.";
+    HttpUpgradeFailed = "http_upgrade_failed", BAD_GATEWAY, NONE, "The protocol upgrade with the upstream server failed.";
     /// The request could not be forwarded because of the request itself,
     /// e.g. its body failed while being sent (`http_request_error`, 400).
     /// The upstream is not at fault.
-    HttpRequestError = "http_request_error", BAD_REQUEST, NONE,
-        "The request could not be forwarded to the upstream server.";
+    HttpRequestError = "http_request_error", BAD_REQUEST, NONE, "The request could not be forwarded to the upstream server.";
     /// The gateway refused to forward the request, by its own policy
     /// (`http_request_denied`, 403).
-    HttpRequestDenied = "http_request_denied", FORBIDDEN, NOT_SENT,
-        "The gateway refused to forward the request.";
+    HttpRequestDenied = "http_request_denied", FORBIDDEN, NOT_SENT, "The gateway refused to forward the request.";
     /// The request came back to this gateway (`proxy_loop_detected`, 502).
-    ProxyLoopDetected = "proxy_loop_detected", BAD_GATEWAY, NOT_SENT,
-        "The request looped back to the gateway.";
+    ProxyLoopDetected = "proxy_loop_detected", BAD_GATEWAY, NOT_SENT, "The request looped back to the gateway.";
     /// The gateway's configuration does not allow it to handle the request
     /// (`proxy_configuration_error`, 500).
-    ProxyConfigurationError = "proxy_configuration_error", INTERNAL_SERVER_ERROR, NOT_SENT,
-        "The gateway is not configured to handle this request.";
+    ProxyConfigurationError = "proxy_configuration_error", INTERNAL_SERVER_ERROR, NOT_SENT, "The gateway is not configured to handle this request.";
     /// The gateway answered the request itself, without trying the upstream
     /// (`proxy_internal_response`, 500 unless set otherwise).
-    ProxyInternalResponse = "proxy_internal_response", INTERNAL_SERVER_ERROR, NOT_SENT,
-        "The gateway answered the request itself.";
+    ProxyInternalResponse = "proxy_internal_response", INTERNAL_SERVER_ERROR, NOT_SENT, "The gateway answered the request itself.";
     /// No rule recognised the error. Sent as `proxy_internal_error`, the
     /// RFC's type for a failure the intermediary cannot attribute, with 502
     /// rather than the RFC's 500: the layer only sees errors from the call
@@ -197,8 +165,7 @@ kinds! {
     /// the gateway's own bugs. Set 500 with
     /// [`status_for`](crate::GatewayErrorLayerBuilder::status_for) if you
     /// prefer the RFC's.
-    Unclassified = "proxy_internal_error", BAD_GATEWAY, NONE,
-        "The gateway could not get a valid response from the upstream server.";
+    Unclassified = "proxy_internal_error", BAD_GATEWAY, NONE, "The gateway could not get a valid response from the upstream server.";
 }
 
 impl UpstreamErrorKind {

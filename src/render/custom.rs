@@ -12,6 +12,7 @@ use crate::request::CapturedRequest;
 use crate::UpstreamError;
 
 /// What a renderer knows about one failure.
+#[derive(Debug)]
 pub struct ErrorContext<'a> {
     pub(crate) error: &'a UpstreamError,
     pub(crate) status: StatusCode,
@@ -45,18 +46,6 @@ impl<'a> ErrorContext<'a> {
     /// Whether the layer's settings allow error details in the response.
     pub fn details_allowed(&self) -> bool {
         self.show_details
-    }
-}
-
-impl fmt::Debug for ErrorContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ErrorContext")
-            .field("error", &self.error)
-            .field("status", &self.status)
-            .field("format", &self.format)
-            .field("request", &self.request)
-            .field("show_details", &self.show_details)
-            .finish()
     }
 }
 

@@ -80,14 +80,6 @@ const TEXT: &str = "{{text.error}} {{status}}: {{heading}}
 {{#error_chain}}details: {{error_chain}}
 {{/error_chain}}";
 
-/// The builder's templates: the user's HTML and JSON pages, each in place
-/// of the built-in one where set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Templates {
-    pub(crate) html: Option<String>,
-    pub(crate) json: Option<String>,
-}
-
 /// The template for each format: the built-in pages, or the user's HTML and
 /// JSON templates where set.
 #[derive(Debug, Clone)]
@@ -150,6 +142,14 @@ impl Pages {
             _ => format.content_type(),
         }
     }
+}
+
+/// The builder's templates: the user's HTML and JSON pages, each in place
+/// of the built-in one where set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Templates {
+    pub(crate) html: Option<String>,
+    pub(crate) json: Option<String>,
 }
 
 #[cfg(test)]

@@ -66,10 +66,8 @@ impl RetryAfters {
         settings: Settings,
         longest_wait: Option<Duration>,
     ) -> Result<Self, ConfigError> {
-        let Settings {
-            everywhere,
-            mut per_kind,
-        } = settings;
+        let everywhere = settings.everywhere;
+        let mut per_kind = settings.per_kind;
         let mut waits = Vec::new();
         if let Some(longest) = longest_wait {
             let unavailable = UpstreamErrorKind::DestinationUnavailable;

@@ -76,12 +76,23 @@ use crate::{Classifier, ConfigError, UpstreamError, UpstreamErrorKind};
 /// # let _ = gateway;
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct RetryPolicy {
     retries_left: usize,
     backoff_bounds: (Duration, Duration, f64),
     backoff: ExponentialBackoff<HasherRng>,
-    budget: Arc<dyn Budget + Send + Sync>,
+    budget: SharedBudget,
     classifier: Classifier,
+}
+
+/// The retry budget every clone of a policy draws from.
+#[derive(Clone)]
+struct SharedBudget(Arc<dyn Budget + Send + Sync>);
+
+impl fmt::Debug for SharedBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Budget(..)")
+    }
 }
 
 impl RetryPolicy {
@@ -192,7 +203,7 @@ where
     ) -> Option<Self::Future> {
         let error = match result {
             Ok(_) => {
-                self.budget.deposit();
+                self.budget.0.deposit();
                 return None;
             }
             Err(error) => error,
@@ -201,7 +212,7 @@ where
             return None;
         }
         let (kind, retry_safe) = self.classify(error.as_cause());
-        if !self.decide(kind, retry_safe, request.method()) || !self.budget.withdraw() {
+        if !self.decide(kind, retry_safe, request.method()) || !self.budget.0.withdraw() {
             return None;
         }
         self.retries_left -= 1;
@@ -293,24 +304,14 @@ as_upstream_cause!(
     pingora_error::BError,
 );
 
-impl fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryPolicy")
-            .field("retries_left", &self.retries_left)
-            .field("backoff", &self.backoff)
-            .field("classifier", &self.classifier)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Settings for a [`RetryPolicy`], checked by [`build`](Self::build).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RetryPolicyBuilder {
     max_retries: usize,
     min_backoff: Duration,
     max_backoff: Duration,
     jitter: f64,
-    budget: Option<Arc<dyn Budget + Send + Sync>>,
+    budget: Option<SharedBudget>,
     classifier: Classifier,
 }
 
@@ -354,7 +355,7 @@ impl RetryPolicyBuilder {
     /// earns a fifth of a retry for the next 10 seconds, on top of a reserve
     /// of 10 retries a second.
     pub fn budget(mut self, budget: impl Budget + Send + Sync + 'static) -> Self {
-        self.budget = Some(Arc::new(budget));
+        self.budget = Some(SharedBudget(Arc::new(budget)));
         self
     }
 
@@ -384,24 +385,11 @@ impl RetryPolicyBuilder {
             retries_left: self.max_retries,
             backoff_bounds: (self.min_backoff, self.max_backoff, self.jitter),
             backoff,
-            budget: self
-                .budget
-                .unwrap_or_else(|| Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2))),
+            budget: self.budget.unwrap_or_else(|| {
+                SharedBudget(Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2)))
+            }),
             classifier: self.classifier,
         })
-    }
-}
-
-impl fmt::Debug for RetryPolicyBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryPolicyBuilder")
-            .field("max_retries", &self.max_retries)
-            .field("min_backoff", &self.min_backoff)
-            .field("max_backoff", &self.max_backoff)
-            .field("jitter", &self.jitter)
-            .field("budget", &self.budget.as_ref().map(|_| ".."))
-            .field("classifier", &self.classifier)
-            .finish()
     }
 }
 
