@@ -299,29 +299,6 @@ async fn the_support_link_is_checked_and_escaped() {
 }
 
 #[tokio::test]
-async fn the_request_id_is_labelled_only_when_there_is_one_and_always_escaped() {
-    let layer = GatewayErrorLayer::new();
-    let (_, page) = refused_through(&layer, &[("accept", HTML)]).await;
-    assert!(!page.contains("Request ID"), "{page}");
-    let (_, page) = refused_through(
-        &layer,
-        &[
-            ("accept", HTML),
-            ("x-request-id", "<script>alert(1)</script>"),
-        ],
-    )
-    .await;
-    assert!(
-        page.contains(
-            "Request ID: <code>&lt;script&gt;alert(1)&lt;/script&gt;</code> \
-             (Quote it if you contact support.)"
-        ),
-        "{page}"
-    );
-    assert!(!page.contains("<script>"), "{page}");
-}
-
-#[tokio::test]
 async fn the_time_of_the_failure_is_on_the_page() {
     let layer = GatewayErrorLayer::new();
     let before = SystemTime::now()

@@ -1,6 +1,8 @@
 //! The service fits where users put it: axum 0.8's `Router::layer` and
-//! `fallback_service`, and a plain hyper 1 server; and it is Send + Sync +
-//! Clone. Each fit is exercised over real sockets, not only compiled.
+//! `fallback_service`, a plain hyper 1 server, `ServiceBuilder`, and code
+//! that calls the upstream itself and answers with the layer's responses;
+//! and it crosses threads as they need. Each fit is exercised over real
+//! sockets, not only compiled.
 
 mod support;
 
@@ -22,17 +24,22 @@ use tower_gateway_error::{GatewayErrorLayer, GatewayErrorService, ResponseBody, 
 
 use support::*;
 
-fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
-fn assert_send<T: Send + 'static>() {}
-
-#[test]
-fn service_future_and_body_are_thread_safe() {
+/// Checked when this file compiles, not when it runs: the layer and the
+/// service over a hyper-util client are `Send + Sync + Clone` (tokio's
+/// multi-threaded runtime, axum's router and hyper's servers clone and
+/// share them), and the future and body are `Send` (spawned tasks hold
+/// them). If one stops being so, this file no longer builds.
+const _: () = {
+    fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    fn send<T: Send + 'static>() {}
     type Proxy = Client<HttpConnector, Full<Bytes>>;
-    assert_send_sync_clone::<GatewayErrorService<Proxy>>();
-    assert_send_sync_clone::<GatewayErrorLayer>();
-    assert_send::<ResponseFuture<hyper_util::client::legacy::ResponseFuture>>();
-    assert_send::<ResponseBody<Incoming>>();
-}
+    let _: [fn(); 4] = [
+        send_sync_clone::<GatewayErrorService<Proxy>>,
+        send_sync_clone::<GatewayErrorLayer>,
+        send::<ResponseFuture<hyper_util::client::legacy::ResponseFuture>>,
+        send::<ResponseBody<Incoming>>,
+    ];
+};
 
 async fn serve_axum(router: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -121,4 +128,30 @@ async fn oneshot_through_service_builder() {
         .service(proxy_to::<Full<Bytes>>(refused));
     let response = service.oneshot(get("/", &[])).await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+}
+
+#[tokio::test]
+async fn a_hand_written_proxy_gets_the_same_answers() {
+    // Code that calls the upstream itself, as a pingora handler would.
+    let url = format!("http://{}/some/path?q=1", closed_port().await);
+    let layer = GatewayErrorLayer::builder()
+        .proxy_name("edge")
+        .build()
+        .unwrap();
+    let request = get(&url, &[("accept", "application/json")]);
+    let captured = layer.capture_request(&request);
+    let response = match client().request(request).await {
+        Ok(response) => response.map(tower_gateway_error::ResponseBody::upstream),
+        Err(error) => layer.error_response(layer.classify(error), &captured),
+    };
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        response.headers()["proxy-status"],
+        "edge; error=connection_refused"
+    );
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(captured.uri().path(), "/some/path");
 }

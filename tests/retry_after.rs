@@ -1,5 +1,6 @@
 //! A `Retry-After` date is advice until it passes: sent while it is in the
-//! future, gone after; gRPC callers get the whole seconds left. On tokio's
+//! future, gone after (or never, when it has passed already); gRPC callers
+//! get the whole seconds left. On tokio's
 //! paused clock, so the test does not wait.
 
 use std::time::{Duration, SystemTime};
@@ -74,4 +75,21 @@ async fn a_delay_is_sent_every_time() {
         assert_eq!(response.headers()["retry-after"], "30");
         tokio::time::advance(Duration::from_secs(60)).await;
     }
+}
+
+/// A date already past when the layer is built is no advice any more:
+/// nothing is sent, to HTTP or gRPC callers.
+#[tokio::test]
+async fn a_date_already_past_is_not_sent() {
+    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+    let gateway = GatewayErrorLayer::builder()
+        .retry_after(RetryAfter::at(past))
+        .build()
+        .unwrap()
+        .layer(tower::service_fn(refused));
+    let response = gateway.clone().oneshot(call(false)).await.unwrap();
+    assert_eq!(response.status(), 502);
+    assert!(response.headers().get("retry-after").is_none());
+    let response = gateway.oneshot(call(true)).await.unwrap();
+    assert!(response.headers().get("grpc-retry-pushback-ms").is_none());
 }
