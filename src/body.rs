@@ -8,8 +8,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::lifecycle::{BodyEnd, BodyWatch};
-use crate::respond::Chunks;
+use crate::lifecycle::{BodyEnd, BodyWatch, Chunks};
 use crate::BoxError;
 
 pin_project! {

@@ -149,7 +149,7 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
-    /// Whether each error response carries its [`UpstreamError`] in its
+    /// Whether each error response carries its [`UpstreamError`](crate::UpstreamError) in its
     /// extensions, for middleware outside the layer to read (on unless
     /// set).
     ///

@@ -1,6 +1,7 @@
 //! Seeing every failure: the `tracing` event, the `metrics` counter, and
-//! [`OnUpstreamError`], a callback of your own, with [`CapturedRequest`],
-//! what the layer kept of the request that failed.
+//! [`OnUpstreamError`], a callback of your own, which is given the error,
+//! the status it was answered with, and [`CapturedRequest`], what the
+//! layer kept of the request that failed.
 //!
 //! # The log event
 //!

@@ -56,27 +56,33 @@
 //!
 //! # Where things are
 //!
-//! The root holds the layer and what it makes, the error and its kind,
-//! [`ConfigError`], and classification ([`Classifier`], [`classify()`]).
-//! The rest is grouped by concern:
+//! The root holds the layer, its builder and what it makes, the error and
+//! its kind ([`UpstreamErrorKind::of`] classifies an error by the default
+//! rules), [`Classifier`], [`CapturedRequest`] (what the layer keeps of a
+//! request, which hooks, renderers and hand-written proxies see) and
+//! [`ConfigError`]. The rest is grouped by concern:
 //!
-//! - [`classify`](mod@classify): rules of your own, and [`ConnectError`](classify::ConnectError)
-//!   and [`connect_timeout`](classify::connect_timeout) for hand-rolled
+//! - [`classify`](mod@classify): rules of your own
+//!   ([`ClassifyRule`](classify::ClassifyRule)), and
+//!   [`ConnectError`](classify::ConnectError) and
+//!   [`connect_timeout`](classify::connect_timeout) for hand-rolled
 //!   clients, whose connect failures the classifier cannot otherwise see;
 //! - [`error`]: the walk through an error's causes
 //!   ([`error_chain`](error::error_chain));
 //! - [`render`]: body formats, `Accept` negotiation, the template language
 //!   the built-in pages and yours are written in, their languages and
 //!   [`Translation`](render::Translation), bodies of your own;
-//! - [`hook`]: a callback for every failure, what the layer kept of the
-//!   request, and the fields of the log event and the metrics counter;
+//! - [`hook`]: a callback for every failure, and the fields of the log
+//!   event and the metrics counter;
 //! - [`retry`]: `Retry-After` values, and a `tower::retry::Policy` that
 //!   retries only what is safe;
+//! - [`eject`]: the dead-upstream fast path, which answers at once while
+//!   an upstream is known to be down;
 //! - [`dns`]: DNS failures by type.
 //!
 //! # Classification
 //!
-//! [`classify()`] walks the error's whole cause chain and recognises
+//! [`UpstreamErrorKind::of`] walks the error's whole cause chain and recognises
 //! `io::ErrorKind`s, hyper and hyper-util predicates, h2 reasons, rustls
 //! errors and tower's timeout, load-shed and buffer errors; with their
 //! features, reqwest's, tonic's and pingora's errors too. It is a plain

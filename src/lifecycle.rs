@@ -26,7 +26,9 @@ use http::{response, Request, Response, StatusCode};
 use crate::eject::{Admission, Attempt, Ejection, Ejector};
 use crate::report::{self, Reporter};
 use crate::request::{CapturePlan, CapturedRequest};
-use crate::respond::{self, Chunks, Responder};
+// The body of every answer the layer writes, which the adapters send.
+pub(crate) use crate::respond::Chunks;
+use crate::respond::{self, Responder};
 use crate::{BoxError, Classifier, ConfigError, UpstreamError, UpstreamErrorKind};
 
 /// Everything the builder collects, by the feature it is for; each

@@ -133,13 +133,19 @@ pub(crate) fn push_time(out: &mut String, format: BodyFormat, time: &str) {
     debug_assert!(time
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-: ".contains(&b)));
+    let quote = string_quote(format);
+    out.push_str(quote);
+    out.push_str(time);
+    out.push_str(quote);
+}
+
+/// What `format` writes around a text value that needs no escaping (a
+/// time, a plain request id): JSON's quotes, nothing for HTML and text. A
+/// page prepared ahead puts them into its text around the holes.
+pub(crate) const fn string_quote(format: BodyFormat) -> &'static str {
     match format {
-        BodyFormat::Json => {
-            out.push('"');
-            out.push_str(time);
-            out.push('"');
-        }
-        BodyFormat::Html | BodyFormat::Text => out.push_str(time),
+        BodyFormat::Json => "\"",
+        BodyFormat::Html | BodyFormat::Text => "",
     }
 }
 

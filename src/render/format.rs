@@ -13,7 +13,10 @@ pub enum BodyFormat {
 }
 
 impl BodyFormat {
-    pub(crate) const ALL: [BodyFormat; 3] = [Self::Html, Self::Json, Self::Text];
+    /// How many formats there are: the length of every per-format table.
+    pub(crate) const COUNT: usize = 3;
+
+    pub(crate) const ALL: [BodyFormat; Self::COUNT] = [Self::Html, Self::Json, Self::Text];
 
     /// The `Content-Type` the built-in body of this format is sent with. (A
     /// JSON template of your own is sent as `application/json`.)

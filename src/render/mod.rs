@@ -188,7 +188,7 @@ mod translations;
 
 pub(crate) use self::custom::Renderer;
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
-pub(crate) use self::escape::{is_plain, push_time, push_value};
+pub(crate) use self::escape::{is_plain, push_time, push_value, string_quote};
 pub(crate) use self::fields::{request_id_text, Fields, MAX_REQUEST_ID_LEN};
 pub use self::format::BodyFormat;
 pub(crate) use self::language::{Language, LanguageSettings, Languages};

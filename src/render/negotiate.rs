@@ -8,6 +8,12 @@ use super::format::BodyFormat;
 /// Picks the format the request's `Accept` header prefers, by q-value and
 /// specificity (RFC 9110 §12.5.1).
 ///
+/// It is the choice the layer makes for every request, with its
+/// [`default_format`](crate::GatewayErrorLayerBuilder::default_format) as
+/// `fallback`: use it where you write a body of your own outside the layer
+/// (an error of a handler of yours, say), so your answers come in the
+/// format the layer's would.
+///
 /// `application/json`, `application/problem+json` and any `+json` type select
 /// [`BodyFormat::Json`]. Between formats the client rates equally, a type it
 /// names beats one it only reaches through a wildcard, and among named types
@@ -43,7 +49,7 @@ pub fn negotiate(accept: Option<&HeaderValue>, fallback: BodyFormat) -> BodyForm
 fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
     // Per format, from the most specific range that matches it: its q (in
     // thousandths), its specificity, and its position in the header.
-    let mut best = [Match::NONE; 3];
+    let mut best = [Match::NONE; BodyFormat::COUNT];
     for (position, range) in accept.split(|&b| b == b',').enumerate() {
         let Some((specificities, q)) = parse_range(range) else {
             continue;
@@ -74,7 +80,7 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
         if !refused(&fallback) {
             return fallback;
         }
-        return [BodyFormat::Json, BodyFormat::Html, BodyFormat::Text]
+        return UNNAMED_ORDER
             .into_iter()
             .find(|f| !refused(f))
             .unwrap_or(fallback);
@@ -93,12 +99,11 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
         // Only `*/*` reaches the top: the client has no preference among
         // those formats, so the fallback, if it is one of them. If the
         // client refused it (`text/plain;q=0, */*`), the first of the
-        // others, JSON before HTML: a client that names no format is
-        // more likely a program than a browser.
+        // others.
         if at_top(&fallback) {
             return fallback;
         }
-        return [BodyFormat::Json, BodyFormat::Html, BodyFormat::Text]
+        return UNNAMED_ORDER
             .into_iter()
             .find(|f| at_top(f))
             .unwrap_or(fallback);
@@ -121,6 +126,12 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
         .find(|f| chosen(f))
         .unwrap_or(fallback)
 }
+
+/// The formats in the order a client that names none gets them, when the
+/// fallback is refused: JSON before HTML, since a client that names no
+/// format is more likely a program than a browser.
+const UNNAMED_ORDER: [BodyFormat; BodyFormat::COUNT] =
+    [BodyFormat::Json, BodyFormat::Html, BodyFormat::Text];
 
 /// `Accept` values that browsers and common clients send verbatim on every
 /// request. Their formats are worked out when the layer is built, so these
@@ -196,7 +207,7 @@ const NAMED: u8 = 3;
 /// type, 4 = `application/problem+json` for JSON, the type its body is
 /// sent as), and the range's q-value in thousandths. `None` for a
 /// malformed range.
-fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
+fn parse_range(range: &[u8]) -> Option<([u8; BodyFormat::COUNT], u16)> {
     let mut parts = range.split(|&b| b == b';');
     let media = trim(parts.next()?);
     let slash = media.iter().position(|&b| b == b'/')?;
@@ -214,12 +225,12 @@ fn parse_range(range: &[u8]) -> Option<([u8; 3], u16)> {
     }
 
     let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
-    let mut matches = [0u8; 3];
+    let mut matches = [0u8; BodyFormat::COUNT];
     if is(kind, "*") {
         if !is(subtype, "*") {
             return None;
         }
-        matches = [1; 3];
+        matches = [1; BodyFormat::COUNT];
     } else if is(kind, "text") {
         if is(subtype, "*") {
             matches[BodyFormat::Html.index()] = 2;

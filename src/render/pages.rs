@@ -92,7 +92,7 @@ pub(crate) struct Pages {
     custom_json: bool,
     /// Whether each format's page is written in a language, by
     /// [`BodyFormat::index`].
-    localized: [bool; 3],
+    localized: [bool; BodyFormat::COUNT],
 }
 
 impl Pages {

@@ -32,7 +32,7 @@ pub(super) struct BodyChoice {
     languages: Languages,
     /// Whether each format's page is written in a language, by
     /// [`BodyFormat::index`].
-    localized: [bool; 3],
+    localized: [bool; BodyFormat::COUNT],
 }
 
 impl BodyChoice {

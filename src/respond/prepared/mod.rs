@@ -35,7 +35,7 @@ struct Ready {
 /// page is the same in all of them (a JSON document, a template of the
 /// user's without words of the pages).
 #[derive(Clone)]
-pub(super) struct PreparedAnswers(PerKind<[Vec<Ready>; 3]>);
+pub(super) struct PreparedAnswers(PerKind<[Vec<Ready>; BodyFormat::COUNT]>);
 
 impl PreparedAnswers {
     /// For every kind, format and each of its `languages(format)` languages:

@@ -11,8 +11,8 @@ use http::HeaderValue;
 
 use super::chunks::{Chunk, Chunks, Layout};
 use crate::render::{
-    is_plain, push_time, push_value, request_id_text, BodyFormat, Fields, Piece, Template,
-    MAX_REQUEST_ID_LEN,
+    is_plain, push_time, push_value, request_id_text, string_quote, BodyFormat, Fields, Piece,
+    Template, MAX_REQUEST_ID_LEN,
 };
 
 /// A template evaluated when the layer was built: the pieces of the body
@@ -134,7 +134,7 @@ fn chunks(format: BodyFormat, pieces: &[Piece]) -> Option<(Bytes, Layout)> {
     // A JSON page shows the id and the time as strings, so their quotes go
     // into the text around them. (Without an id, a JSON page has `null` in
     // its text, and no hole for it.)
-    let quote = if format == BodyFormat::Json { "\"" } else { "" };
+    let quote = string_quote(format);
     let mut text = String::new();
     let mut layout = Vec::new();
     let mut start = 0;
