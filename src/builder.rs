@@ -419,8 +419,8 @@ impl GatewayErrorLayerBuilder {
         self
     }
 
-    /// Checks the settings and builds the layer: each feature is compiled
-    /// here, once, with its own checks.
+    /// Checks the settings and builds the layer: each feature is worked out
+    /// once, now, by its own `compile`, with its own checks.
     pub fn build(self) -> Result<GatewayErrorLayer, ConfigError> {
         Lifecycle::compile(self.settings).map(GatewayErrorLayer::from_lifecycle)
     }

@@ -4,9 +4,10 @@
 //! A request begins ([`Lifecycle::begin`]): the dead-upstream fast path
 //! (`eject/`), when on, lets it call the upstream or refuses it at once,
 //! and what answering a failure would need is kept (`request.rs`,
-//! [`Lifecycle::keep`]). The call then ends one of two ways. The upstream answers ([`Call::on_response`]): the
-//! fast path learns the upstream was reached, and the answer goes on, its
-//! body watched, unless its status is intercepted (`respond/`). Or the call
+//! [`Lifecycle::keep`]). The call then ends one of two ways. The
+//! upstream answers ([`Call::on_response`]): the fast path learns the
+//! upstream was reached, and the answer goes on, its body watched, unless
+//! its status is intercepted (`respond/`). Or the call
 //! fails ([`Call::on_error`]): the error is classified once (`classify/`),
 //! the fast path learns what it says of the upstream, the log, the metrics
 //! and the hook are told (`report.rs`), and the answer is written
@@ -23,7 +24,7 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderName};
 use http::{response, Request, Response, StatusCode};
 
-use crate::eject::{Admission, Attempt, Ejection, Ejector};
+use crate::eject::{Admission, Attempt, Ejected, Ejection, Ejector};
 use crate::report::{self, Reporter};
 use crate::request::{CapturePlan, CapturedRequest};
 // The body of every answer the layer writes, which the adapters send.
@@ -135,7 +136,7 @@ impl Lifecycle {
             ejection,
         } = settings;
         let ejector = ejection.map(Ejector::compile).transpose()?;
-        let responder = Responder::compile(answer, ejector.as_ref().map(Ejector::duration))?;
+        let responder = Responder::compile(answer, ejector.as_ref().map(Ejector::refusals))?;
         // Keep only what this layer's answers and reports will read.
         let capture = CapturePlan {
             accept: responder.negotiates(),
@@ -230,6 +231,10 @@ impl Lifecycle {
         request: &CapturedRequest,
         wait: Option<Duration>,
     ) -> Response<Chunks> {
+        // A refusal that comes back from elsewhere (code that answers again
+        // an error it took from a response) still says the time left, when
+        // this layer has the fast path on.
+        let wait = wait.or_else(|| self.ejector.as_ref().and_then(|_| Ejected::wait_of(&error)));
         let status = self.responder.status(error.kind());
         self.reporter.report(&error, status, request);
         self.responder.answer(error, status, request, wait)
@@ -337,17 +342,16 @@ impl BodyWatch {
             return BodyEnd::Error(error);
         }
         let lifecycle = &self.lifecycle;
-        let cause = lifecycle.classifier.kind(&*error);
+        // What broke it decides a gRPC stream's code.
+        let cause = self.grpc_stream.then(|| lifecycle.classifier.kind(&*error));
         let error = UpstreamError::new(UpstreamErrorKind::HttpResponseIncomplete, error);
         lifecycle
             .reporter
             .report(&error, self.status, &self.request);
         // A gRPC caller gets the call's status in trailers, instead of a
         // reset stream it would take for its own transport failure.
-        if self.grpc_stream {
-            if let Some(trailers) = lifecycle.responder.grpc_trailers(cause) {
-                return BodyEnd::Trailers(trailers);
-            }
+        if let Some(trailers) = cause.and_then(|cause| lifecycle.responder.grpc_trailers(cause)) {
+            return BodyEnd::Trailers(trailers);
         }
         BodyEnd::Error(Box::new(error))
     }
@@ -372,7 +376,7 @@ mod tests {
     use tower::{Layer, Service, ServiceExt};
 
     use crate::eject::Ejection;
-    use crate::GatewayErrorLayer;
+    use crate::{GatewayErrorLayer, UpstreamError};
 
     #[tokio::test(start_paused = true)]
     async fn grpc_calls_refused_while_ejected_get_the_time_left_as_pushback() {
@@ -400,5 +404,33 @@ mod tests {
         assert_eq!(refused.headers()["grpc-status"], "14");
         assert_eq!(refused.headers()["grpc-retry-pushback-ms"], "14500");
         assert!(refused.headers().get("retry-after").is_none());
+    }
+
+    /// An error refused by the fast path, answered again by code that took
+    /// it from the response (a hand-written proxy over the layer), still
+    /// says the time left.
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_answered_again_keeps_its_time_left() {
+        let refused = tower::service_fn(|_: Request<()>| async {
+            Err::<http::Response<String>, _>(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))
+        });
+        let layer = GatewayErrorLayer::builder()
+            .eject(Ejection::after(1, Duration::from_secs(20)))
+            .build()
+            .unwrap();
+        let mut gateway = layer.layer(refused);
+        let first = gateway.ready().await.unwrap().call(Request::new(())).await;
+        assert_eq!(first.unwrap().status(), 502);
+        tokio::time::advance(Duration::from_millis(7_500)).await;
+        let refusal = gateway.ready().await.unwrap().call(Request::new(())).await;
+        let refusal = refusal.unwrap();
+        assert_eq!(refusal.headers()["retry-after"], "13");
+        let error = refusal.extensions().get::<UpstreamError>().unwrap().clone();
+        let request = Request::new(());
+        let again = layer.error_response::<String>(error, &layer.capture_request(&request));
+        assert_eq!(again.status(), 503);
+        assert_eq!(again.headers()["retry-after"], "13");
     }
 }

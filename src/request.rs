@@ -52,7 +52,8 @@ impl CapturePlan {
     /// The header bodies show as the request id, unless set.
     pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-    /// Everything a request can be asked for; the tests' plan.
+    /// Every header a request can be asked for (not its URI); the tests'
+    /// plan.
     #[cfg(test)]
     pub(crate) fn everything() -> Self {
         Self {

@@ -1,8 +1,9 @@
-//! Turning an arbitrary error into an [`UpstreamError`]: the [`Classifier`]
-//! (your rules, [`ClassifyRule`]s, then the default ones) that the layer,
-//! `RetryPolicy` and [`UpstreamErrorKind::of`] share, and the types a
-//! hand-rolled client uses to say which of its failures happened while
-//! connecting ([`ConnectError`], [`connect_timeout`]).
+//! Turning an arbitrary error into an [`UpstreamError`]: the default
+//! rules ([`UpstreamErrorKind::of`], [`UpstreamError::classify`]); the
+//! [`Classifier`], your [`ClassifyRule`]s before them, which the layer and
+//! `RetryPolicy` share; and the types a hand-rolled client uses to say
+//! which of its failures happened while connecting ([`ConnectError`],
+//! [`connect_timeout`]).
 //!
 //! The default rules walk the whole cause chain
 //! ([`error_chain`]) and decide by types and

@@ -181,6 +181,13 @@ impl Ejected {
     pub fn after_failures(&self) -> u32 {
         self.failures
     }
+
+    /// The time left, when `error` is the refusal of a request while its
+    /// upstream is ejected.
+    pub(crate) fn wait_of(error: &UpstreamError) -> Option<Duration> {
+        let ejected = std::error::Error::source(error)?.downcast_ref::<Self>()?;
+        Some(ejected.left)
+    }
 }
 
 impl fmt::Display for Ejected {
@@ -313,7 +320,7 @@ impl Ejector {
                     failures: self.after,
                 };
                 Admission::Refuse {
-                    error: UpstreamError::new(UpstreamErrorKind::DestinationUnavailable, ejected),
+                    error: UpstreamError::new(Self::REFUSED_AS, ejected),
                     wait,
                 }
             }
@@ -346,9 +353,14 @@ impl Ejector {
         }
     }
 
-    /// How long an upstream is ejected for: the longest a request waits.
-    pub(crate) fn duration(&self) -> Duration {
-        self.duration
+    /// What a refused request is answered as: RFC 9209's type for an
+    /// upstream that "recent attempts to communicate with may have failed".
+    pub(crate) const REFUSED_AS: UpstreamErrorKind = UpstreamErrorKind::DestinationUnavailable;
+
+    /// How refused requests are answered: their kind, and the longest they
+    /// are refused for (the ejection's duration).
+    pub(crate) fn refusals(&self) -> (UpstreamErrorKind, Duration) {
+        (Self::REFUSED_AS, self.duration)
     }
 
     fn now(&self) -> u64 {

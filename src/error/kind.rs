@@ -18,7 +18,8 @@ struct Facts {
     description: &'static str,
 }
 
-/// The flags of a kind in the table below.
+// The flags of a kind in the table below.
+/// None of the flags.
 const NONE: u8 = 0;
 /// The upstream (or the resolver) took too long.
 const TIMEOUT: u8 = 1;

@@ -24,7 +24,9 @@ use crate::BoxError;
 /// walkable.
 ///
 /// Cloning is cheap (one `Arc`), which is how the layer puts it into the
-/// extensions of the response it writes. Creating one formats nothing.
+/// extensions of the response it writes. Creating one formats nothing; for
+/// `dns_error` and `tls_alert_received` it looks through the cause chain
+/// once, for what `Proxy-Status` reports of them.
 ///
 /// `Error` is implemented by hand rather than derived with `thiserror`:
 /// `source()` must return the original error itself, not the `Arc` around it,

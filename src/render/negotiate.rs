@@ -24,7 +24,7 @@ use super::format::BodyFormat;
 /// A format the request refuses with `q=0`, directly or through the most
 /// specific range that matches it (`text/*;q=0`), is never chosen while
 /// another is acceptable: `text/plain;q=0, */*` with a text fallback gets
-/// JSON. When the request accepts none of the three, the answer is in
+/// JSON. When the request accepts none of the formats, the answer is in
 /// `fallback` anyway: an error page the client did not ask for beats a 406
 /// that hides what went wrong.
 ///

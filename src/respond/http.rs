@@ -93,36 +93,6 @@ impl Responder {
         )
     }
 
-    /// `fields` in the language with index `language`, for a `Retry-After`
-    /// of `retry_after` seconds if there is one, with the support link.
-    pub(super) fn localized<'a>(
-        &'a self,
-        fields: Fields<'a>,
-        language: usize,
-        retry_after: Option<u64>,
-    ) -> Fields<'a> {
-        fields.in_language(
-            self.choice.language_at(language),
-            retry_after,
-            self.support_url.as_ref().map(|url| url.as_str()),
-        )
-    }
-
-    /// Puts what only this failure says (a DNS rcode, a TLS alert) into a
-    /// prepared `Proxy-Status`; free for most kinds, which say nothing
-    /// more.
-    pub(super) fn set_params(&self, headers: &mut HeaderMap, error: &UpstreamError) {
-        let Some(params) = error.proxy_status_params() else {
-            return;
-        };
-        if let Some(value) = self
-            .proxy_status
-            .value_for(error.kind(), Some(params), None)
-        {
-            set(headers, PROXY_STATUS, value);
-        }
-    }
-
     /// Renders this failure's body and headers from scratch: with a custom
     /// renderer, or with the error chain shown.
     fn render(

@@ -25,12 +25,13 @@ mod support_url;
 
 use std::time::Duration;
 
-use ::http::header::{HeaderName, HeaderValue};
+use ::http::header::{HeaderMap, HeaderName, HeaderValue};
 use ::http::{Response, StatusCode};
 
 use self::choice::BodyChoice;
 use self::grpc::GrpcAnswers;
 use self::headers::ExtraHeaders;
+use self::headers::{set, PROXY_STATUS};
 use self::intercept::Interception;
 pub(crate) use self::prepared::Chunks;
 #[cfg(test)]
@@ -40,7 +41,7 @@ use self::proxy_status::ProxyStatus;
 use self::retry_after::RetryAfters;
 use self::status::Statuses;
 use self::support_url::SupportUrl;
-use crate::render::{self, Languages, Pages, Renderer};
+use crate::render::{self, Fields, Languages, Pages, Renderer};
 use crate::request::CapturedRequest;
 use crate::{ConfigError, UpstreamError, UpstreamErrorKind};
 
@@ -90,13 +91,14 @@ pub(crate) struct Responder {
 }
 
 impl Responder {
-    /// Checks `settings` and works out every part. `longest_wait` is the
-    /// longest time the gateway refuses requests for on its own (a dead
-    /// upstream's ejection), which `destination_unavailable` answers advise
-    /// unless a `Retry-After` is set for them.
+    /// Checks `settings` and works out every part. `refusals`, when the
+    /// gateway refuses requests on its own for a while (a dead upstream's
+    /// ejection), is the kind it answers them with and the longest it
+    /// refuses for, which answers of that kind advise unless a
+    /// `Retry-After` is set for them.
     pub(crate) fn compile(
         settings: Settings,
-        longest_wait: Option<Duration>,
+        refusals: Option<(UpstreamErrorKind, Duration)>,
     ) -> Result<Self, ConfigError> {
         let Settings {
             statuses,
@@ -114,7 +116,7 @@ impl Responder {
             error_extension,
         } = settings;
         let statuses = Statuses::compile(statuses)?;
-        let retry_after = RetryAfters::compile(retry_after, longest_wait)?;
+        let retry_after = RetryAfters::compile(retry_after, refusals)?;
         let proxy_status = ProxyStatus::compile(proxy_status)?;
         let intercept = Interception::compile(intercept)?;
         let extra = ExtraHeaders::compile(headers)?;
@@ -173,6 +175,36 @@ impl Responder {
         response
     }
 
+    /// `fields` in the language with index `language`, for a `Retry-After`
+    /// of `retry_after` seconds if there is one, with the support link.
+    pub(super) fn localized<'a>(
+        &'a self,
+        fields: Fields<'a>,
+        language: usize,
+        retry_after: Option<u64>,
+    ) -> Fields<'a> {
+        fields.in_language(
+            self.choice.language_at(language),
+            retry_after,
+            self.support_url.as_ref().map(|url| url.as_str()),
+        )
+    }
+
+    /// Puts what only this failure says (a DNS rcode, a TLS alert) into a
+    /// prepared `Proxy-Status`; free for most kinds, which say nothing
+    /// more.
+    pub(super) fn set_params(&self, headers: &mut HeaderMap, error: &UpstreamError) {
+        let Some(params) = error.proxy_status_params() else {
+            return;
+        };
+        if let Some(value) = self
+            .proxy_status
+            .value_for(error.kind(), Some(params), None)
+        {
+            set(headers, PROXY_STATUS, value);
+        }
+    }
+
     /// Whether the body format depends on `Accept`, so it must be captured.
     pub(crate) fn negotiates(&self) -> bool {
         self.choice.negotiates()
@@ -210,7 +242,8 @@ pub(crate) mod testing {
         Responder::compile(settings, None).unwrap()
     }
 
-    /// A request with `headers`, with everything kept.
+    /// A request with `headers`, as a layer that negotiates format and
+    /// language and answers gRPC calls keeps it.
     pub(crate) fn captured(
         method: Method,
         version: Version,

@@ -59,21 +59,21 @@ const PREPARED_SECONDS: u64 = 3600;
 
 impl RetryAfters {
     /// `everywhere` for every kind, replaced by `per_kind` where given. When
-    /// the gateway refuses requests on its own for up to `longest_wait`,
-    /// `destination_unavailable` answers advise that whole wait (an upper
-    /// bound of the time left), unless a `Retry-After` is set for them.
+    /// the gateway refuses requests on its own, answering them as
+    /// `refused_as` for up to `longest` (`refusals`), answers of that kind
+    /// advise that whole wait (an upper bound of the time left), unless a
+    /// `Retry-After` is set for them.
     pub(super) fn compile(
         settings: Settings,
-        longest_wait: Option<Duration>,
+        refusals: Option<(UpstreamErrorKind, Duration)>,
     ) -> Result<Self, ConfigError> {
         let everywhere = settings.everywhere;
         let mut per_kind = settings.per_kind;
         let mut waits = Vec::new();
-        if let Some(longest) = longest_wait {
-            let unavailable = UpstreamErrorKind::DestinationUnavailable;
-            if everywhere.is_none() && !per_kind.iter().any(|(kind, _)| *kind == unavailable) {
+        if let Some((refused_as, longest)) = refusals {
+            if everywhere.is_none() && !per_kind.iter().any(|(kind, _)| *kind == refused_as) {
                 let seconds = u32::try_from(whole_seconds(longest)).unwrap_or(u32::MAX);
-                per_kind.push((unavailable, RetryAfter::seconds(seconds)));
+                per_kind.push((refused_as, RetryAfter::seconds(seconds)));
             }
             waits = (0..=whole_seconds(longest).clamp(1, PREPARED_SECONDS))
                 .map(HeaderValue::from)
@@ -230,7 +230,10 @@ mod tests {
 
     #[test]
     fn a_refused_request_is_told_the_whole_seconds_left() {
-        let compile = |settings, longest| RetryAfters::compile(settings, longest).unwrap();
+        let unavailable = UpstreamErrorKind::DestinationUnavailable;
+        let compile = |settings, longest: Option<Duration>| {
+            RetryAfters::compile(settings, longest.map(|longest| (unavailable, longest))).unwrap()
+        };
         let ten = compile(Settings::default(), Some(Duration::from_secs(10)));
         assert_eq!(ten.for_wait(Duration::from_millis(9_500)), "10");
         assert_eq!(ten.for_wait(Duration::from_millis(500)), "1");
@@ -241,8 +244,7 @@ mod tests {
         );
         // Past the values made ahead, still the time left.
         assert_eq!(ten.for_wait(Duration::from_secs(7200)), "7200");
-        // `destination_unavailable` pages advise the whole wait...
-        let unavailable = UpstreamErrorKind::DestinationUnavailable;
+        // The refusals' pages advise the whole wait...
         assert_eq!(ten.seconds(unavailable), Some(10));
         assert_eq!(ten.seconds(UpstreamErrorKind::ConnectionRefused), None);
         // ...unless a `Retry-After` is set for them.

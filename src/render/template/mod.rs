@@ -6,11 +6,12 @@
 //! `parse.rs` reads a template into nodes; `check_json.rs` checks that a
 //! JSON template gives valid JSON whichever optional fields are absent,
 //! and points an error at its place in the template; `eval.rs` evaluates
-//! one, twice over. When the layer is built, with everything known but
-//! the request id and the time, into [`Piece`]s: literal text with holes
-//! where they go, which the answers made ahead keep. Per failure, only the
-//! holes are filled. A body that also shows the error chain is rendered in
-//! full instead ([`Template::render`]).
+//! one. Evaluation happens twice over: when the layer is built, with
+//! everything known but the request id and the time, into [`Piece`]s,
+//! literal text with holes where those go, which the answers made ahead
+//! keep; then, per failure, only the holes are filled. A body that also
+//! shows the error chain is rendered in full instead
+//! ([`Template::render`]).
 
 mod check_json;
 mod eval;
@@ -27,7 +28,7 @@ use super::texts::Text;
 #[non_exhaustive]
 pub enum TemplateError {
     /// A placeholder or section names a field that does not exist.
-    #[error("unknown field `{{{{{field}}}}}` at line {line}, column {column}; the fields are {FIELD_NAMES}")]
+    #[error("unknown field `{{{{{field}}}}}` at line {line}, column {column}; the fields are {names}", names = field_names())]
     UnknownField {
         /// The name inside the braces.
         field: String,
@@ -90,9 +91,6 @@ fn quoting_hint(placeholder_in_string: bool) -> &'static str {
     }
 }
 
-const FIELD_NAMES: &str = "status, title, detail, error, request_id, error_chain, proxy, \
-     lang, heading, what, advice, upstream_state, support_url, time, text.KEY";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Status,
@@ -113,29 +111,40 @@ enum Field {
     Text(Text),
 }
 
-impl Field {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "status" => Self::Status,
-            "title" => Self::Title,
-            "detail" => Self::Detail,
-            "error" => Self::Error,
-            "request_id" => Self::RequestId,
-            "error_chain" => Self::ErrorChain,
-            "proxy" => Self::Proxy,
-            "lang" => Self::Lang,
-            "heading" => Self::Heading,
-            "what" => Self::What,
-            "advice" => Self::Advice,
-            "upstream_state" => Self::UpstreamState,
-            "support_url" => Self::SupportUrl,
-            "time" => Self::Time,
-            _ => Self::Text(Text::from_key(name.strip_prefix("text.")?)?),
-        })
-    }
+/// The fields a template names, by name; and `text.KEY` for the strings.
+const NAMED: [(&str, Field); 14] = [
+    ("status", Field::Status),
+    ("title", Field::Title),
+    ("detail", Field::Detail),
+    ("error", Field::Error),
+    ("request_id", Field::RequestId),
+    ("error_chain", Field::ErrorChain),
+    ("proxy", Field::Proxy),
+    ("lang", Field::Lang),
+    ("heading", Field::Heading),
+    ("what", Field::What),
+    ("advice", Field::Advice),
+    ("upstream_state", Field::UpstreamState),
+    ("support_url", Field::SupportUrl),
+    ("time", Field::Time),
+];
+
+/// The names a template can use, for an error that says which.
+fn field_names() -> String {
+    let mut names: Vec<&str> = NAMED.iter().map(|(name, _)| *name).collect();
+    names.push("text.KEY");
+    names.join(", ")
 }
 
 impl Field {
+    fn from_name(name: &str) -> Option<Self> {
+        match NAMED.iter().find(|(named, _)| *named == name) {
+            Some((_, field)) => Some(*field),
+            None => Some(Self::Text(Text::from_key(name.strip_prefix("text.")?)?)),
+        }
+    }
+
+    /// Whether the field's value depends on the page's language.
     fn is_localized(self) -> bool {
         matches!(
             self,
