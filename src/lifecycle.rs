@@ -372,24 +372,37 @@ fn unrendered(_: &response::Parts) -> Option<UpstreamError> {
 mod tests {
     use std::time::Duration;
 
-    use http::Request;
+    use http::{Request, Response};
     use tower::{Layer, Service, ServiceExt};
 
     use crate::eject::Ejection;
     use crate::{GatewayErrorLayer, UpstreamError};
 
-    #[tokio::test(start_paused = true)]
-    async fn grpc_calls_refused_while_ejected_get_the_time_left_as_pushback() {
+    type Answer = Response<crate::ResponseBody<String>>;
+
+    /// A layer that ejects a refusing upstream for 20 s after one failure,
+    /// its service, and the answer to `first`, the failure that ejects it.
+    async fn ejected(
+        first: Request<()>,
+    ) -> (
+        GatewayErrorLayer,
+        impl Service<Request<()>, Response = Answer, Error = std::convert::Infallible>,
+        Answer,
+    ) {
         let refused = tower::service_fn(|_: Request<()>| async {
-            Err::<http::Response<String>, _>(std::io::Error::from(
-                std::io::ErrorKind::ConnectionRefused,
-            ))
+            Err::<Response<String>, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
         });
         let layer = GatewayErrorLayer::builder()
             .eject(Ejection::after(1, Duration::from_secs(20)))
             .build()
             .unwrap();
         let mut gateway = layer.layer(refused);
+        let failed = gateway.ready().await.unwrap().call(first).await.unwrap();
+        (layer, gateway, failed)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn grpc_calls_refused_while_ejected_get_the_time_left_as_pushback() {
         let call = || {
             Request::post("/shop.Orders/Get")
                 .version(http::Version::HTTP_2)
@@ -397,7 +410,7 @@ mod tests {
                 .body(())
                 .unwrap()
         };
-        let first = gateway.ready().await.unwrap().call(call()).await.unwrap();
+        let (_, mut gateway, first) = ejected(call()).await;
         assert_eq!(first.headers()["grpc-status"], "14");
         tokio::time::advance(Duration::from_millis(5_500)).await;
         let refused = gateway.ready().await.unwrap().call(call()).await.unwrap();
@@ -411,18 +424,8 @@ mod tests {
     /// says the time left.
     #[tokio::test(start_paused = true)]
     async fn a_refusal_answered_again_keeps_its_time_left() {
-        let refused = tower::service_fn(|_: Request<()>| async {
-            Err::<http::Response<String>, _>(std::io::Error::from(
-                std::io::ErrorKind::ConnectionRefused,
-            ))
-        });
-        let layer = GatewayErrorLayer::builder()
-            .eject(Ejection::after(1, Duration::from_secs(20)))
-            .build()
-            .unwrap();
-        let mut gateway = layer.layer(refused);
-        let first = gateway.ready().await.unwrap().call(Request::new(())).await;
-        assert_eq!(first.unwrap().status(), 502);
+        let (layer, mut gateway, first) = ejected(Request::new(())).await;
+        assert_eq!(first.status(), 502);
         tokio::time::advance(Duration::from_millis(7_500)).await;
         let refusal = gateway.ready().await.unwrap().call(Request::new(())).await;
         let refusal = refusal.unwrap();

@@ -5,23 +5,11 @@
 
 mod support;
 
-use bytes::Bytes;
 use http::StatusCode;
 use support::*;
 use tower::{Layer, ServiceExt};
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::{GatewayErrorLayer, UpstreamError, UpstreamErrorKind as Kind};
-
-/// A URL on a port nothing listens on, and the port's address, which no
-/// answer may show.
-async fn refused_url() -> (String, std::net::SocketAddr) {
-    let addr = closed_port().await;
-    (format!("http://{addr}/some/path?q=1"), addr)
-}
-
-fn json(body: &Bytes) -> serde_json::Value {
-    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"))
-}
 
 const BROWSER: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";

@@ -16,14 +16,9 @@ use tower_gateway_error::{
 
 use support::*;
 
-/// A URL on a port nothing listens on.
-async fn refused_url() -> String {
-    format!("http://{}/some/path?q=1", closed_port().await)
-}
-
 #[tokio::test]
 async fn the_hook_sees_the_error_the_status_sent_and_the_request() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     type Seen = Arc<Mutex<Vec<(Kind, StatusCode, Method, String)>>>;
     let seen: Seen = Arc::default();
     let record = seen.clone();
@@ -69,7 +64,7 @@ async fn the_hook_sees_the_error_the_status_sent_and_the_request() {
 /// `UpstreamError`, and the hook still sees every failure.
 #[tokio::test]
 async fn without_the_error_extension_the_hook_still_sees_the_error() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let seen: Arc<Mutex<Vec<Kind>>> = Arc::default();
     let record = seen.clone();
     let layer = |extension: bool| {

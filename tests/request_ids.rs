@@ -6,22 +6,10 @@
 
 mod support;
 
-use bytes::Bytes;
 use http::HeaderName;
 use support::*;
 use tower::{Layer, ServiceExt};
 use tower_gateway_error::GatewayErrorLayer;
-
-/// A URL on a port nothing listens on, and the port's address, which no
-/// answer may show.
-async fn refused_url() -> (String, std::net::SocketAddr) {
-    let addr = closed_port().await;
-    (format!("http://{addr}/some/path?q=1"), addr)
-}
-
-fn json(body: &Bytes) -> serde_json::Value {
-    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"))
-}
 
 #[tokio::test]
 async fn the_request_id_is_labelled_only_when_there_is_one_and_always_escaped() {

@@ -7,7 +7,6 @@ mod support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use tower::{Layer, ServiceExt};
 use tower_gateway_error::render::{BodyFormat, CustomBody, ErrorContext};
@@ -16,18 +15,9 @@ use tower_gateway_error::{Classifier, ConfigError, GatewayErrorLayer, UpstreamEr
 
 use support::*;
 
-/// A URL on a port nothing listens on.
-async fn refused_url() -> String {
-    format!("http://{}/some/path?q=1", closed_port().await)
-}
-
-fn json(body: &Bytes) -> serde_json::Value {
-    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"))
-}
-
 #[tokio::test]
 async fn status_retry_after_and_proxy_name_are_configurable() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     // The last date an HTTP-date can carry: in the future, so it is sent.
     let date = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
     let gateway = GatewayErrorLayer::builder()
@@ -61,7 +51,7 @@ async fn status_retry_after_and_proxy_name_are_configurable() {
 
 #[tokio::test]
 async fn proxy_status_can_be_turned_off() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .proxy_status(false)
         .build()
@@ -74,7 +64,7 @@ async fn proxy_status_can_be_turned_off() {
 
 #[tokio::test]
 async fn extra_headers_replace_the_layers_own() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .header(
             http::header::CACHE_CONTROL,
@@ -90,7 +80,7 @@ async fn extra_headers_replace_the_layers_own() {
 
 #[tokio::test]
 async fn templates_fill_their_fields_escaped() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .html_template("<h1>{{status}} {{ title }}</h1><p>{{error}} {{request_id}}</p>")
         .json_template(
@@ -124,7 +114,7 @@ async fn templates_fill_their_fields_escaped() {
 
 #[tokio::test]
 async fn a_custom_renderer_writes_the_body() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .renderer(|cx: &ErrorContext<'_>| {
             let path = cx.request().uri().path().to_owned();
@@ -159,7 +149,7 @@ async fn a_custom_renderer_writes_the_body() {
 
 #[tokio::test]
 async fn user_rules_are_asked_first_and_defaults_can_go() {
-    let url = refused_url().await;
+    let (url, _) = refused_url().await;
     let gateway = GatewayErrorLayer::builder()
         .classifier(
             Classifier::new()

@@ -418,6 +418,19 @@ where
 }
 
 /// `GET url` with an empty body and the given headers.
+/// A URL on a port nothing listens on, with a path and a query the
+/// layer's answers must not show; and the port's address, which no answer
+/// may show either.
+pub async fn refused_url() -> (String, SocketAddr) {
+    let addr = closed_port().await;
+    (format!("http://{addr}/some/path?q=1"), addr)
+}
+
+/// `body` parsed as JSON.
+pub fn json(body: &Bytes) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"))
+}
+
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Request<Full<Bytes>> {
     request("GET", url, headers)
 }
