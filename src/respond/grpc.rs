@@ -61,16 +61,14 @@ fn default_code(kind: UpstreamErrorKind) -> u8 {
     }
 }
 
-/// Each kind's `grpc-status` code, whether the user set it, and every
-/// header of its trailers-only answer, made ahead.
+/// Every header of each kind's trailers-only answer, and the trailers that
+/// end a broken stream, made ahead.
 #[derive(Debug)]
-pub(super) struct GrpcAnswers(PerKind<Answer>);
-
-#[derive(Debug)]
-struct Answer {
-    code: u8,
-    set: bool,
-    headers: HeaderMap,
+pub(super) struct GrpcAnswers {
+    answers: PerKind<HeaderMap>,
+    /// The trailers of a stream broken by something the upstream sent
+    /// that is not valid, and by anything else.
+    broken: [HeaderMap; 2],
 }
 
 impl GrpcAnswers {
@@ -92,21 +90,30 @@ impl GrpcAnswers {
         if !settings.enabled.unwrap_or(true) {
             return Ok(None);
         }
-        Ok(Some(Self(PerKind::from_fn(|kind| {
-            let (code, set) = codes[kind];
+        let answers = PerKind::from_fn(|kind| {
             let mut headers = HeaderMap::with_capacity(6);
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/grpc"),
             );
-            headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
-            headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+            headers.extend(status_and_message(codes[kind].0, kind));
             if let Some(value) = proxy_status.value(kind) {
                 headers.insert(PROXY_STATUS, value);
             }
             extra.insert_into(&mut headers);
-            Answer { code, set, headers }
-        }))))
+            headers
+        });
+        // A broken stream ends with the code set for
+        // `http_response_incomplete`, else INTERNAL when the upstream sent
+        // something that is not valid, UNAVAILABLE when the connection was
+        // lost or timed out.
+        let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
+        let broken = match codes[incomplete] {
+            (code, true) => [code, code],
+            _ => [INTERNAL, UNAVAILABLE],
+        }
+        .map(|code| status_and_message(code, incomplete));
+        Ok(Some(Self { answers, broken }))
     }
 
     /// The trailers-only answer to a gRPC call of `content_type` that
@@ -122,7 +129,7 @@ impl GrpcAnswers {
         let kind = error.kind();
         let mut response = Response::new(Chunks::default());
         let headers = response.headers_mut();
-        *headers = self.0[kind].headers.clone();
+        *headers = self.answers[kind].clone();
         // The call's own content type, `+proto` and all.
         if content_type != "application/grpc" {
             set(headers, header::CONTENT_TYPE, content_type.clone());
@@ -142,23 +149,10 @@ impl GrpcAnswers {
     }
 
     /// The trailers that end a gRPC stream whose body broke after its head
-    /// was sent, by `cause`: the code set for `http_response_incomplete`,
-    /// else INTERNAL when the upstream sent something that is not valid,
-    /// UNAVAILABLE when the connection was lost or timed out.
+    /// was sent, by `cause`.
     fn trailers(&self, cause: UpstreamErrorKind) -> HeaderMap {
-        let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
-        let Answer { code, set, .. } = self.0[incomplete];
-        let code = if set {
-            code
-        } else if cause == UpstreamErrorKind::HttpProtocolError {
-            INTERNAL
-        } else {
-            UNAVAILABLE
-        };
-        let mut trailers = HeaderMap::with_capacity(2);
-        trailers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
-        trailers.insert(GRPC_MESSAGE, percent_encoded(incomplete.description()));
-        trailers
+        let invalid = cause == UpstreamErrorKind::HttpProtocolError;
+        self.broken[usize::from(!invalid)].clone()
     }
 }
 
@@ -183,6 +177,15 @@ impl Responder {
     pub(crate) fn grpc_trailers(&self, cause: UpstreamErrorKind) -> Option<HeaderMap> {
         Some(self.grpc.as_ref()?.trailers(cause))
     }
+}
+
+/// `grpc-status` with `code`, and `grpc-message` with `kind`'s
+/// description.
+fn status_and_message(code: u8, kind: UpstreamErrorKind) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(2);
+    headers.insert(GRPC_STATUS, HeaderValue::from(u16::from(code)));
+    headers.insert(GRPC_MESSAGE, percent_encoded(kind.description()));
+    headers
 }
 
 /// `grpc-message` is percent-encoded: everything outside printable ASCII,
