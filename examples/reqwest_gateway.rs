@@ -15,26 +15,20 @@
 //! (or `reqwest-0-12`); this example names reqwest `reqwest_0_13` only
 //! because the crate's tests use both versions side by side.
 //!
-//! The part to copy is `ReqwestService`: reqwest's `Client` is a tower
-//! `Service` of reqwest's own `Request`, and the layer (like axum) speaks
-//! `http::Request`, so a few lines turn one into the other.
+//! reqwest's `Client` is a tower `Service` of reqwest's own `Request`, and
+//! the layer (like axum) speaks `http::Request`: the crate's `Forward`
+//! adapter turns one into the other, forwarding each request to the
+//! upstream with its path and query.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::{Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
-use bytes::Bytes;
 use clap::Parser;
-use http::uri::{PathAndQuery, Uri};
-use http::{header, HeaderMap, HeaderName, Request, Response, Version};
-use http_body::{Frame, SizeHint};
+use http::uri::Uri;
 use reqwest_0_13 as reqwest;
-use tower::{Layer, Service};
+use tower::Layer;
+use tower_gateway_error::forward::reqwest_0_13::Forward;
 use tower_gateway_error::GatewayErrorLayer;
 
 /// A gateway to one upstream over reqwest, answering its failures with
@@ -62,106 +56,6 @@ struct Args {
     /// Keep it below the other two.
     #[arg(long = "connect-timeout", value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     connect_timeout: Duration,
-}
-
-/// A `reqwest::Client` as a `Service<http::Request<axum::body::Body>>`,
-/// forwarding each request to the upstream with its path and query.
-#[derive(Clone)]
-struct ReqwestService {
-    client: reqwest::Client,
-    upstream: Uri,
-}
-
-impl Service<Request<Body>> for ReqwestService {
-    type Response = Response<reqwest::Body>;
-    type Error = reqwest::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // reqwest's pool needs no readiness; its errors come from `execute`.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let (mut parts, body) = request.into_parts();
-        let mut uri = self.upstream.clone().into_parts();
-        uri.path_and_query = parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .or(Some(PathAndQuery::from_static("/")));
-        parts.uri = Uri::from_parts(uri).expect("the upstream URL was checked at start-up");
-        // reqwest writes the upstream's Host from the URL, and picks the
-        // HTTP version itself.
-        parts.version = Version::default();
-        parts.headers.remove(header::HOST);
-        remove_hop_by_hop(&mut parts.headers);
-        let request = Request::from_parts(parts, reqwest::Body::wrap(SyncBody(Mutex::new(body))));
-        let client = self.client.clone();
-        Box::pin(async move {
-            let request = reqwest::Request::try_from(request)?;
-            let mut response = Response::from(client.execute(request).await?);
-            remove_hop_by_hop(response.headers_mut());
-            Ok(response)
-        })
-    }
-}
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the
-/// message: the ones `Connection` names, and the usual ones.
-fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| name.trim().parse().ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
-        headers.remove(name);
-    }
-}
-
-/// axum's `Body` is `Send` but not `Sync`, and `reqwest::Body::wrap` wants
-/// both. A `Mutex` makes it `Sync`; polling has `&mut` access, so it never
-/// locks (`get_mut`), and the body streams rather than being collected.
-struct SyncBody(Mutex<Body>);
-
-impl http_body::Body for SyncBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let body = self
-            .get_mut()
-            .0
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        Pin::new(body).poll_frame(cx)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .size_hint()
-    }
 }
 
 #[tokio::main]
@@ -199,9 +93,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let forward = ReqwestService {
-        client,
-        upstream: args.upstream.clone(),
+    let forward = match Forward::new(client, &args.upstream.to_string()) {
+        Ok(forward) => forward,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
     };
     let layer = GatewayErrorLayer::builder().proxy_name("gateway").build();
     let layer = match layer {

@@ -57,6 +57,13 @@ pub enum ConfigError {
         /// The rejected value.
         host: String,
     },
+    /// An upstream a forwarding adapter (such as
+    /// [`forward::reqwest_0_13::Forward`](crate::forward)) cannot send to.
+    #[error("the upstream {url:?} cannot be forwarded to; give a scheme (http or https), a host and optionally a port, and no path or query, such as \"http://127.0.0.1:8080\"")]
+    InvalidUpstreamUrl {
+        /// The rejected value.
+        url: String,
+    },
     /// A `next-protocol` for `Proxy-Status` that is not a token.
     #[error("the next protocol {protocol:?} is not a token; use an ALPN protocol id such as \"h2\" or \"http/1.1\"")]
     InvalidNextProtocol {

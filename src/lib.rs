@@ -157,10 +157,13 @@ mod config_error;
 pub mod dns;
 pub mod eject;
 pub mod error;
+#[cfg(any(feature = "reqwest-0-12", feature = "reqwest-0-13"))]
+pub mod forward;
 mod future;
 pub mod hook;
 mod layer;
 mod lifecycle;
+pub mod recognize;
 pub mod render;
 mod report;
 mod request;

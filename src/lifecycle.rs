@@ -25,6 +25,7 @@ use http::header::{HeaderMap, HeaderName};
 use http::{response, Request, Response, StatusCode};
 
 use crate::eject::{Admission, Attempt, Ejected, Ejection, Ejector};
+use crate::recognize::ResponseHead;
 use crate::report::{self, Reporter};
 use crate::request::{CapturePlan, CapturedRequest};
 // The body of every answer the layer writes, which the adapters send.
@@ -287,6 +288,14 @@ impl Call {
     #[inline]
     pub(crate) fn on_response(self, head: &mut response::Parts) -> Passage {
         if let Some(error) = unrendered(head) {
+            return Passage::Answered(self.failed(error));
+        }
+        // An answer a proxy made up for its own failure is that failure.
+        let recognized = self
+            .lifecycle
+            .classifier
+            .recognized(ResponseHead::of_parts(head));
+        if let Some(error) = recognized {
             return Passage::Answered(self.failed(error));
         }
         let Call {

@@ -52,17 +52,26 @@ enum ClientKind {
     HyperUtil,
     Reqwest012,
     Reqwest013,
+    ReqwestMiddleware,
     Tonic,
     HyperConn,
+    AxumReverseProxy,
 }
 
-const CLIENTS: [(ClientKind, &str); 5] = [
+const CLIENTS: [(ClientKind, &str); COLUMNS] = [
     (ClientKind::HyperUtil, "hyper-util `Client`"),
     (ClientKind::Reqwest012, "reqwest 0.12"),
     (ClientKind::Reqwest013, "reqwest 0.13"),
+    (
+        ClientKind::ReqwestMiddleware,
+        "reqwest-middleware 0.5 + reqwest-retry",
+    ),
     (ClientKind::Tonic, "tonic `Channel`"),
     (ClientKind::HyperConn, "hyper `client::conn`"),
+    (ClientKind::AxumReverseProxy, "axum-reverse-proxy"),
 ];
+
+const COLUMNS: usize = 7;
 
 /// The faults, each a real upstream (or none) misbehaving over loopback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +109,7 @@ impl Fault {
 struct Row {
     fault: Fault,
     label: &'static str,
-    kinds: [&'static str; 5],
+    kinds: [&'static str; COLUMNS],
     /// The HTTP status callers other than gRPC get.
     status: u16,
     /// The `grpc-status` a gRPC caller gets.
@@ -119,7 +128,7 @@ const fn row(
     Row {
         fault,
         label,
-        kinds: [kind; 5],
+        kinds: [kind; COLUMNS],
         status,
         grpc,
         retry_safe,
@@ -428,6 +437,10 @@ async fn gateway(client: ClientKind, url: &str, layer: GatewayErrorLayer) -> Soc
         ClientKind::Reqwest012 => serve(layer.layer(reqwest_0_12_client::service(url))).await,
         #[cfg(feature = "reqwest-0-13")]
         ClientKind::Reqwest013 => serve(layer.layer(reqwest_0_13_client::service(url))).await,
+        #[cfg(feature = "reqwest-middleware-0-5")]
+        ClientKind::ReqwestMiddleware => serve(layer.layer(reqwest_middleware_client(url))).await,
+        #[cfg(feature = "axum-reverse-proxy")]
+        ClientKind::AxumReverseProxy => serve(layer.layer(axum_reverse_proxy(url))).await,
         #[cfg(feature = "tonic")]
         ClientKind::Tonic => serve(layer.layer(tonic_client(url))).await,
         ClientKind::HyperConn => serve(layer.layer(hand_rolled_client(url))).await,
@@ -448,6 +461,23 @@ fn hyper_util_client(
 > + Clone
        + Send
        + 'static {
+    let client: hyper_util::client::legacy::Client<_, Incoming> = client_over(test_connector());
+    let url = url.to_owned();
+    let forward = tower::service_fn(move |mut request: Request<Incoming>| {
+        retarget(&mut request, &url);
+        client.request(request)
+    });
+    tower::ServiceBuilder::new()
+        .timeout(RESPONSE_TIMEOUT)
+        .service(forward)
+}
+
+type TestConnector =
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<TestResolver>>;
+
+/// hyper-util's `HttpConnector` with the test's resolver and connect
+/// timeout, under hyper-rustls trusting the unrelated authority.
+fn test_connector() -> TestConnector {
     install_crypto_provider();
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(
         TestResolver::default(),
@@ -459,20 +489,62 @@ fn hyper_util_client(
     let tls = rustls::ClientConfig::builder_with_protocol_versions(TLS_VERSIONS)
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+    hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    let client: hyper_util::client::legacy::Client<_, Incoming> = client_over(connector);
-    let url = url.to_owned();
-    let forward = tower::service_fn(move |mut request: Request<Incoming>| {
-        retarget(&mut request, &url);
-        client.request(request)
-    });
-    tower::ServiceBuilder::new()
+        .wrap_connector(http)
+}
+
+/// reqwest-middleware's `ClientWithMiddleware` over reqwest 0.13, with
+/// reqwest-retry retrying once, under the crate's `Forward` adapter: after
+/// its last try reqwest-retry hands back reqwest's error wrapped in its
+/// own, which the classifier must still find.
+#[cfg(feature = "reqwest-middleware-0-5")]
+fn reqwest_middleware_client(
+    url: &str,
+) -> tower_gateway_error::forward::reqwest_0_13::Forward<reqwest_middleware_0_5::ClientWithMiddleware>
+{
+    use reqwest_retry_0_9::policies::ExponentialBackoff;
+    use reqwest_retry_0_9::RetryTransientMiddleware;
+
+    let client = reqwest_0_13_client::builder(TestResolver::default())
         .timeout(RESPONSE_TIMEOUT)
-        .service(forward)
+        .build()
+        .unwrap();
+    let retry = ExponentialBackoff::builder()
+        .retry_bounds(Duration::from_millis(1), Duration::from_millis(5))
+        .build_with_max_retries(1);
+    let client = reqwest_middleware_0_5::ClientBuilder::new(client)
+        .with(RetryTransientMiddleware::new_with_policy(retry))
+        .build();
+    tower_gateway_error::forward::reqwest_0_13::Forward::new(client, url).unwrap()
+}
+
+/// axum-reverse-proxy's `ReverseProxy` (whose error is `Infallible`: it
+/// answers its failures itself) on hyper-util's `Client` over the test's
+/// connector, its `upstream_timeout` the response timeout. The layer needs
+/// nothing but the `axum-reverse-proxy` feature.
+#[cfg(feature = "axum-reverse-proxy")]
+fn axum_reverse_proxy(
+    url: &str,
+) -> impl tower::Service<
+    Request<Incoming>,
+    Response = Response<axum::body::Body>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    use axum_reverse_proxy::{ProxyPolicy, ReverseProxy};
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(test_connector());
+    let proxy = ReverseProxy::new_with_client("/", url, client)
+        .with_policy(ProxyPolicy::new().with_upstream_timeout(RESPONSE_TIMEOUT));
+    tower::ServiceBuilder::new()
+        .map_request(|request: Request<Incoming>| request.map(axum::body::Body::new))
+        .service(proxy)
 }
 
 /// A hand-rolled client on hyper's `client::conn`: it resolves, connects
@@ -541,13 +613,14 @@ fn hand_rolled_client(
     })
 }
 
-/// reqwest's `Client` as a `Service<http::Request<_>>`, the adapter users
-/// write (see `examples/reqwest_gateway.rs`), for each major version.
+/// reqwest's `Client` under the layer through the crate's `Forward`
+/// adapter, for each major version.
 macro_rules! reqwest_client {
     ($module:ident, $reqwest:ident, $feature:literal, $trust:expr) => {
         #[cfg(feature = $feature)]
         mod $module {
             use super::*;
+            pub(super) use tower_gateway_error::forward::$reqwest::Forward;
             use $reqwest as reqwest;
 
             impl reqwest::dns::Resolve for TestResolver {
@@ -572,16 +645,7 @@ macro_rules! reqwest_client {
                     .dns_resolver(Arc::new(resolver))
             }
 
-            pub(super) fn service(
-                url: &str,
-            ) -> impl tower::Service<
-                Request<Incoming>,
-                Response = Response<reqwest::Body>,
-                Error = reqwest::Error,
-                Future = BoxFuture<Result<Response<reqwest::Body>, reqwest::Error>>,
-            > + Clone
-                   + Send
-                   + 'static {
+            pub(super) fn service(url: &str) -> Forward {
                 let client = builder(TestResolver::default())
                     .timeout(RESPONSE_TIMEOUT)
                     .build()
@@ -589,33 +653,9 @@ macro_rules! reqwest_client {
                 over(client, url)
             }
 
-            pub(super) fn over<B>(
-                client: reqwest::Client,
-                url: &str,
-            ) -> impl tower::Service<
-                Request<B>,
-                Response = Response<reqwest::Body>,
-                Error = reqwest::Error,
-                Future = BoxFuture<Result<Response<reqwest::Body>, reqwest::Error>>,
-            > + Clone
-                   + Send
-                   + 'static
-            where
-                B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
-                B::Error: Into<BoxError>,
-            {
-                let url = url.to_owned();
-                tower::service_fn(move |mut request: Request<B>| {
-                    retarget(&mut request, &url);
-                    *request.version_mut() = http::Version::default();
-                    let request =
-                        request.map(|body| reqwest::Body::wrap(SyncBody(Mutex::new(body))));
-                    let client = client.clone();
-                    Box::pin(async move {
-                        let request = reqwest::Request::try_from(request)?;
-                        Ok(Response::from(client.execute(request).await?))
-                    }) as BoxFuture<_>
-                })
+            /// The crate's own adapter, as users put it under the layer.
+            pub(super) fn over(client: reqwest::Client, url: &str) -> Forward {
+                Forward::new(client, url).unwrap()
             }
         }
     };
@@ -635,31 +675,6 @@ reqwest_client!(
     "reqwest-0-13",
     |builder, ca| builder.tls_certs_only([ca])
 );
-
-/// `reqwest::Body::wrap` wants a `Sync` body; hyper's `Incoming` and axum's
-/// `Body` are not. A `Mutex` makes one `Sync` without ever locking it.
-struct SyncBody<B>(Mutex<B>);
-
-impl<B> http_body::Body for SyncBody<B>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let body = self.get_mut().0.get_mut().unwrap();
-        Pin::new(body).poll_frame(cx).map_err(Into::into)
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.0.lock().unwrap().size_hint()
-    }
-}
 
 /// A tonic `Channel`, lazily connected as a gateway's is, over hyper-util's
 /// `HttpConnector` with the test's resolver, and tonic's own TLS.
@@ -829,6 +844,10 @@ cells! {
     through_reqwest_0_12 => ClientKind::Reqwest012;
     #[cfg(feature = "reqwest-0-13")]
     through_reqwest_0_13 => ClientKind::Reqwest013;
+    #[cfg(feature = "reqwest-middleware-0-5")]
+    through_reqwest_middleware => ClientKind::ReqwestMiddleware;
+    #[cfg(feature = "axum-reverse-proxy")]
+    through_axum_reverse_proxy => ClientKind::AxumReverseProxy;
     #[cfg(feature = "tonic")]
     through_tonic_channel => ClientKind::Tonic;
     through_hyper_client_conn => ClientKind::HyperConn;

@@ -15,6 +15,8 @@
 //! version of the library) the walk goes on and the `io::ErrorKind` rules
 //! still decide.
 
+#[cfg(feature = "axum-reverse-proxy")]
+mod axum_reverse_proxy;
 mod connect;
 mod connect_error;
 #[cfg(feature = "h2")]
@@ -37,7 +39,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
+use http::Response;
+
 use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
+use crate::recognize::{RecognizeRule, Recognizer, ResponseHead};
 use crate::BoxError;
 
 /// A classification rule of your own, for a [`Classifier`]: it names the
@@ -133,6 +138,7 @@ impl UpstreamErrorKind {
 #[derive(Clone)]
 pub struct Classifier {
     rules: Arc<[Arc<dyn ClassifyRule>]>,
+    recognizer: Recognizer,
     default_rules: bool,
 }
 
@@ -141,6 +147,7 @@ impl Classifier {
     pub fn new() -> Self {
         Self {
             rules: Arc::new([]),
+            recognizer: Recognizer::default(),
             default_rules: true,
         }
     }
@@ -152,12 +159,42 @@ impl Classifier {
         rules.push(Arc::new(rule));
         Self {
             rules: rules.into(),
-            default_rules: self.default_rules,
+            ..self
         }
     }
 
-    /// Whether the default rules run after yours (on unless turned off).
-    /// With them off, an error no rule of yours recognises is
+    /// Adds a rule that recognises an answer a proxy made up for its own
+    /// failure, and gives the error it stands for (see [`recognize`]).
+    /// Your rules are asked in the order added, before the default ones
+    /// (those of the `axum-reverse-proxy` feature); the first that
+    /// returns an error decides.
+    ///
+    /// [`recognize`]: crate::recognize
+    pub fn recognize(self, rule: impl RecognizeRule) -> Self {
+        Self {
+            recognizer: self.recognizer.rule(rule),
+            ..self
+        }
+    }
+
+    /// The failure `response` stands for, classified, when a proxy made
+    /// it up instead of passing on the upstream's answer (see
+    /// [`recognize`](crate::recognize)); `None` for the upstream's own
+    /// answers.
+    pub fn recognize_response<B>(&self, response: &Response<B>) -> Option<UpstreamError> {
+        self.recognized(ResponseHead::of(response))
+    }
+
+    #[inline]
+    pub(crate) fn recognized(&self, head: ResponseHead<'_>) -> Option<UpstreamError> {
+        self.recognizer
+            .failure(head, self.default_rules)
+            .map(|error| self.upstream_error(error))
+    }
+
+    /// Whether the default rules run after yours (on unless turned off),
+    /// for errors and for answers a proxy made up. With them off, an error
+    /// no rule of yours recognises is
     /// [`Unclassified`](UpstreamErrorKind::Unclassified).
     pub fn default_rules(mut self, enabled: bool) -> Self {
         self.default_rules = enabled;
@@ -232,6 +269,7 @@ impl fmt::Debug for Classifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Classifier")
             .field("rules", &self.rules.len())
+            .field("recognize_rules", &self.recognizer.len())
             .field("default_rules", &self.default_rules)
             .finish()
     }
@@ -300,6 +338,24 @@ impl From<pingora_error::BError> for UpstreamError {
     }
 }
 
+/// Classified with the default rules, so `?` works on a call through
+/// reqwest-middleware 0.4 (reqwest's error inside, or a middleware's);
+/// see the `io::Error` impl.
+#[cfg(feature = "reqwest-middleware-0-4")]
+impl From<reqwest_middleware_0_4::Error> for UpstreamError {
+    fn from(error: reqwest_middleware_0_4::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
+/// The same for reqwest-middleware 0.5; see the `io::Error` impl.
+#[cfg(feature = "reqwest-middleware-0-5")]
+impl From<reqwest_middleware_0_5::Error> for UpstreamError {
+    fn from(error: reqwest_middleware_0_5::Error) -> Self {
+        Self::classify(error)
+    }
+}
+
 /// Classified as a response timeout, so `?` works on a call under tower's
 /// `Timeout`; see the `io::Error` impl.
 impl From<::tower::timeout::error::Elapsed> for UpstreamError {
@@ -327,7 +383,8 @@ enum Step {
             feature = "hyper",
             feature = "reqwest-0-12",
             feature = "reqwest-0-13",
-            feature = "pingora"
+            feature = "pingora",
+            feature = "axum-reverse-proxy"
         )),
         allow(dead_code)
     )]
@@ -427,6 +484,8 @@ fn classify_level(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     ask!(tonic::classify(level, walk, parent_was_tonic_transport));
     #[cfg(feature = "pingora")]
     ask!(pingora::classify(level, walk));
+    #[cfg(feature = "axum-reverse-proxy")]
+    ask!(axum_reverse_proxy::classify(level, walk));
     #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
     ask!(hyper::classify(level, walk));
     #[cfg(feature = "h2")]

@@ -13,8 +13,11 @@ const MAX_DEPTH: usize = 32;
 /// Unlike following [`Error::source`] alone, this also descends into the
 /// payload of every [`io::Error`] ([`io::Error::get_ref`]) — `io::Error`'s own
 /// `source()` skips it — with the `h2` feature, into the I/O error an
-/// `h2::Error` wraps, and with the `pingora` feature, into the `cause` of
-/// pingora's `Error`, which its `source()` does not return. Custom rules can
+/// `h2::Error` wraps, with the `pingora` feature, into the `cause` of
+/// pingora's `Error`, which its `source()` does not return, and with the
+/// reqwest-middleware features, into the `reqwest::Error` or middleware
+/// error (reqwest-retry's, say) a `reqwest_middleware::Error` holds, which
+/// its `source()` skips. Custom rules can
 /// use it to look for their own types.
 ///
 /// ```
@@ -94,6 +97,20 @@ fn cause_of<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'st
                 .as_deref()
                 .map(|cause| cause as &(dyn Error + 'static));
         }
+    }
+    #[cfg(feature = "reqwest-middleware-0-4")]
+    if let Some(middleware) = error.downcast_ref::<reqwest_middleware_0_4::Error>() {
+        return Some(match middleware {
+            reqwest_middleware_0_4::Error::Reqwest(reqwest) => reqwest,
+            reqwest_middleware_0_4::Error::Middleware(other) => other.as_ref(),
+        });
+    }
+    #[cfg(feature = "reqwest-middleware-0-5")]
+    if let Some(middleware) = error.downcast_ref::<reqwest_middleware_0_5::Error>() {
+        return Some(match middleware {
+            reqwest_middleware_0_5::Error::Reqwest(reqwest) => reqwest,
+            reqwest_middleware_0_5::Error::Middleware(other) => other.as_ref(),
+        });
     }
     error.source()
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Method, Request};
+use http::{Method, Request, Response};
 use tower::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::retry::Policy;
@@ -28,7 +28,9 @@ use crate::{Classifier, ConfigError, UpstreamError, UpstreamErrorKind};
 /// - Other failures are not retried: a malformed response, a failing
 ///   request body, a certificate the gateway does not trust (asking again
 ///   gets the same certificate), anything unclassified; nor is any response
-///   the upstream gave, error statuses included.
+///   the upstream gave, error statuses included. An answer a proxy made up
+///   for its own failure (see [`recognize`](crate::recognize)) is not the
+///   upstream's: it is retried as the failure it stands for.
 ///
 /// Each retry waits an exponential backoff with jitter, at most
 /// [`max_retries`](RetryPolicyBuilder::max_retries) happen per request, and
@@ -189,7 +191,7 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-impl<B, Res, E> Policy<Request<B>, Res, E> for RetryPolicy
+impl<B, ResBody, E> Policy<Request<B>, Response<ResBody>, E> for RetryPolicy
 where
     B: Clone,
     E: AsUpstreamCause,
@@ -199,19 +201,23 @@ where
     fn retry(
         &mut self,
         request: &mut Request<B>,
-        result: &mut Result<Res, E>,
+        result: &mut Result<Response<ResBody>, E>,
     ) -> Option<Self::Future> {
-        let error = match result {
-            Ok(_) => {
-                self.budget.0.deposit();
-                return None;
-            }
-            Err(error) => error,
+        let (kind, retry_safe) = match result {
+            // An answer a proxy made up for its own failure (see
+            // `recognize`) is retried as that failure would be.
+            Ok(response) => match self.classifier.recognize_response(response) {
+                Some(failure) => (failure.kind(), failure.is_retry_safe()),
+                None => {
+                    self.budget.0.deposit();
+                    return None;
+                }
+            },
+            Err(error) => self.classify(error.as_cause()),
         };
         if self.retries_left == 0 {
             return None;
         }
-        let (kind, retry_safe) = self.classify(error.as_cause());
         if !self.decide(kind, retry_safe, request.method()) || !self.budget.0.withdraw() {
             return None;
         }
@@ -238,7 +244,7 @@ where
 /// (`Timeout`, `Buffer`, `LoadShed`) return, [`UpstreamError`],
 /// [`ConnectError`](crate::classify::ConnectError), [`DnsError`](crate::dns::DnsError),
 /// and with their features `reqwest::Error` (a service over a
-/// `reqwest::Client`) and pingora's `Error`.
+/// `reqwest::Client`), `reqwest_middleware::Error` and pingora's `Error`.
 ///
 /// For an error type of your own, one line does it:
 ///
@@ -302,6 +308,10 @@ as_upstream_cause!(
     pingora_error::Error,
     #[cfg(feature = "pingora")]
     pingora_error::BError,
+    #[cfg(feature = "reqwest-middleware-0-4")]
+    reqwest_middleware_0_4::Error,
+    #[cfg(feature = "reqwest-middleware-0-5")]
+    reqwest_middleware_0_5::Error,
 );
 
 /// Settings for a [`RetryPolicy`], checked by [`build`](Self::build).
