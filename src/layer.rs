@@ -71,6 +71,13 @@ impl GatewayErrorLayer {
         self.lifecycle.classify(error.into())
     }
 
+    /// Classifies `error`, which is only lent (as in pingora's
+    /// `fail_to_proxy`), with this layer's [`Classifier`]; see
+    /// [`Classifier::classify_borrowed`].
+    pub fn classify_borrowed(&self, error: &(dyn std::error::Error + 'static)) -> UpstreamError {
+        self.lifecycle.classifier().classify_borrowed(error)
+    }
+
     /// This layer's classifier, to share with a
     /// [`RetryPolicy`](crate::retry) or your own code.
     pub fn classifier(&self) -> &Classifier {
@@ -105,10 +112,16 @@ impl GatewayErrorLayer {
     /// # }
     /// ```
     ///
-    /// From pingora's failure hook (feature `pingora`): build the layer once
-    /// with your proxy, and in `ProxyHttp::fail_to_proxy` answer with its
-    /// response instead of pingora's empty 502. pingora's `ConnectTimedout`
-    /// becomes a 504 here, where pingora itself answers 502.
+    /// From pingora's failure hook: with the `pingora-proxy` feature,
+    /// [`pingora::fail_to_proxy`](crate::pingora) does all of it (and
+    /// answers only the upstream's failures). With `pingora` alone, build
+    /// the layer once with your proxy, and in `ProxyHttp::fail_to_proxy`
+    /// classify the lent error with
+    /// [`classify_borrowed`](Self::classify_borrowed) (first asking
+    /// [`pingora::failure`](crate::pingora) whether it is the upstream's)
+    /// and answer with this response instead of pingora's empty 502.
+    /// pingora's `ConnectTimedout` becomes a 504 here, where pingora itself
+    /// answers 502.
     ///
     /// ```
     /// # #[cfg(feature = "pingora")] {
@@ -136,15 +149,16 @@ impl GatewayErrorLayer {
     /// )
     /// .into_up();
     ///
-    /// let error = layer.classify(e);
+    /// let error = layer.classify_borrowed(&*e);
     /// assert_eq!(error.kind(), UpstreamErrorKind::ConnectionTimeout);
     /// assert!(error.is_retry_safe());
     /// let response = layer.error_response::<Empty<Bytes>>(error, &layer.capture_parts(&head));
     /// assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     /// assert_eq!(response.headers()["proxy-status"], "edge-1; error=connection_timeout");
-    /// // Then send it: `ResponseHeader::build(response.status(), None)` with
-    /// // the response's headers copied in, `session.write_response_header`,
-    /// // and `session.write_response_body` with its body's bytes.
+    /// // Then send it, unless `session.response_written()` says a response
+    /// // started: a `ResponseHeader` with the response's status and
+    /// // headers, and its body's bytes, through `session.write_error_response`
+    /// // (which also turns keep-alive off, as pingora closes the connection).
     /// # }
     /// ```
     pub fn error_response<B>(
@@ -158,7 +172,7 @@ impl GatewayErrorLayer {
     }
 
     /// What the layer's services share.
-    #[cfg(any(test, feature = "axum"))]
+    #[cfg(any(test, feature = "axum", feature = "pingora-proxy"))]
     pub(crate) fn lifecycle(&self) -> &Arc<Lifecycle> {
         &self.lifecycle
     }

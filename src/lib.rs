@@ -78,7 +78,12 @@
 //!   retries only what is safe;
 //! - [`eject`]: the dead-upstream fast path, which answers at once while
 //!   an upstream is known to be down;
-//! - [`dns`]: DNS failures by type.
+//! - [`dns`]: DNS failures by type;
+//! - [`recognize`]: answers a proxy made up for its own failure (with the
+//!   `axum-reverse-proxy` feature, that crate's), recognised as failures;
+//! - `forward` (with a reqwest feature): a `reqwest::Client`, or
+//!   reqwest-middleware's, as the `Service` that goes under the layer;
+//! - `pingora` (with the `pingora` feature): pingora's failure hook.
 //!
 //! # Classification
 //!
@@ -115,13 +120,20 @@
 //!   status cannot change any more, and the client sees a broken transfer
 //!   (`http_response_incomplete`), not a 504. Pick a `timeout` longer than
 //!   your slowest body, or use `read_timeout`, or tower's `Timeout` under
-//!   the layer, which covers the head only.
+//!   the layer, which covers the head only. `forward::reqwest_0_13::Forward`
+//!   puts a `reqwest::Client` under the layer.
 //! - **tonic**'s `Channel` (feature `tonic`): `Endpoint::timeout` is
 //!   `http_response_timeout` (DEADLINE_EXCEEDED for gRPC callers); its
 //!   connect errors, `Endpoint::connect_timeout` included, are connect-phase.
-//! - **pingora** (feature `pingora`): its `ErrorType`s map to kinds, and a
-//!   pingora proxy answers from its failure hook with
-//!   [`GatewayErrorLayer::error_response`].
+//! - **reqwest-middleware** 0.4 and 0.5 (features `reqwest-middleware-0-4`,
+//!   `reqwest-middleware-0-5`): its `Error`, and reqwest-retry's after the
+//!   last try, classified as the reqwest error inside.
+//! - **pingora** 0.9 (feature `pingora`): its `ErrorType`s map to kinds;
+//!   `pingora::failure` tells the upstream's failures from the rest, and
+//!   with `pingora-proxy`, `pingora::fail_to_proxy` answers from pingora's
+//!   failure hook.
+//! - **axum-reverse-proxy** 2.x (feature `axum-reverse-proxy`): its own
+//!   502/504 answers are recognised as the failures they stand for.
 //!
 //! # Feature flags
 //!
@@ -137,11 +149,17 @@
 //! | `reqwest-0-12` | no | rules for `reqwest::Error` of reqwest 0.12; `RetryPolicy` and `From` for it |
 //! | `reqwest-0-13` | no | the same for reqwest 0.13 |
 //! | `tonic` | no | rules for tonic's `TimeoutExpired` and `ConnectError` (a `Channel`'s failures) |
-//! | `pingora` | no | rules for pingora's `Error`, by `ErrorType` and `ErrorSource` |
+//! | `pingora` | no | rules for pingora 0.9's `Error`, by `ErrorType` and `ErrorSource`; `pingora::failure` |
+//! | `pingora-proxy` | no | `pingora::fail_to_proxy`, the answer written on a pingora-proxy 0.9 session (pingora-proxy needs `cmake`) |
+//! | `reqwest-middleware-0-4` | no | reqwest-middleware 0.4's `Error` classified as reqwest 0.12's |
+//! | `reqwest-middleware-0-5` | no | the same for reqwest-middleware 0.5 and reqwest 0.13 |
+//! | `axum-reverse-proxy` | no | axum-reverse-proxy 2.x's own 502/504 answers recognised as failures |
 //!
 //! With a feature off, or when the error comes from another major version
-//! of that library, the walk still reaches the `io::Error`s underneath and
-//! classifies by their kind.
+//! of that library, the walk still reaches the `io::Error`s underneath
+//! through `source()` and classifies by their kind; pingora's `Error` and
+//! reqwest-middleware's do not return their causes there, so without their
+//! features they are `proxy_internal_error`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -163,6 +181,8 @@ mod future;
 pub mod hook;
 mod layer;
 mod lifecycle;
+#[cfg(feature = "pingora")]
+pub mod pingora;
 pub mod recognize;
 pub mod render;
 mod report;

@@ -241,6 +241,18 @@ impl Lifecycle {
         self.responder.answer(error, status, request, wait)
     }
 
+    /// Tells the log, the metrics and the hook of `error`, answered with
+    /// `status` elsewhere (a pingora response that had started).
+    #[cfg(feature = "pingora-proxy")]
+    pub(crate) fn report(
+        &self,
+        error: &UpstreamError,
+        status: StatusCode,
+        request: &CapturedRequest,
+    ) {
+        self.reporter.report(error, status, request);
+    }
+
     /// The answer to `error`, without telling anyone: for an error a
     /// handler turned into a response on its own, which a layer around it
     /// may answer (and report) instead.

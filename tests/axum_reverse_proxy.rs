@@ -19,17 +19,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum_reverse_proxy::{ProxyPolicy, ReverseProxy};
-use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
-use http_body_util::Full;
-use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower::{Layer, ServiceExt};
 use tower_gateway_error::eject::Ejection;
 use tower_gateway_error::recognize::ReverseProxyFailure;
-use tower_gateway_error::retry::RetryPolicy;
-use tower_gateway_error::{
-    BoxError, CapturedRequest, GatewayErrorLayer, UpstreamError, UpstreamErrorKind,
-};
+use tower_gateway_error::{CapturedRequest, GatewayErrorLayer, UpstreamError, UpstreamErrorKind};
 
 use support::*;
 
@@ -208,8 +203,14 @@ async fn recognised_answers_trip_the_dead_upstream_fast_path() {
 /// `RetryPolicy` under the layer retries the proxy's answer as the error
 /// it stands for: a refused connect is retried even for a POST; an
 /// upstream's own 502 is not retried.
+#[cfg(feature = "retry")]
 #[tokio::test]
 async fn retry_policy_retries_a_recognised_answer_as_its_error() {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use tower_gateway_error::retry::RetryPolicy;
+    use tower_gateway_error::BoxError;
+
     async fn calls_for(url: String, method: &str) -> (u16, usize) {
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = calls.clone();
@@ -228,7 +229,7 @@ async fn retry_policy_retries_a_recognised_answer_as_its_error() {
             .backoff(Duration::from_millis(1), Duration::from_millis(2))
             .build()
             .unwrap();
-        let service = ServiceBuilder::new()
+        let service = tower::ServiceBuilder::new()
             .layer(GatewayErrorLayer::new())
             .retry(policy)
             .service(counting);

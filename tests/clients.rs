@@ -56,6 +56,7 @@ enum ClientKind {
     Tonic,
     HyperConn,
     AxumReverseProxy,
+    PingoraHook,
 }
 
 const CLIENTS: [(ClientKind, &str); COLUMNS] = [
@@ -69,9 +70,13 @@ const CLIENTS: [(ClientKind, &str); COLUMNS] = [
     (ClientKind::Tonic, "tonic `Channel`"),
     (ClientKind::HyperConn, "hyper `client::conn`"),
     (ClientKind::AxumReverseProxy, "axum-reverse-proxy"),
+    (ClientKind::PingoraHook, "pingora-proxy `fail_to_proxy`"),
 ];
 
-const COLUMNS: usize = 7;
+const COLUMNS: usize = 8;
+
+/// A cell the suite cannot run, explained under the README's table.
+const NOT_RUN: &str = "";
 
 /// The faults, each a real upstream (or none) misbehaving over loopback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,10 +140,18 @@ const fn row(
     }
 }
 
+impl Row {
+    /// The row, with `client`'s kind `kind` instead of the row's.
+    const fn but(mut self, client: ClientKind, kind: &'static str) -> Row {
+        self.kinds[client as usize] = kind;
+        self
+    }
+}
+
 /// What the suite asserts. Every client gets the same answer for the same
-/// fault, so each row is built with `row`; a row holds one kind per
-/// client, and a client that differed would need its own cell here, and
-/// would show as one in the README.
+/// fault, so each row is built with `row`; a client that differs has its
+/// own cell (`but`), which the README shows, with the reason under the
+/// table.
 const MATRIX: [Row; 7] = {
     use tonic::Code::*;
     [
@@ -173,7 +186,9 @@ const MATRIX: [Row; 7] = {
             504,
             DeadlineExceeded,
             false,
-        ),
+        )
+        // pingora has no response timeout, only one per read: it fired.
+        .but(ClientKind::PingoraHook, "connection_read_timeout"),
         row(
             Fault::ConnectStalls,
             "connect cannot complete (full accept queue)",
@@ -197,13 +212,19 @@ const MATRIX: [Row; 7] = {
             502,
             Unavailable,
             true,
-        ),
+        )
+        // The pingora-proxy feature builds pingora without TLS.
+        .but(ClientKind::PingoraHook, NOT_RUN),
     ]
 };
 
 fn expected(client: ClientKind, fault: Fault) -> (&'static str, &'static Row) {
     let row = MATRIX.iter().find(|row| row.fault == fault).unwrap();
-    let column = CLIENTS.iter().position(|(c, _)| *c == client).unwrap();
+    let column = client as usize;
+    assert_eq!(
+        CLIENTS[column].0, client,
+        "CLIENTS is in ClientKind's order"
+    );
     (row.kinds[column], row)
 }
 
@@ -219,7 +240,11 @@ fn readme_table() -> String {
     for row in &MATRIX {
         table.push_str(&format!("| {} |", row.label));
         for kind in row.kinds {
-            table.push_str(&format!(" `{kind}` |"));
+            if kind == NOT_RUN {
+                table.push_str(" not run ¹ |");
+            } else {
+                table.push_str(&format!(" `{kind}` |"));
+            }
         }
         table.push_str(&format!(
             " {} ({}) | {} |\n",
@@ -441,6 +466,8 @@ async fn gateway(client: ClientKind, url: &str, layer: GatewayErrorLayer) -> Soc
         ClientKind::ReqwestMiddleware => serve(layer.layer(reqwest_middleware_client(url))).await,
         #[cfg(feature = "axum-reverse-proxy")]
         ClientKind::AxumReverseProxy => serve(layer.layer(axum_reverse_proxy(url))).await,
+        #[cfg(feature = "pingora-proxy")]
+        ClientKind::PingoraHook => pingora_gateway::start(url, layer),
         #[cfg(feature = "tonic")]
         ClientKind::Tonic => serve(layer.layer(tonic_client(url))).await,
         ClientKind::HyperConn => serve(layer.layer(hand_rolled_client(url))).await,
@@ -545,6 +572,65 @@ fn axum_reverse_proxy(
     tower::ServiceBuilder::new()
         .map_request(|request: Request<Incoming>| request.map(axum::body::Body::new))
         .service(proxy)
+}
+
+/// A pingora-proxy server, in a thread of its own as pingora runs, whose
+/// `fail_to_proxy` is the crate's `pingora::fail_to_proxy`, with the
+/// matrix's timeouts (pingora's connect timeout, and its read timeout for
+/// the response) and the test's resolver in `upstream_peer`, which pingora
+/// leaves to the proxy (`HttpPeer::new` would panic on a name it cannot
+/// resolve). Returns where it listens.
+#[cfg(feature = "pingora-proxy")]
+mod pingora_gateway {
+    use super::*;
+    use pingora_core::upstreams::peer::HttpPeer;
+    use pingora_error::{Error, ErrorType};
+    use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+    use tower_gateway_error::dns::DnsError;
+
+    struct Gateway {
+        upstream: String,
+        layer: GatewayErrorLayer,
+    }
+
+    #[async_trait::async_trait]
+    impl ProxyHttp for Gateway {
+        type CTX = ();
+
+        fn new_ctx(&self) {}
+
+        async fn upstream_peer(
+            &self,
+            _: &mut Session,
+            _: &mut (),
+        ) -> pingora_error::Result<Box<HttpPeer>> {
+            let uri: http::Uri = self.upstream.parse().unwrap();
+            let host = uri.host().unwrap();
+            let mut addr = TestResolver::default().resolve(host).map_err(|e| {
+                Error::because(
+                    ErrorType::ConnectError,
+                    "resolving the upstream",
+                    DnsError::failed(host, e),
+                )
+            })?;
+            addr.set_port(uri.port_u16().unwrap());
+            let mut peer = HttpPeer::new(addr, false, String::new());
+            peer.options.connection_timeout = Some(CONNECT_TIMEOUT);
+            peer.options.read_timeout = Some(RESPONSE_TIMEOUT);
+            Ok(Box::new(peer))
+        }
+
+        async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _: &mut ()) -> FailToProxy {
+            tower_gateway_error::pingora::fail_to_proxy(&self.layer, session, e).await
+        }
+    }
+
+    pub(super) fn start(url: &str, layer: GatewayErrorLayer) -> SocketAddr {
+        support::pingora::start(Gateway {
+            upstream: url.to_owned(),
+            layer,
+        })
+    }
 }
 
 /// A hand-rolled client on hyper's `client::conn`: it resolves, connects
@@ -851,6 +937,54 @@ cells! {
     #[cfg(feature = "tonic")]
     through_tonic_channel => ClientKind::Tonic;
     through_hyper_client_conn => ClientKind::HyperConn;
+}
+
+/// pingora's cells but the TLS one (`NOT_RUN`).
+#[cfg(feature = "pingora-proxy")]
+mod through_pingora_hook {
+    use super::*;
+
+    const HOOK: ClientKind = ClientKind::PingoraHook;
+
+    #[tokio::test]
+    async fn refused() {
+        cell(HOOK, Fault::Refused).await;
+    }
+
+    #[tokio::test]
+    async fn reset_before_the_head() {
+        cell(HOOK, Fault::ResetBeforeHead).await;
+    }
+
+    #[tokio::test]
+    async fn garbage_instead_of_http() {
+        cell(HOOK, Fault::Garbage).await;
+    }
+
+    #[tokio::test]
+    async fn no_answer_within_the_clients_timeout() {
+        cell(HOOK, Fault::Stall).await;
+    }
+
+    #[tokio::test]
+    async fn connect_cannot_complete() {
+        cell(HOOK, Fault::ConnectStalls).await;
+    }
+
+    #[tokio::test]
+    async fn name_does_not_resolve() {
+        cell(HOOK, Fault::Dns).await;
+    }
+
+    #[test]
+    fn the_tls_cell_is_the_one_not_run() {
+        let not_run: Vec<Fault> = MATRIX
+            .iter()
+            .filter(|row| row.kinds[HOOK as usize] == NOT_RUN)
+            .map(|row| row.fault)
+            .collect();
+        assert_eq!(not_run, [Fault::UntrustedCertificate]);
+    }
 }
 
 // ---------------------------------------------------------------------

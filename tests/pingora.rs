@@ -7,6 +7,9 @@
 //! caught (an `io::Error`, a rustls error, another pingora error).
 #![cfg(feature = "pingora")]
 
+#[cfg(feature = "pingora-proxy")]
+mod support;
+
 use std::io;
 
 use pingora_error::{BError, Error, ErrorType};
@@ -208,4 +211,245 @@ fn the_layer_answers_a_pingora_failure() {
         response.headers()["content-type"],
         "application/problem+json"
     );
+}
+
+/// pingora's hook lends its error (`e: &Error`), which cannot be cloned:
+/// classified where it is, it keeps its retry safety, and its text is the
+/// cause.
+#[test]
+fn a_lent_error_is_classified_with_its_retry_safety() {
+    let layer = GatewayErrorLayer::new();
+    let refused = upstream(
+        ErrorType::ConnectRefused,
+        Some(io::Error::from(io::ErrorKind::ConnectionRefused)),
+    );
+    let error = layer.classify_borrowed(&*refused);
+    assert_eq!(error.kind(), UpstreamErrorKind::ConnectionRefused);
+    assert!(error.is_retry_safe());
+    let cause = std::error::Error::source(&error).unwrap().to_string();
+    assert!(cause.contains("talking to the upstream"), "{cause}");
+    assert_eq!(cause.matches("connection refused").count(), 1, "{cause}");
+
+    let closed = layer.classify_borrowed(&*upstream(ErrorType::ConnectionClosed, None));
+    assert_eq!(closed.kind(), UpstreamErrorKind::ConnectionTerminated);
+    assert!(!closed.is_retry_safe());
+}
+
+#[test]
+fn only_the_upstreams_failures_are_answered_by_the_layer() {
+    use tower_gateway_error::pingora::{failure, Failure};
+
+    let layer = GatewayErrorLayer::new();
+    // A status the proxy's own filter raised keeps its code.
+    let denied = Error::new(ErrorType::HTTPStatus(403));
+    assert!(matches!(failure(&layer, &denied), Failure::Status(s) if s == 403));
+    // The client went away: nothing to answer, nothing to report.
+    let mut gone = Error::because(
+        ErrorType::ReadError,
+        "reading the request body",
+        io::Error::from(io::ErrorKind::ConnectionReset),
+    );
+    gone.as_down();
+    assert!(matches!(failure(&layer, &gone), Failure::Downstream(None)));
+    // A request pingora could not read gets its 400.
+    let mut bad = Error::new(ErrorType::InvalidHTTPHeader);
+    bad.as_down();
+    assert!(matches!(failure(&layer, &bad), Failure::Downstream(Some(s)) if s == 400));
+    // The upstream's failure is the layer's to answer.
+    let timed_out = upstream(ErrorType::ConnectTimedout, None);
+    let Failure::Upstream(error) = failure(&layer, &timed_out) else {
+        panic!("an upstream failure");
+    };
+    assert_eq!(error.kind(), UpstreamErrorKind::ConnectionTimeout);
+    assert!(error.is_retry_safe());
+}
+
+/// `pingora::fail_to_proxy` on a real pingora-proxy server, over real
+/// sockets.
+#[cfg(feature = "pingora-proxy")]
+mod over_the_wire {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use http::StatusCode;
+    use pingora_core::upstreams::peer::HttpPeer;
+    use pingora_error::{Error, ErrorSource, ErrorType, Result};
+    use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tower_gateway_error::{
+        CapturedRequest, GatewayErrorLayer, UpstreamError, UpstreamErrorKind,
+    };
+
+    use crate::support::*;
+
+    type Reported = Arc<Mutex<Vec<(UpstreamErrorKind, StatusCode)>>>;
+
+    /// A proxy to `upstream` that answers failures with the crate, and
+    /// keeps the side of each error pingora handed its hook.
+    struct Proxy {
+        upstream: SocketAddr,
+        layer: GatewayErrorLayer,
+        /// A status its request filter raises, as user code does.
+        deny: Option<u16>,
+        sides: Arc<Mutex<Vec<ErrorSource>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ProxyHttp for Proxy {
+        type CTX = ();
+
+        fn new_ctx(&self) {}
+
+        async fn request_filter(&self, _: &mut Session, _: &mut ()) -> Result<bool> {
+            match self.deny {
+                Some(code) => Err(Error::new(ErrorType::HTTPStatus(code))),
+                None => Ok(false),
+            }
+        }
+
+        async fn upstream_peer(&self, _: &mut Session, _: &mut ()) -> Result<Box<HttpPeer>> {
+            let mut peer = HttpPeer::new(self.upstream, false, String::new());
+            peer.options.read_timeout = Some(Duration::from_secs(2));
+            Ok(Box::new(peer))
+        }
+
+        async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _: &mut ()) -> FailToProxy {
+            self.sides.lock().unwrap().push(e.esource().clone());
+            tower_gateway_error::pingora::fail_to_proxy(&self.layer, session, e).await
+        }
+    }
+
+    struct Started {
+        addr: SocketAddr,
+        reported: Reported,
+        sides: Arc<Mutex<Vec<ErrorSource>>>,
+    }
+
+    fn start(upstream: SocketAddr, deny: Option<u16>) -> Started {
+        let reported = Reported::default();
+        let record = reported.clone();
+        let layer = GatewayErrorLayer::builder()
+            .on_error(
+                move |e: &UpstreamError, status: StatusCode, _: &CapturedRequest| {
+                    record.lock().unwrap().push((e.kind(), status));
+                },
+            )
+            .build()
+            .unwrap();
+        let sides = Arc::new(Mutex::new(Vec::new()));
+        let addr = pingora::start(Proxy {
+            upstream,
+            layer,
+            deny,
+            sides: sides.clone(),
+        });
+        Started {
+            addr,
+            reported,
+            sides,
+        }
+    }
+
+    /// Sends `request` raw and reads until the server closes (or 3 s).
+    async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    const GET: &[u8] = b"GET /orders HTTP/1.1\r\nhost: gw\r\naccept: application/json\r\n\r\n";
+
+    #[tokio::test]
+    async fn an_answer_says_the_connection_closes_and_it_does() {
+        let gateway = start(closed_port().await, None);
+        let answer = exchange(gateway.addr, GET).await;
+        assert!(answer.starts_with("HTTP/1.1 502 "), "{answer}");
+        let head = answer
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(head.contains("\r\nconnection: close"), "{head}");
+        assert!(!head.contains("keep-alive"), "{head}");
+        assert!(
+            head.contains("proxy-status: gateway; error=connection_refused"),
+            "{head}"
+        );
+        assert!(
+            answer
+                .trim_end()
+                .ends_with(r#""proxy_error":"connection_refused"}"#),
+            "{answer}"
+        );
+        assert_eq!(
+            *gateway.reported.lock().unwrap(),
+            [(
+                UpstreamErrorKind::ConnectionRefused,
+                StatusCode::BAD_GATEWAY
+            )]
+        );
+    }
+
+    /// A 200 whose body breaks mid-way: the head went, so nothing is
+    /// appended to its bytes; the failure is reported as incomplete.
+    #[tokio::test]
+    async fn nothing_is_appended_to_a_response_that_started() {
+        let upstream = raw_upstream(breaks_mid_body).await;
+        let gateway = start(upstream, None);
+        let answer = exchange(gateway.addr, GET).await;
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        assert!(!answer.contains("proxy_error"), "{answer}");
+        assert!(!answer.contains("Bad Gateway"), "{answer}");
+        assert_eq!(
+            *gateway.reported.lock().unwrap(),
+            [(UpstreamErrorKind::HttpResponseIncomplete, StatusCode::OK)]
+        );
+    }
+
+    /// A status the proxy's own filter raised keeps its code, and is no
+    /// upstream failure.
+    #[tokio::test]
+    async fn a_status_the_proxy_raised_keeps_its_code() {
+        let gateway = start(closed_port().await, Some(403));
+        let answer = exchange(gateway.addr, GET).await;
+        assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("proxy-status"),
+            "{answer}"
+        );
+        assert!(gateway.reported.lock().unwrap().is_empty());
+    }
+
+    /// A client that goes away while sending its body is no upstream
+    /// failure: nothing reported, nothing answered.
+    #[tokio::test]
+    async fn a_client_that_went_away_is_not_an_upstream_failure() {
+        let upstream = raw_upstream(stall).await;
+        let gateway = start(upstream, None);
+        let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+        stream
+            .write_all(
+                b"POST /orders HTTP/1.1\r\nhost: gw\r\ncontent-length: 100\r\n\r\n0123456789",
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(stream);
+        for _ in 0..100 {
+            if !gateway.sides.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            *gateway.sides.lock().unwrap(),
+            [ErrorSource::Downstream],
+            "pingora handed the hook the client's failure"
+        );
+        assert!(gateway.reported.lock().unwrap().is_empty());
+    }
 }

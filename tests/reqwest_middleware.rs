@@ -18,8 +18,9 @@ macro_rules! middleware_suite {
             use bytes::Bytes;
             use http::{Request, StatusCode};
             use http_body_util::Full;
-            use tower::{Layer, ServiceBuilder, ServiceExt};
+            use tower::{Layer, ServiceExt};
             use tower_gateway_error::forward::$reqwest::Forward;
+            #[cfg(feature = "retry")]
             use tower_gateway_error::retry::RetryPolicy;
             use tower_gateway_error::{
                 CapturedRequest, GatewayErrorLayer, UpstreamError, UpstreamErrorKind,
@@ -125,6 +126,7 @@ macro_rules! middleware_suite {
             /// as reqwest's: a refused connect is retried, even a POST.
             /// (With no reqwest-retry below it: that one would refuse the
             /// streaming body, which it cannot clone.)
+            #[cfg(feature = "retry")]
             #[tokio::test]
             async fn retry_policy_retries_what_never_left() {
                 let url = format!("http://{}", refused_url().await.1);
@@ -141,7 +143,7 @@ macro_rules! middleware_suite {
                     .backoff(Duration::from_millis(1), Duration::from_millis(2))
                     .build()
                     .unwrap();
-                let service = ServiceBuilder::new()
+                let service = tower::ServiceBuilder::new()
                     .layer(GatewayErrorLayer::new())
                     .retry(policy)
                     .service(counting);

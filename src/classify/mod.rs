@@ -41,7 +41,7 @@ use std::sync::{Arc, OnceLock};
 pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
 use http::Response;
 
-use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
+use crate::error::{error_chain, ErrorText, UpstreamError, UpstreamErrorKind};
 use crate::recognize::{RecognizeRule, Recognizer, ResponseHead};
 use crate::BoxError;
 
@@ -205,6 +205,21 @@ impl Classifier {
     /// is an [`UpstreamError`] is returned as it is.
     pub fn classify(&self, error: impl Into<BoxError>) -> UpstreamError {
         self.upstream_error(error.into())
+    }
+
+    /// Classifies `error` where it is only lent, as in pingora's
+    /// `fail_to_proxy` (`e: &Error`): the kind and the retry safety are
+    /// the ones [`classify`](Self::classify) gives; the cause kept is the
+    /// error's text and its causes', for the log.
+    pub fn classify_borrowed(&self, error: &(dyn Error + 'static)) -> UpstreamError {
+        if let Some(ours) = error.downcast_ref::<UpstreamError>() {
+            return ours.clone();
+        }
+        let Classification {
+            kind,
+            request_not_sent,
+        } = self.classification(error);
+        UpstreamError::from_parts(kind, request_not_sent, Some(Box::new(ErrorText::of(error))))
     }
 
     /// The kind of `error`, which stays where it is.

@@ -6,6 +6,7 @@
 mod chain;
 mod kind;
 mod params;
+mod text;
 
 use std::error::Error;
 use std::fmt;
@@ -17,6 +18,7 @@ pub use self::chain::{error_chain, ErrorChain};
 pub(crate) use self::kind::PerKind;
 pub use self::kind::UpstreamErrorKind;
 pub(crate) use self::params::Params;
+pub(crate) use self::text::ErrorText;
 use crate::BoxError;
 
 /// A failed call to the upstream: its [`UpstreamErrorKind`] and the original

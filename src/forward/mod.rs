@@ -18,6 +18,8 @@
 //! # #[cfg(feature = "reqwest-0-13")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # use reqwest_0_13 as reqwest;
+//! # // The crate's tests build reqwest without a crypto provider.
+//! # let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
 //! use std::time::Duration;
 //! use tower::Layer;
 //! use tower_gateway_error::forward::reqwest_0_13::Forward;

@@ -3,6 +3,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod orders;
+#[cfg(feature = "pingora-proxy")]
+pub mod pingora;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -147,7 +147,7 @@ impl Chunks {
     }
 
     /// All that is left, as one `Bytes`: free when it is one chunk.
-    #[cfg(any(test, feature = "axum"))]
+    #[cfg(any(test, feature = "axum", feature = "pingora-proxy"))]
     pub(crate) fn into_bytes(mut self) -> Bytes {
         let Some(first) = self.next_chunk() else {
             return Bytes::new();
