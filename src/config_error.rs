@@ -58,7 +58,7 @@ pub enum ConfigError {
         host: String,
     },
     /// An upstream a forwarding adapter (such as
-    /// [`forward::reqwest_0_13::Forward`](crate::forward)) cannot send to.
+    /// `forward::reqwest_0_13::Forward`) cannot send to.
     #[error("the upstream {url:?} cannot be forwarded to; give a scheme (http or https), a host and optionally a port, and no path or query, such as \"http://127.0.0.1:8080\"")]
     InvalidUpstreamUrl {
         /// The rejected value.

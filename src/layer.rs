@@ -113,12 +113,12 @@ impl GatewayErrorLayer {
     /// ```
     ///
     /// From pingora's failure hook: with the `pingora-proxy` feature,
-    /// [`pingora::fail_to_proxy`](crate::pingora) does all of it (and
+    /// `pingora::fail_to_proxy` does all of it (and
     /// answers only the upstream's failures). With `pingora` alone, build
     /// the layer once with your proxy, and in `ProxyHttp::fail_to_proxy`
     /// classify the lent error with
     /// [`classify_borrowed`](Self::classify_borrowed) (first asking
-    /// [`pingora::failure`](crate::pingora) whether it is the upstream's)
+    /// `pingora::failure` whether it is the upstream's)
     /// and answer with this response instead of pingora's empty 502.
     /// pingora's `ConnectTimedout` becomes a 504 here, where pingora itself
     /// answers 502.

@@ -157,9 +157,11 @@
 //!
 //! With a feature off, or when the error comes from another major version
 //! of that library, the walk still reaches the `io::Error`s underneath
-//! through `source()` and classifies by their kind; pingora's `Error` and
-//! reqwest-middleware's do not return their causes there, so without their
-//! features they are `proxy_internal_error`.
+//! through `source()` and classifies by their kind. pingora's `Error` does
+//! not return its cause there, so without its feature every pingora failure
+//! is `proxy_internal_error`; reqwest-middleware's skips reqwest's own
+//! error, so without its feature the kinds underneath still decide but
+//! reqwest's timeouts are lost.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]

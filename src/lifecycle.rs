@@ -51,6 +51,9 @@ pub(crate) struct Settings {
 pub(crate) struct Lifecycle {
     capture: CapturePlan,
     classifier: Classifier,
+    /// Whether a rule may recognise an answer as a proxy's own failure:
+    /// without one, an answer costs no look at its extensions.
+    recognizes: bool,
     responder: Responder,
     reporter: Reporter,
     /// The dead-upstream fast path, when turned on.
@@ -150,6 +153,7 @@ impl Lifecycle {
         let reporter = Reporter::compile(report, |kind| responder.status(kind));
         Ok(Self {
             capture,
+            recognizes: classifier.recognizes(),
             classifier,
             responder,
             reporter,
@@ -266,6 +270,13 @@ impl Lifecycle {
         self.responder.answer(error, status, request, None)
     }
 
+    /// The failure `head` stands for, if a proxy made it up. Apart, so
+    /// the path of an upstream's answer stays short.
+    #[inline(never)]
+    fn recognized(&self, head: &response::Parts) -> Option<UpstreamError> {
+        self.classifier.recognized(ResponseHead::of_parts(head))
+    }
+
     /// Tells the fast path how a call it tracks went: `error` is its
     /// failure, `None` when the upstream answered.
     #[inline]
@@ -297,18 +308,19 @@ impl Call {
     /// watched, or the layer answers instead (an intercepted status, or an
     /// error a handler returned as a response), taking what it keeps of
     /// `head`. (Borrowed, so the head is not moved on the way through.)
-    #[inline]
+    // Always inlined into the response future: once the recognition
+    // check made it a call, every upstream answer paid for it (see
+    // BENCHMARKS.md, "Proxies that answer their own failures").
+    #[inline(always)]
     pub(crate) fn on_response(self, head: &mut response::Parts) -> Passage {
         if let Some(error) = unrendered(head) {
             return Passage::Answered(self.failed(error));
         }
         // An answer a proxy made up for its own failure is that failure.
-        let recognized = self
-            .lifecycle
-            .classifier
-            .recognized(ResponseHead::of_parts(head));
-        if let Some(error) = recognized {
-            return Passage::Answered(self.failed(error));
+        if self.lifecycle.recognizes {
+            if let Some(error) = self.lifecycle.recognized(head) {
+                return Passage::Answered(self.failed(error));
+            }
         }
         let Call {
             lifecycle,

@@ -171,6 +171,40 @@ async fn its_stall_past_upstream_timeout_is_a_504_not_retry_safe() {
     assert!(!seen[0].0.is_retry_safe());
 }
 
+/// A client that stops mid-upload is the request's failure, not the
+/// upstream's: the proxy's text says its body stream failed.
+#[tokio::test]
+async fn a_client_that_stops_mid_upload_is_a_request_error() {
+    use tokio::io::AsyncWriteExt;
+
+    let upstream = raw_upstream(stall).await;
+    let (builder, seen) = recording();
+    let layer = builder.build().unwrap();
+    let gateway = serve_axum(layer.layer(proxy_to(&format!("http://{upstream}")))).await;
+    let mut stream = tokio::net::TcpStream::connect(gateway).await.unwrap();
+    stream
+        .write_all(b"POST /orders HTTP/1.1\r\nhost: gw\r\ncontent-length: 100\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    for _ in 0..100 {
+        if !seen.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        seen[0].0.kind(),
+        UpstreamErrorKind::HttpRequestError,
+        "{:?}",
+        seen[0].0
+    );
+    assert!(!seen[0].0.is_retry_safe());
+}
+
 /// A recognised answer counts toward ejection: after two refused calls
 /// the third is answered at once, without dialling.
 #[tokio::test]

@@ -1,10 +1,12 @@
 //! pingora's errors, classified by their `ErrorType` and `ErrorSource`.
 //!
-//! No pingora proxy runs here (pingora-core is not a dependency; the
-//! feature is on `pingora-error` alone), so these errors are built with
-//! pingora-error's own constructors, the way pingora's connectors and
-//! HTTP sessions build them: a type, a side, a context, and the cause they
-//! caught (an `io::Error`, a rustls error, another pingora error).
+//! With the `pingora` feature alone (on `pingora-error`) no pingora proxy
+//! runs, so most errors here are built with pingora-error's own
+//! constructors, the way pingora's connectors and HTTP sessions build
+//! them: a type, a side, a context, and the cause they caught (an
+//! `io::Error`, a rustls error, another pingora error). With
+//! `pingora-proxy`, `over_the_wire` runs a real pingora-proxy server and
+//! checks what `pingora::fail_to_proxy` writes.
 #![cfg(feature = "pingora")]
 
 #[cfg(feature = "pingora-proxy")]

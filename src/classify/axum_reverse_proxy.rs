@@ -57,6 +57,14 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
             UpstreamErrorKind::Unclassified
         });
     }
+    // The request may have gone: a lost route below is a terminated
+    // connection, never the retry-safe "unroutable" of a connect.
+    walk.send_phase = true;
+    // The client's side, not the upstream's: its body failed (it stopped
+    // mid-upload), or was over the proxy's limit.
+    if has("error from user's Body stream") || has("length limit exceeded") {
+        return Step::Decided(UpstreamErrorKind::HttpRequestError);
+    }
     // hyper's errors on an open connection.
     if has("connection closed before message completed") {
         return Step::Decided(UpstreamErrorKind::ConnectionTerminated);

@@ -41,7 +41,7 @@ use std::sync::{Arc, OnceLock};
 pub use self::connect_error::{connect_timeout, ConnectError, ConnectTimeout};
 use http::Response;
 
-use crate::error::{error_chain, ErrorText, UpstreamError, UpstreamErrorKind};
+use crate::error::{error_chain, UpstreamError, UpstreamErrorKind};
 use crate::recognize::{RecognizeRule, Recognizer, ResponseHead};
 use crate::BoxError;
 
@@ -185,6 +185,12 @@ impl Classifier {
         self.recognized(ResponseHead::of(response))
     }
 
+    /// Whether any rule, of yours or the defaults', may recognise an
+    /// answer.
+    pub(crate) fn recognizes(&self) -> bool {
+        self.recognizer.has_rules(self.default_rules)
+    }
+
     #[inline]
     pub(crate) fn recognized(&self, head: ResponseHead<'_>) -> Option<UpstreamError> {
         self.recognizer
@@ -219,7 +225,7 @@ impl Classifier {
             kind,
             request_not_sent,
         } = self.classification(error);
-        UpstreamError::from_parts(kind, request_not_sent, Some(Box::new(ErrorText::of(error))))
+        UpstreamError::from_lent(kind, request_not_sent, error)
     }
 
     /// The kind of `error`, which stays where it is.

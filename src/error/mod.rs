@@ -18,7 +18,7 @@ pub use self::chain::{error_chain, ErrorChain};
 pub(crate) use self::kind::PerKind;
 pub use self::kind::UpstreamErrorKind;
 pub(crate) use self::params::Params;
-pub(crate) use self::text::ErrorText;
+use self::text::ErrorText;
 use crate::BoxError;
 
 /// A failed call to the upstream: its [`UpstreamErrorKind`] and the original
@@ -78,6 +78,31 @@ impl UpstreamError {
         let params = source
             .as_deref()
             .and_then(|source| Params::of(kind, source as &(dyn Error + 'static)));
+        Self::with_params(kind, retry_safe, source, params)
+    }
+
+    /// An error classified where it was only lent: its `Proxy-Status`
+    /// parameters are found on the lent error, its text kept as the cause.
+    pub(crate) fn from_lent(
+        kind: UpstreamErrorKind,
+        retry_safe: bool,
+        lent: &(dyn Error + 'static),
+    ) -> Self {
+        let params = Params::of(kind, lent);
+        Self::with_params(
+            kind,
+            retry_safe,
+            Some(Box::new(ErrorText::of(lent))),
+            params,
+        )
+    }
+
+    fn with_params(
+        kind: UpstreamErrorKind,
+        retry_safe: bool,
+        source: Option<BoxError>,
+        params: Option<Box<Params>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 kind,

@@ -1,6 +1,6 @@
 //! pingora's failure hook: what a `pingora_error::Error` means for the
 //! answer ([`failure`]), and, with the `pingora-proxy` feature, the whole
-//! of `ProxyHttp::fail_to_proxy` ([`fail_to_proxy`]).
+//! of `ProxyHttp::fail_to_proxy` (`fail_to_proxy`).
 //!
 //! pingora hands `fail_to_proxy` every fatal error of a request, not only
 //! the upstream's: a status the proxy's own filters raised

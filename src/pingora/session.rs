@@ -57,7 +57,12 @@ pub async fn fail_to_proxy(
 async fn answer(layer: &GatewayErrorLayer, session: &mut Session, error: UpstreamError) -> u16 {
     let lifecycle = layer.lifecycle();
     let request = layer.capture_parts(session.req_header());
-    if let Some(started) = session.response_written() {
+    // A forwarded 1xx (100 Continue, 103 Early Hints) is no answer yet;
+    // 101 is, as pingora's own error writer treats it.
+    let started = session
+        .response_written()
+        .filter(|head| !head.status.is_informational() || head.status == 101);
+    if let Some(started) = started {
         // The head went, and maybe part of the body: the client sees the
         // transfer break off, as it would behind the layer.
         let status = started.status;

@@ -13,14 +13,14 @@
 //! rules, which know the errors of the recognised proxies), reported to
 //! the hook, the log and the metrics, counted by the dead-upstream fast
 //! path, and answered with the layer's page and `Proxy-Status`, never
-//! `received-status`. [`RetryPolicy`](crate::retry::RetryPolicy) retries
+//! `received-status`. `RetryPolicy` ([`retry`](crate::retry)) retries
 //! such an answer as it would the error.
 //!
 //! Rules live in a [`Classifier`](crate::Classifier), beside the
 //! classification rules, so the layer and the retry policy share them:
 //! [`Classifier::recognize`](crate::Classifier::recognize). With the
 //! `axum-reverse-proxy` feature the default rules recognise that crate's
-//! answers ([`ReverseProxyFailure`]); nothing else is needed.
+//! answers (`ReverseProxyFailure`); nothing else is needed.
 //!
 //! ```
 //! use http::StatusCode;
@@ -129,6 +129,12 @@ impl Recognizer {
         Self {
             rules: Some(rules.into()),
         }
+    }
+
+    /// Whether any rule may recognise an answer: yours, or the default
+    /// ones when `default_rules` and a proxy feature brings one.
+    pub(crate) fn has_rules(&self, default_rules: bool) -> bool {
+        self.rules.is_some() || (default_rules && cfg!(feature = "axum-reverse-proxy"))
     }
 
     pub(crate) fn len(&self) -> usize {
