@@ -386,6 +386,11 @@ impl GatewayErrorLayerBuilder {
     /// through. Off unless set; see [`eject`](crate::eject) for what
     /// counts and the trade-offs.
     ///
+    /// The state is the layer's: every service it makes shares it, which
+    /// is right for one upstream behind many axum routes and wrong for
+    /// several endpoints behind a balancer, where an
+    /// [`EndpointSet`](crate::eject::EndpointSet) ejects each on its own.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use http::{Request, Response, StatusCode};

@@ -236,10 +236,10 @@ impl Lifecycle {
         request: &CapturedRequest,
         wait: Option<Duration>,
     ) -> Response<Chunks> {
-        // A refusal that comes back from elsewhere (code that answers again
-        // an error it took from a response) still says the time left, when
-        // this layer has the fast path on.
-        let wait = wait.or_else(|| self.ejector.as_ref().and_then(|_| Ejected::wait_of(&error)));
+        // A refusal that comes from elsewhere (an endpoint set's guard
+        // below, code that answers again an error it took from a response)
+        // still says the time left.
+        let wait = wait.or_else(|| Ejected::wait_of(&error));
         let status = self.responder.status(error.kind());
         self.reporter.report(&error, status, request);
         self.responder.answer(error, status, request, wait)

@@ -78,9 +78,10 @@ impl Settings {
 }
 
 /// One event per failure, with the full chain that clients never see,
-/// named as OpenTelemetry's conventions name them. Load shedding is the
-/// gateway working as designed and can come in floods, so it is logged at
-/// debug rather than warn.
+/// named as OpenTelemetry's conventions name them. Load shedding and
+/// refusals while an upstream is ejected are the gateway working as
+/// designed and can come in floods, so they are logged at debug rather
+/// than warn.
 #[cfg(feature = "tracing")]
 fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequest, path: bool) {
     let request_id = request.request_id().and_then(|id| id.to_str().ok());
@@ -101,7 +102,12 @@ fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequ
             )
         };
     }
-    if error.kind() == crate::UpstreamErrorKind::ConnectionLimitReached {
+    // A request refused while its upstream is ejected: one per request,
+    // so a flood exactly when the log matters; the fast path logs its
+    // changes of state once each instead (`eject/report.rs`).
+    let refused_while_ejected = error.kind() == crate::UpstreamErrorKind::DestinationUnavailable
+        && crate::eject::Ejected::wait_of(error).is_some();
+    if error.kind() == crate::UpstreamErrorKind::ConnectionLimitReached || refused_while_ejected {
         event!(tracing::Level::DEBUG);
     } else {
         event!(tracing::Level::WARN);

@@ -109,3 +109,87 @@ async fn every_failure_is_logged_with_its_chain() {
     assert!(log.contains("url.path=\"/orders/7\""), "{log}");
     assert!(!log.contains("request_id"), "{log}");
 }
+
+/// An outage is not a log storm: while the upstream is ejected, each
+/// refusal is logged at debug; the ejection is one warning, and the hook
+/// still sees every refusal.
+#[tokio::test]
+async fn an_ejected_upstream_logs_its_ejection_once_not_every_refusal() {
+    use std::time::Duration;
+    use tower::Service;
+    use tower_gateway_error::eject::Ejection;
+    use tower_gateway_error::{CapturedRequest, UpstreamError};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> MakeWriter<'a> for Capture {
+        type Writer = Capture;
+        fn make_writer(&'a self) -> Capture {
+            self.clone()
+        }
+    }
+
+    let capture = Capture::default();
+    // The default filter of a service: warnings and above.
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let hooked = Arc::new(Mutex::new(0));
+    let count = hooked.clone();
+    let mut gateway = GatewayErrorLayer::builder()
+        .eject(Ejection::after(3, Duration::from_secs(60)))
+        .on_error(
+            move |_: &UpstreamError, _: http::StatusCode, _: &CapturedRequest| {
+                *count.lock().unwrap() += 1;
+            },
+        )
+        .build()
+        .unwrap()
+        .layer(client());
+    let url = format!("http://{}/", closed_port().await);
+    for _ in 0..53 {
+        let response = gateway
+            .ready()
+            .await
+            .unwrap()
+            .call(get(&url, &[]))
+            .await
+            .unwrap();
+        assert!(response.status() == 502 || response.status() == 503);
+    }
+    assert_eq!(*hooked.lock().unwrap(), 53, "the hook sees every refusal");
+    let logged = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logged.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("connection_refused"))
+            .count(),
+        3,
+        "{logged}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("upstream ejected"))
+            .count(),
+        1,
+        "{logged}"
+    );
+    assert!(!logged.contains("destination_unavailable"), "{logged}");
+    assert_eq!(lines.len(), 4, "{logged}");
+}

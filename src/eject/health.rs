@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::Ejector;
+use super::{report, Ejector};
 use crate::UpstreamError;
 
 #[derive(Debug, Default)]
@@ -105,6 +105,7 @@ impl Health {
                 let until = now + ejector.duration_ms();
                 if probe.is_some() {
                     self.until.store(until, Ordering::Release);
+                    report::probe_failed(ejector.duration);
                 } else {
                     let failures = self.failures.load(Ordering::Relaxed);
                     let failures = if failures < ejector.after {
@@ -115,12 +116,15 @@ impl Health {
                     if failures >= ejector.after {
                         // Once: calls that were under way when it was
                         // ejected do not lengthen the wait.
-                        let _ = self.until.compare_exchange(
+                        let ejected = self.until.compare_exchange(
                             0,
                             until,
                             Ordering::AcqRel,
                             Ordering::Relaxed,
                         );
+                        if ejected.is_ok() {
+                            report::ejected(failures, ejector.duration);
+                        }
                     }
                 }
             }
@@ -128,8 +132,10 @@ impl Health {
                 if self.failures.load(Ordering::Relaxed) != 0 {
                     self.failures.store(0, Ordering::Relaxed);
                 }
-                if self.until.load(Ordering::Relaxed) != 0 {
-                    self.until.store(0, Ordering::Release);
+                if self.until.load(Ordering::Relaxed) != 0
+                    && self.until.swap(0, Ordering::AcqRel) != 0
+                {
+                    report::recovered();
                 }
             }
             Outcome::Unknown => {}

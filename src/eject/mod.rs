@@ -49,12 +49,16 @@
 //!   the next request, so give the client a connect timeout shorter than
 //!   the interval.
 //! - **A partial outage** (one of several upstreams behind a load balancer
-//!   down): by default the layer sees one upstream. If one address in ten
+//!   down): the layer's fast path sees one upstream. If one address in ten
 //!   refuses, consecutive failures are rare and nothing is ejected; if it
 //!   does trip, every request is refused for the interval, healthy
-//!   upstreams' share included. Put the layer below the balancer, per
-//!   endpoint, or key the state by the request's authority
-//!   ([`Ejection::per_upstream`]) when the request names its upstream.
+//!   upstreams' share included. Use an [`EndpointSet`] below the balancer
+//!   (see "Behind a balancer"), or key the state by the request's
+//!   authority ([`Ejection::per_upstream`]) when the request names its
+//!   upstream. **One state per layer**: every service a layer with the
+//!   fast path makes shares its state (one upstream behind many axum
+//!   routes keeps one), so a layer applied to several endpoints would mix
+//!   their runs of failures.
 //! - **Time to notice recovery**: up to one interval after the upstream
 //!   is back, plus the probe's own time.
 //! - **Backpressure is kept**: `poll_ready` still waits for the inner
@@ -78,8 +82,39 @@
 //!     .expect("valid settings");
 //! # let _ = layer;
 //! ```
+//!
+//! # Behind a balancer
+//!
+//! An [`EndpointSet`] ejects each endpoint of a balanced set on its own.
+//! Its [`EndpointLayer`] goes around each endpoint's client, under the
+//! balancer: while an endpoint is ejected its `poll_ready` waits (a timer
+//! wakes it when its probe is due), so tower's p2c `Balance`, which sends
+//! only to ready endpoints, sends it nothing, and the others take its
+//! share; when the probe is due it is ready for one request, and is not
+//! again until that request's outcome is known. Its [`AllEjectedLayer`]
+//! goes above the balancer: while every endpoint is ejected or being
+//! probed, requests are answered at once with the refusal (503
+//! `destination_unavailable`, `Retry-After` of the soonest probe), instead
+//! of waiting for an endpoint to be ready. `RetryPolicy` above the balancer
+//! (and above a `Buffer` in front of it) retries a failure before sending
+//! on another endpoint; it does not retry the refusal.
+//!
+//! Trade-offs: an endpoint's probe is a real request, once per interval;
+//! a request may wait in the balancer for a ready endpoint while the last
+//! ones are being ejected (never longer than their failure takes);
+//! [`EndpointSet::max_ejected_percent`] keeps part of the set in when a
+//! fault that is really the gateway's makes every endpoint fail, and the
+//! endpoints kept in then get the traffic and its failures. An endpoint
+//! removed from the balancer's set (by `tower::discover`) frees its state
+//! when its service is dropped. The endpoints judge failures as the
+//! layer does (the default rules, or [`EndpointSet::with_classifier`]),
+//! answers a proxy made up included.
 
+mod endpoint;
+mod guard;
 mod health;
+mod report;
+mod set;
 mod upstreams;
 
 use std::fmt;
@@ -88,8 +123,15 @@ use std::time::Duration;
 use http::{HeaderName, Request};
 use tokio::time::Instant;
 
+pub use self::endpoint::{
+    EndpointLayer, EndpointService, ResponseFuture as EndpointResponseFuture,
+};
+pub use self::guard::{
+    AllEjectedLayer, AllEjectedService, ResponseFuture as AllEjectedResponseFuture,
+};
 pub(crate) use self::health::Attempt;
 use self::health::Outcome;
+pub use self::set::EndpointSet;
 use self::upstreams::Upstreams;
 use crate::error::PerKind;
 use crate::{ConfigError, UpstreamError, UpstreamErrorKind};
@@ -329,16 +371,21 @@ impl Ejector {
 
     /// What a call that failed with `error` tells of its upstream.
     fn outcome(&self, error: &UpstreamError) -> Outcome {
-        let kind = error.kind();
+        self.outcome_of(error.kind(), error.is_retry_safe())
+    }
+
+    /// What a failure of `kind` tells of its upstream; `retry_safe` when
+    /// it shows the request was never sent.
+    fn outcome_of(&self, kind: UpstreamErrorKind, retry_safe: bool) -> Outcome {
         let counts = match self.counts[kind] {
             Counts::Always => true,
-            Counts::BeforeSending => error.is_retry_safe(),
+            Counts::BeforeSending => retry_safe,
             Counts::Never => false,
         };
         if counts {
             Outcome::Unreachable
         } else if kind.is_timeout()
-            || error.is_retry_safe()
+            || retry_safe
             || matches!(
                 kind,
                 UpstreamErrorKind::HttpRequestError | UpstreamErrorKind::Unclassified

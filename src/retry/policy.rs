@@ -27,7 +27,9 @@ use crate::{Classifier, ConfigError, UpstreamError, UpstreamErrorKind};
 ///   PUT, DELETE, TRACE.
 /// - Other failures are not retried: a malformed response, a failing
 ///   request body, a certificate the gateway does not trust (asking again
-///   gets the same certificate), anything unclassified; nor is any response
+///   gets the same certificate), `destination_unavailable` (every endpoint
+///   of an `EndpointSet` ejected, a closed `Buffer`), anything
+///   unclassified; nor is any response
 ///   the upstream gave, error statuses included. An answer a proxy made up
 ///   for its own failure (see [`recognize`](crate::recognize)) is not the
 ///   upstream's: it is retried as the failure it stands for.
@@ -145,6 +147,9 @@ impl RetryPolicy {
                 | ProxyLoopDetected
                 | ProxyConfigurationError
                 | ProxyInternalResponse
+                // Refused by the gateway itself: every endpoint is ejected,
+                // or its buffer closed; asking again at once gets the same.
+                | DestinationUnavailable
         ) {
             return false;
         }
