@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -53,6 +55,9 @@ fn endpoint(
     })
 }
 
+/// What the gateway answers a client with.
+type Answer = Response<tower_gateway_error::ResponseBody<Incoming>>;
+
 struct Setup {
     set: EndpointSet,
     /// Calls to each endpoint, in order.
@@ -67,10 +72,13 @@ fn gateway(
     retries: Option<usize>,
 ) -> (
     impl Service<
-        Request<Full<Bytes>>,
-        Response = Response<tower_gateway_error::ResponseBody<Incoming>>,
-        Error = std::convert::Infallible,
-    >,
+            Request<Full<Bytes>>,
+            Response = Answer,
+            Error = Infallible,
+            Future = impl Future<Output = Result<Answer, Infallible>> + Send,
+        > + Clone
+        + Send
+        + 'static,
     Setup,
 ) {
     let calls: Vec<Arc<AtomicUsize>> = addrs.iter().map(|_| Arc::default()).collect();
@@ -94,9 +102,9 @@ fn gateway(
             .unwrap()
     });
     // Retry clones its inner service, and a gateway shares one balancer
-    // between connections: a `Buffer` in front of it, with the guard
-    // inside, so a request queued there is answered once every endpoint
-    // is out.
+    // between connections: a `Buffer` in front of the balancer, under the
+    // retry, and the guard right above the balancer, so a request queued
+    // in the buffer is answered once every endpoint is out.
     let service = ServiceBuilder::new()
         .layer(GatewayErrorLayer::new())
         .option_layer(policy.map(tower::retry::RetryLayer::new))
@@ -124,11 +132,7 @@ async fn answer_ok(mut stream: tokio::net::TcpStream) {
 /// `count` requests one after the other, `pause` apart: the statuses.
 async fn send<S>(service: &mut S, count: usize, pause: Duration) -> Vec<u16>
 where
-    S: Service<
-        Request<Full<Bytes>>,
-        Response = Response<tower_gateway_error::ResponseBody<Incoming>>,
-        Error = std::convert::Infallible,
-    >,
+    S: Service<Request<Full<Bytes>>, Response = Answer, Error = Infallible>,
 {
     let mut statuses = Vec::with_capacity(count);
     for _ in 0..count {
@@ -215,13 +219,27 @@ async fn a_recovered_endpoint_gets_traffic_again_within_an_interval() {
     });
     let before = setup.calls[1].load(Ordering::SeqCst);
     let came_back = Instant::now();
-    let statuses = send(&mut service, 200, Duration::from_millis(5)).await;
+    // Requests until the first reaches it again: within one interval (and
+    // the probe's own time) of its coming back.
+    let mut back_after = None;
+    for _ in 0..400 {
+        send(&mut service, 1, Duration::from_millis(5)).await;
+        if setup.calls[1].load(Ordering::SeqCst) > before {
+            back_after = Some(came_back.elapsed());
+            break;
+        }
+    }
+    let back_after = back_after.expect("it got a request again");
+    assert!(
+        back_after <= INTERVAL + Duration::from_millis(250),
+        "back after {back_after:?}"
+    );
+    let before = setup.calls[1].load(Ordering::SeqCst);
+    let statuses = send(&mut service, 200, Duration::from_millis(2)).await;
     assert_eq!(failures(&statuses), 0);
     assert_eq!(setup.set.counts().1, 0, "back in the set");
     let served = setup.calls[1].load(Ordering::SeqCst) - before;
     assert!(served > 20, "it gets its share again: {served} of 200");
-    // Within one interval (and the probe's own time) of coming back.
-    assert!(came_back.elapsed() > INTERVAL);
 }
 
 #[tokio::test]
@@ -265,7 +283,10 @@ async fn all_endpoints_down_is_answered_at_once_with_the_soonest_probe() {
     assert!(dials <= 3 * AFTER as usize + 3, "{dials} dials");
 }
 
-#[tokio::test]
+/// Concurrent requests on two worker threads, two dead endpoints of
+/// three, a cap of one: never more than one out, and no deadlock between
+/// endpoints settling at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ejection_cap_keeps_part_of_the_set_in() {
     let addrs = [
         closed_port().await,
@@ -274,18 +295,35 @@ async fn the_ejection_cap_keeps_part_of_the_set_in() {
     ];
     // A third of three: one endpoint out at a time.
     let set = set().max_ejected_percent(34).unwrap();
-    let (mut service, setup) = gateway(set, &addrs, None);
-    let mut most_out = 0;
-    for _ in 0..60 {
-        send(&mut service, 1, Duration::from_millis(2)).await;
-        most_out = most_out.max(setup.set.counts().1);
+    let (service, setup) = gateway(set, &addrs, None);
+    let most_out = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let mut service = service.clone();
+            let set = setup.set.clone();
+            let most_out = most_out.clone();
+            tokio::spawn(async move {
+                for _ in 0..40 {
+                    send(&mut service, 1, Duration::from_millis(1)).await;
+                    most_out.fetch_max(set.counts().1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("no deadlock")
+            .unwrap();
     }
-    assert_eq!(most_out, 1, "never more than the cap");
-    // The dead endpoint left in keeps getting its share, and failing.
-    assert!(
-        setup.calls[0].load(Ordering::SeqCst) + setup.calls[1].load(Ordering::SeqCst)
-            > 2 * AFTER as usize
+    assert_eq!(
+        most_out.load(Ordering::SeqCst),
+        1,
+        "never more than the cap"
     );
+    // The dead endpoint left in keeps getting its share, and failing.
+    let dead_calls = setup.calls[0].load(Ordering::SeqCst) + setup.calls[1].load(Ordering::SeqCst);
+    assert!(dead_calls > 2 * AFTER as usize, "{dead_calls}");
 }
 
 #[tokio::test]

@@ -52,7 +52,6 @@ impl<S> Layer<S> for EndpointLayer {
             inner,
             state,
             set: self.set.clone(),
-            probe: false,
             timer: None,
         }
     }
@@ -70,23 +69,23 @@ pub(super) struct EndpointState {
 #[derive(Default)]
 struct Tracked {
     failures: u32,
-    /// Ejected until then.
+    /// Ejected (out of the balancer's choice) until then; after it, out
+    /// until a probe succeeds.
     until: Option<Instant>,
-    /// When the probe under way started.
+    /// When the probe under way started; also its name, so that a late
+    /// probe cannot end the one that took over from it.
     probe: Option<Instant>,
-    /// The endpoint's service, waiting for the probe's outcome.
+    /// The endpoint's service, waiting: woken when it may be ready again
+    /// (a probe ended, an answer brought it back).
     waker: Option<Waker>,
 }
 
 /// What an endpoint's `poll_ready` may do now.
 enum Readiness {
     Serve,
-    /// Serve this one request as the probe.
-    Probe,
-    /// Ejected until then.
+    /// Wait until then: its probe is due, or a probe under way is taken
+    /// over.
     WaitUntil(Instant),
-    /// A probe is under way; woken when it ends.
-    WaitForProbe,
 }
 
 impl EndpointState {
@@ -99,53 +98,83 @@ impl EndpointState {
             return Readiness::Serve;
         }
         let mut tracked = self.lock();
-        match tracked.until {
-            None => Readiness::Serve,
-            Some(until) if now < until => Readiness::WaitUntil(until),
-            Some(_) => match tracked.probe {
-                // A probe that has taken longer than the wait itself (a
-                // connect with no timeout) is taken over, so a hung probe
-                // cannot keep the endpoint out.
-                Some(started) if now.saturating_duration_since(started) < duration => {
-                    tracked.waker = Some(waker.clone());
-                    Readiness::WaitForProbe
-                }
-                _ => {
-                    tracked.probe = Some(now);
-                    Readiness::Probe
-                }
-            },
+        let wait = match (tracked.until, tracked.probe) {
+            (None, _) => return Readiness::Serve,
+            (Some(until), _) if now < until => until,
+            // A probe that has taken longer than the wait itself (a
+            // connect with no timeout) is taken over, so a hung probe
+            // cannot keep the endpoint out.
+            (Some(_), Some(started)) if now < started + duration => started + duration,
+            // The probe is due: ready for one request, which `call` makes
+            // the probe (not here: a balancer polls endpoints it may not
+            // choose).
+            (Some(_), _) => return Readiness::Serve,
+        };
+        tracked.waker = Some(waker.clone());
+        Readiness::WaitUntil(wait)
+    }
+
+    /// The probe's start, when a call at `now` is the probe.
+    fn claim_probe(&self, now: Instant, duration: Duration) -> Option<Instant> {
+        if self.clean.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut tracked = self.lock();
+        let due = tracked.until.is_some_and(|until| now >= until);
+        let free = tracked
+            .probe
+            .is_none_or(|started| now >= started + duration);
+        if due && free {
+            tracked.probe = Some(now);
+            Some(now)
+        } else {
+            None
         }
     }
 
-    /// Whether it is ejected at `now`, its probe not yet due.
-    pub(super) fn is_ejected(&self, now: Instant) -> bool {
-        !self.clean.load(Ordering::Acquire) && self.lock().until.is_some_and(|until| now < until)
+    /// Whether it is out of the set at `now`: ejected, its probe not yet
+    /// answered.
+    pub(super) fn is_ejected(&self) -> bool {
+        !self.clean.load(Ordering::Acquire) && self.lock().until.is_some()
     }
 
-    /// How long it is out for at `now`: the time to its probe, zero while
-    /// its probe is under way; `None` when it can be tried.
-    pub(super) fn out_for(&self, now: Instant) -> Option<Duration> {
+    /// How long it cannot be tried for at `now`: the time to its probe,
+    /// zero while its probe is under way; `None` when it can be tried.
+    pub(super) fn out_for(&self, now: Instant, duration: Duration) -> Option<Duration> {
         if self.clean.load(Ordering::Acquire) {
             return None;
         }
         let tracked = self.lock();
         let until = tracked.until?;
         if now < until {
-            Some(until - now)
-        } else if tracked.probe.is_some() {
-            Some(Duration::ZERO)
-        } else {
-            None
+            return Some(until - now);
+        }
+        match tracked.probe {
+            Some(started) if now < started + duration => Some(Duration::ZERO),
+            _ => None,
         }
     }
 
-    fn record(&self, outcome: Outcome, probe: bool, set: &SetShared) {
-        if outcome == Outcome::Reached && !probe && self.clean.load(Ordering::Acquire) {
+    /// Records how a call went; `probe` is the probe's start when it was
+    /// the probe.
+    fn record(&self, outcome: Outcome, probe: Option<Instant>, set: &SetShared) {
+        if outcome == Outcome::Reached && probe.is_none() && self.clean.load(Ordering::Acquire) {
             return;
         }
         let now = Instant::now();
         let ejector = &set.ejector;
+        // Whether to eject it: asked of the set without this endpoint's
+        // lock held, since the set looks at every endpoint's.
+        let wants_out = {
+            let mut tracked = self.lock();
+            if outcome == Outcome::Unreachable {
+                tracked.failures = (tracked.failures + 1).min(ejector.after);
+            }
+            outcome == Outcome::Unreachable
+                && (probe.is_some()
+                    || (tracked.failures >= ejector.after && tracked.until.is_none()))
+        };
+        let may_eject = wants_out && set.may_eject(self);
         let mut ejected = false;
         let waker;
         {
@@ -158,33 +187,30 @@ impl EndpointState {
                     tracked.failures = 0;
                     tracked.until = None;
                 }
-                Outcome::Unreachable => {
-                    tracked.failures = (tracked.failures + 1).min(ejector.after);
-                    let due = tracked.failures >= ejector.after || probe;
-                    if due && (tracked.until.is_none() || probe) {
-                        if set.may_eject(self, now) {
-                            if probe {
-                                report::probe_failed(ejector.duration);
-                            } else {
-                                report::ejected(tracked.failures, ejector.duration);
-                            }
-                            tracked.until = Some(now + ejector.duration);
-                            ejected = true;
+                Outcome::Unreachable if wants_out => {
+                    if may_eject {
+                        if probe.is_some() {
+                            report::probe_failed(ejector.duration);
                         } else {
-                            // The cap is reached: it stays in, and its
-                            // next failure asks again.
-                            tracked.until = None;
+                            report::ejected(tracked.failures, ejector.duration);
                         }
+                        tracked.until = Some(now + ejector.duration);
+                        ejected = true;
+                    } else {
+                        // The cap is reached: it stays in, and its next
+                        // failure asks again.
+                        tracked.until = None;
                     }
                 }
-                Outcome::Unknown => {}
+                Outcome::Unreachable | Outcome::Unknown => {}
             }
-            if probe {
+            if probe.is_some() && tracked.probe == probe {
                 tracked.probe = None;
             }
-            waker = if probe { tracked.waker.take() } else { None };
             let clean = tracked.failures == 0 && tracked.until.is_none();
             self.clean.store(clean, Ordering::Release);
+            // Whatever changed, a waiting service looks again.
+            waker = tracked.waker.take();
         }
         if let Some(waker) = waker {
             waker.wake();
@@ -194,10 +220,13 @@ impl EndpointState {
         }
     }
 
-    fn end_probe(&self) {
+    /// The probe that started at `started` ended without telling anything.
+    fn end_probe(&self, started: Instant) {
         let waker = {
             let mut tracked = self.lock();
-            tracked.probe = None;
+            if tracked.probe == Some(started) {
+                tracked.probe = None;
+            }
             tracked.waker.take()
         };
         if let Some(waker) = waker {
@@ -212,8 +241,6 @@ pub struct EndpointService<S> {
     inner: S,
     state: Arc<EndpointState>,
     set: Arc<SetShared>,
-    /// `poll_ready` made the next call the probe.
-    probe: bool,
     /// Wakes `poll_ready` when the probe is due. Boxed: made once per
     /// ejection, not per request.
     timer: Option<Pin<Box<Sleep>>>,
@@ -222,7 +249,7 @@ pub struct EndpointService<S> {
 impl<S> fmt::Debug for EndpointService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EndpointService")
-            .field("ejected", &self.state.is_ejected(Instant::now()))
+            .field("ejected", &self.state.is_ejected())
             .finish_non_exhaustive()
     }
 }
@@ -237,13 +264,12 @@ where
     type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        if !self.probe {
-            let duration = self.set.ejector.duration;
+        let duration = self.set.ejector.duration;
+        loop {
             match self.state.readiness(Instant::now(), cx.waker(), duration) {
-                Readiness::Serve => self.timer = None,
-                Readiness::Probe => {
+                Readiness::Serve => {
                     self.timer = None;
-                    self.probe = true;
+                    return self.inner.poll_ready(cx).map_err(Into::into);
                 }
                 Readiness::WaitUntil(until) => {
                     let timer = self
@@ -252,20 +278,18 @@ where
                     if timer.deadline() != until {
                         timer.as_mut().reset(until);
                     }
-                    // Ready when the probe is due: polled again then.
-                    if timer.as_mut().poll(cx).is_ready() {
-                        cx.waker().wake_by_ref();
+                    if timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
                     }
-                    return Poll::Pending;
+                    // Due already: look again.
                 }
-                Readiness::WaitForProbe => return Poll::Pending,
             }
         }
-        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let probe = std::mem::take(&mut self.probe);
+        let duration = self.set.ejector.duration;
+        let probe = self.state.claim_probe(Instant::now(), duration);
         ResponseFuture {
             future: self.inner.call(request),
             settle: Some(Settle {
@@ -277,27 +301,19 @@ where
     }
 }
 
-impl<S> Drop for EndpointService<S> {
-    fn drop(&mut self) {
-        // Made the probe, then never called: the next request probes.
-        if self.probe {
-            self.state.end_probe();
-        }
-    }
-}
-
 /// What records a call's outcome on its endpoint.
 struct Settle {
     state: Arc<EndpointState>,
     set: Arc<SetShared>,
-    probe: bool,
+    /// When this call is the probe, when it started.
+    probe: Option<Instant>,
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
         // Dropped unsettled (its caller went away): nothing was learnt.
-        if self.probe {
-            self.state.end_probe();
+        if let Some(started) = self.probe {
+            self.state.end_probe(started);
         }
     }
 }
@@ -342,7 +358,7 @@ where
                     set.ejector.outcome_of(seen.kind, retry_safe)
                 }
             };
-            let probe = std::mem::take(&mut settle.probe);
+            let probe = settle.probe.take();
             settle.state.record(outcome, probe, set);
         }
         Poll::Ready(result)

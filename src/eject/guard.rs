@@ -15,9 +15,10 @@ use tower_service::Service;
 use super::set::SetShared;
 use crate::{BoxError, UpstreamError};
 
-/// The layer of an [`EndpointSet`](super::EndpointSet) that goes above
-/// the balancer (and above a `Retry`, so that a request is not retried
-/// while no endpoint can be tried).
+/// The layer of an [`EndpointSet`](super::EndpointSet) that goes right
+/// above the balancer: under a `Buffer` in front of it (so a request queued
+/// there is answered once no endpoint can be tried) and under a `Retry`
+/// (each try is asked again; `RetryPolicy` does not retry the refusal).
 #[derive(Clone)]
 pub struct AllEjectedLayer {
     set: Arc<SetShared>,

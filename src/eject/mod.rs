@@ -92,7 +92,8 @@
 //! only to ready endpoints, sends it nothing, and the others take its
 //! share; when the probe is due it is ready for one request, and is not
 //! again until that request's outcome is known. Its [`AllEjectedLayer`]
-//! goes above the balancer: while every endpoint is ejected or being
+//! goes right above the balancer (under a `Buffer` and a `Retry`, if any):
+//! while every endpoint is ejected or being
 //! probed, requests are answered at once with the refusal (503
 //! `destination_unavailable`, `Retry-After` of the soonest probe), instead
 //! of waiting for an endpoint to be ready. `RetryPolicy` above the balancer
@@ -101,7 +102,8 @@
 //!
 //! Trade-offs: an endpoint's probe is a real request, once per interval;
 //! a request may wait in the balancer for a ready endpoint while the last
-//! ones are being ejected (never longer than their failure takes);
+//! ones are being ejected (until their failures are known, or an answer
+//! from one brings it back);
 //! [`EndpointSet::max_ejected_percent`] keeps part of the set in when a
 //! fault that is really the gateway's makes every endpoint fail, and the
 //! endpoints kept in then get the traffic and its failures. An endpoint

@@ -27,9 +27,10 @@ use crate::{Classifier, ConfigError, UpstreamError};
 /// - [`endpoint_layer`](Self::endpoint_layer), around each endpoint's
 ///   client, under the balancer. **Every service it makes is one endpoint
 ///   with its own state**, however many times the layer is applied;
-/// - [`all_ejected_layer`](Self::all_ejected_layer), above the balancer
-///   (and above a `Retry`), which answers at once, with the time of the
-///   soonest probe, while no endpoint can be tried.
+/// - [`all_ejected_layer`](Self::all_ejected_layer), right above the
+///   balancer (under a `Buffer` and a `Retry`, if any), which answers at
+///   once, with the time of the soonest probe, while no endpoint can be
+///   tried.
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,6 +57,8 @@ use crate::{Classifier, ConfigError, UpstreamError};
 /// ));
 /// let gateway = ServiceBuilder::new()
 ///     .layer(GatewayErrorLayer::new())
+///     // A balancer is not `Clone`; a `Buffer` shares it between connections.
+///     .buffer(1024)
 ///     .layer(set.all_ejected_layer())
 ///     .service(balanced);
 /// # let _ = gateway;
@@ -145,9 +148,8 @@ impl EndpointSet {
     /// How many endpoints of the set are alive (their services not
     /// dropped), and how many of them are ejected now.
     pub fn counts(&self) -> (usize, usize) {
-        let now = Instant::now();
         let endpoints = self.shared.alive();
-        let ejected = endpoints.iter().filter(|e| e.is_ejected(now)).count();
+        let ejected = endpoints.iter().filter(|e| e.is_ejected()).count();
         (endpoints.len(), ejected)
     }
 }
@@ -166,6 +168,9 @@ impl fmt::Debug for EndpointSet {
     }
 }
 
+/// The most guards' wakers kept at once.
+const MAX_WAITERS: usize = 64;
+
 impl SetShared {
     pub(super) fn register(&self, endpoint: &Arc<EndpointState>) {
         let mut endpoints = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
@@ -182,7 +187,7 @@ impl SetShared {
 
     /// Whether `candidate` may be ejected now without taking more of the
     /// set out than the cap allows (at least one endpoint always may).
-    pub(super) fn may_eject(&self, candidate: &EndpointState, now: Instant) -> bool {
+    pub(super) fn may_eject(&self, candidate: &EndpointState) -> bool {
         let percent = self.max_ejected_percent.load(Ordering::Relaxed);
         if percent >= 100 {
             return true;
@@ -191,7 +196,7 @@ impl SetShared {
         let allowed = (endpoints.len() * usize::from(percent) / 100).max(1);
         let others = endpoints
             .iter()
-            .filter(|e| !std::ptr::eq(&***e, candidate) && e.is_ejected(now))
+            .filter(|e| !std::ptr::eq(&***e, candidate) && e.is_ejected())
             .count();
         others < allowed
     }
@@ -205,7 +210,7 @@ impl SetShared {
         }
         let mut soonest: Option<Duration> = None;
         for endpoint in &endpoints {
-            let wait = endpoint.out_for(now)?;
+            let wait = endpoint.out_for(now, self.ejector.duration)?;
             soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
         }
         let left = soonest.unwrap_or_default();
@@ -220,9 +225,24 @@ impl SetShared {
 
     /// Asks to be woken when an endpoint is ejected.
     pub(super) fn wait(&self, waker: &Waker) {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if !waiters.iter().any(|w| w.will_wake(waker)) {
+        let woken = {
+            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            if waiters.iter().any(|w| w.will_wake(waker)) {
+                return;
+            }
+            // Guards above a `Buffer` wait from many tasks: past a bound,
+            // all are woken (they look again, and wait again if need be)
+            // rather than the list growing while the set stays healthy.
+            let woken = if waiters.len() >= MAX_WAITERS {
+                std::mem::take(&mut *waiters)
+            } else {
+                Vec::new()
+            };
             waiters.push(waker.clone());
+            woken
+        };
+        for waker in woken {
+            waker.wake();
         }
     }
 
