@@ -589,3 +589,51 @@ async fn a_tls_alert_reaches_proxy_status_with_its_id_and_name() {
         r#"gateway; error=tls_alert_received; alert-id=70; alert-message="protocol_version""#
     );
 }
+
+/// `--upstream` twice: the example balances, and with `--eject-after` an
+/// endpoint that refuses is taken out after its first refusal, so every
+/// later request reaches the live one.
+#[tokio::test]
+async fn several_upstreams_are_balanced_and_a_dead_one_is_ejected() {
+    let live = raw_upstream(plain_http_ok).await;
+    let dead = closed_port().await;
+    let live = format!("http://{live}");
+    let dead = format!("http://{dead}");
+    let flags = [
+        "--upstream",
+        dead.as_str(),
+        "--upstream",
+        live.as_str(),
+        "--eject-after",
+        "1",
+        "--eject-for",
+        "30",
+    ];
+    assert!(args(&flags).balances());
+    let gw = gateway(&flags).await;
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let response = client()
+            .request(get(&format!("http://{gw}/"), &[]))
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    let refused = statuses.iter().filter(|&&s| s == 502).count();
+    assert!(refused <= 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 40 - refused);
+}
+
+/// Answers every request on a kept-alive connection with a 200.
+async fn plain_http_ok(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    while !read_head(&mut stream).await.is_empty() {
+        if stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}

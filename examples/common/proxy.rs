@@ -1,6 +1,7 @@
 //! What the `reverse_proxy` and `hyper_proxy` examples share: their flags,
 //! the forwarding service, and the stack `GatewayErrorLayer` wraps around
-//! it. The fault-matrix tests drive this same code.
+//! it: one upstream, or several balanced (tower's p2c) with ejection per
+//! endpoint. The fault-matrix tests drive this same code.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,23 +15,28 @@ use http::{header, HeaderMap, HeaderName, Request, Uri, Version};
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use tower::balance::p2c::Balance;
+use tower::buffer::Buffer;
+use tower::discover::ServiceList;
 use tower::limit::ConcurrencyLimit;
+use tower::load::{CompleteOnResponse, PendingRequestsDiscover};
 use tower::load_shed::LoadShed;
 use tower::timeout::Timeout;
-use tower::{Layer, Service};
-use tower_gateway_error::eject::Ejection;
+use tower::util::{BoxCloneSyncService, BoxService};
+use tower::{Layer, Service, ServiceExt};
+use tower_gateway_error::eject::{Ejection, EndpointSet};
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::retry::RetryAfter;
 use tower_gateway_error::{
     ConfigError, GatewayErrorLayer, GatewayErrorLayerBuilder, GatewayErrorService,
 };
 
-/// A reverse proxy to one upstream, answering its failures with
-/// tower-gateway-error.
+/// A reverse proxy to one upstream or several, answering their failures
+/// with tower-gateway-error.
 #[derive(Debug, Clone, Parser)]
 #[command(
     version,
-    about = "A reverse proxy to one upstream: its failures become 502/503/504 responses \
+    about = "A reverse proxy to one upstream or several: failures become 502/503/504 responses \
              with Proxy-Status and a body chosen by Accept (tower-gateway-error)"
 )]
 pub struct Args {
@@ -38,13 +44,16 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
     /// Upstream to forward to: scheme, host and port only (e.g. http://127.0.0.1:8080).
+    /// Give it several times to balance over them (tower's p2c); with
+    /// --eject-after, each is then ejected on its own.
     #[arg(
         long,
         value_name = "URL",
         default_value = "http://127.0.0.1:8080",
-        value_parser = parse_upstream
+        value_parser = parse_upstream,
+        action = clap::ArgAction::Append
     )]
-    pub upstream: Uri,
+    pub upstream: Vec<Uri>,
     /// Seconds to wait for the upstream's response head before answering 504.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub timeout: Duration,
@@ -148,8 +157,10 @@ impl Args {
         if let Some(seconds) = self.retry_after {
             builder = builder.retry_after(RetryAfter::seconds(seconds));
         }
-        if let (Some(failures), Some(duration)) = (self.eject_after, self.eject_for) {
-            builder = builder.eject(Ejection::after(failures, duration));
+        // Several upstreams are ejected each on its own, below the
+        // balancer (`balanced`); the layer's own fast path is for one.
+        if let (Some(ejection), false) = (self.ejection(), self.balances()) {
+            builder = builder.eject(ejection);
         }
         match self.format {
             Format::Auto => builder,
@@ -157,6 +168,23 @@ impl Args {
             Format::Json => builder.fixed_format(BodyFormat::Json),
             Format::Text => builder.fixed_format(BodyFormat::Text),
         }
+    }
+
+    /// The fast path's settings, when asked for.
+    fn ejection(&self) -> Option<Ejection> {
+        let (failures, duration) = self.eject_after.zip(self.eject_for)?;
+        Some(Ejection::after(failures, duration))
+    }
+
+    /// Whether requests are balanced over several upstreams.
+    pub fn balances(&self) -> bool {
+        self.upstream.len() > 1
+    }
+
+    /// The upstreams, for people: `a, b, c`.
+    pub fn upstreams(&self) -> String {
+        let names: Vec<String> = self.upstream.iter().map(Uri::to_string).collect();
+        names.join(", ")
     }
 
     /// A hyper-util client with the connect timeout and HTTP version asked for.
@@ -318,30 +346,154 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// and load shedding (beyond `--max-concurrency` requests in flight,
 /// unlimited unless set, the layer answers 503). Both fail with errors,
 /// which is why they go under the layer.
-pub type Limited<C, B> = Timeout<LoadShed<ConcurrencyLimit<Forward<C, B>>>>;
+pub type Limited<S> = Timeout<LoadShed<ConcurrencyLimit<S>>>;
 
-/// The whole proxy service: `Forward` with its timeout and load shedding,
-/// wrapped by the layer the flags describe. `customize` may change the layer's settings
-/// further (the tests add a hook there).
+/// Several upstreams balanced by tower's p2c, each one's `Forward` in an
+/// `EndpointSet`'s endpoint layer (with `--eject-after`), the set's guard
+/// above the balancer, and a `Buffer` that shares them between
+/// connections. Boxed: the composed type is long, and a box per request
+/// costs little beside a balancer's work.
+pub type Balanced<B> =
+    BoxCloneSyncService<Request<B>, http::Response<hyper::body::Incoming>, BoxError>;
+
+/// What the layer wraps: one upstream, or several.
+// Made once and cloned per connection; boxing the one-upstream variant
+// would put a pointer between it and every request.
+#[allow(clippy::large_enum_variant)]
+pub enum Upstreams<C, B> {
+    One(Limited<Forward<C, B>>),
+    Several(Limited<Balanced<B>>),
+}
+
+// By hand: deriving would demand `B: Clone`.
+impl<C: Clone, B> Clone for Upstreams<C, B> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::One(one) => Self::One(one.clone()),
+            Self::Several(several) => Self::Several(several.clone()),
+        }
+    }
+}
+
+impl<C, B> Service<Request<B>> for Upstreams<C, B>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<hyper::body::Incoming>;
+    type Error = BoxError;
+    type Future = UpstreamsFuture<
+        <Limited<Forward<C, B>> as Service<Request<B>>>::Future,
+        <Limited<Balanced<B>> as Service<Request<B>>>::Future,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        match self {
+            Self::One(one) => one.poll_ready(cx),
+            Self::Several(several) => several.poll_ready(cx),
+        }
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match self {
+            Self::One(one) => UpstreamsFuture::One {
+                future: one.call(request),
+            },
+            Self::Several(several) => UpstreamsFuture::Several {
+                future: several.call(request),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of `Upstreams`.
+    #[project = UpstreamsFutureProj]
+    pub enum UpstreamsFuture<O, S> {
+        One { #[pin] future: O },
+        Several { #[pin] future: S },
+    }
+}
+
+impl<O, S, T> Future for UpstreamsFuture<O, S>
+where
+    O: Future<Output = Result<T, BoxError>>,
+    S: Future<Output = Result<T, BoxError>>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            UpstreamsFutureProj::One { future } => future.poll(cx),
+            UpstreamsFutureProj::Several { future } => future.poll(cx),
+        }
+    }
+}
+
+/// The whole proxy service: the upstream (or the balanced upstreams) with
+/// the timeout and load shedding, wrapped by the layer the flags describe.
+/// `customize` may change the layer's settings further (the tests add a
+/// hook there).
 pub fn service<C, B>(
     args: &Args,
     client: Client<C, B>,
     customize: impl FnOnce(GatewayErrorLayerBuilder) -> GatewayErrorLayerBuilder,
-) -> Result<GatewayErrorService<Limited<C, B>>, ConfigError>
+) -> Result<GatewayErrorService<Upstreams<C, B>>, ConfigError>
 where
     C: Connect + Clone + Send + Sync + 'static,
     B: http_body::Body + Send + Unpin + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let forward = Forward::new(client, &args.upstream, args.upstream_http2);
     let limit = args
         .max_concurrency
         .unwrap_or(tokio::sync::Semaphore::MAX_PERMITS);
-    let inner = Timeout::new(
-        LoadShed::new(ConcurrencyLimit::new(forward, limit)),
-        args.timeout,
-    );
+    let upstreams = if args.balances() {
+        Upstreams::Several(limited(balanced(args, client)?, limit, args.timeout))
+    } else {
+        let forward = Forward::new(client, &args.upstream[0], args.upstream_http2);
+        Upstreams::One(limited(forward, limit, args.timeout))
+    };
     let layer = customize(args.layer_builder()).build()?;
-    Ok(layer.layer(inner))
+    Ok(layer.layer(upstreams))
+}
+
+fn limited<S>(inner: S, limit: usize, timeout: Duration) -> Limited<S> {
+    Timeout::new(LoadShed::new(ConcurrencyLimit::new(inner, limit)), timeout)
+}
+
+/// The upstreams of `args`, balanced.
+fn balanced<C, B>(args: &Args, client: Client<C, B>) -> Result<Balanced<B>, ConfigError>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Endpoint<B> = BoxService<Request<B>, http::Response<hyper::body::Incoming>, BoxError>;
+    let set = args.ejection().map(EndpointSet::new).transpose()?;
+    let endpoints: Vec<Endpoint<B>> = args
+        .upstream
+        .iter()
+        .map(|upstream| {
+            let forward = Forward::new(client.clone(), upstream, args.upstream_http2);
+            match &set {
+                Some(set) => BoxService::new(set.endpoint_layer().layer(forward)),
+                None => BoxService::new(forward.map_err(
+                    |error: hyper_util::client::legacy::Error| -> BoxError { Box::new(error) },
+                )),
+            }
+        })
+        .collect();
+    let balance = Balance::new(PendingRequestsDiscover::new(
+        ServiceList::new(endpoints),
+        CompleteOnResponse::default(),
+    ));
+    let guarded = match &set {
+        Some(set) => BoxService::new(set.all_ejected_layer().layer(balance)),
+        None => BoxService::new(balance),
+    };
+    Ok(BoxCloneSyncService::new(Buffer::new(guarded, 1024)))
 }

@@ -34,7 +34,8 @@ async fn main() -> ExitCode {
     let (listener, addr) = support::listen(args.listen).await;
     println!(
         "hyper proxy on http://{} -> {}; Ctrl-C stops it",
-        addr, args.upstream,
+        addr,
+        args.upstreams(),
     );
 
     loop {

@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
     println!(
         "reverse proxy on http://{} -> {} ({}); Ctrl-C stops it",
         addr,
-        args.upstream,
+        args.upstreams(),
         if args.upstream_http2 {
             "h2c"
         } else {
