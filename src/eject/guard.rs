@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::set::SetShared;
+use super::set_state::SetShared;
 use crate::{BoxError, UpstreamError};
 
 /// The layer of an [`EndpointSet`](super::EndpointSet) that goes right

@@ -117,6 +117,7 @@ mod guard;
 mod health;
 mod report;
 mod set;
+mod set_state;
 mod upstreams;
 
 use std::fmt;

@@ -3,17 +3,13 @@
 //! none is left to try.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::task::Waker;
-use std::time::Duration;
+use std::sync::Arc;
 
-use tokio::time::Instant;
-
-use super::endpoint::{EndpointLayer, EndpointState};
+use super::endpoint::EndpointLayer;
 use super::guard::AllEjectedLayer;
-use super::{Ejected, Ejection, Ejector};
-use crate::{Classifier, ConfigError, UpstreamError};
+use super::set_state::SetShared;
+use super::{Ejection, Ejector};
+use crate::{Classifier, ConfigError};
 
 /// Ejection per endpoint, for a set of endpoints behind a tower balancer
 /// (`tower::balance::p2c::Balance`): an endpoint that cannot be reached is
@@ -69,18 +65,6 @@ pub struct EndpointSet {
     shared: Arc<SetShared>,
 }
 
-/// What the endpoints of a set, and its guard, share.
-pub(super) struct SetShared {
-    pub(super) ejector: Ejector,
-    pub(super) classifier: Classifier,
-    /// The share of the set that may be ejected at once, in percent.
-    max_ejected_percent: AtomicU8,
-    endpoints: Mutex<Vec<Weak<EndpointState>>>,
-    /// Guards waiting for the balancer, woken when an endpoint is ejected
-    /// (which may leave none to try).
-    waiters: Mutex<Vec<Waker>>,
-}
-
 impl EndpointSet {
     /// A set whose endpoints are ejected as `ejection` says, each on its
     /// own: `n` consecutive failures to reach one take it out for the
@@ -103,13 +87,7 @@ impl EndpointSet {
             });
         }
         Ok(Self {
-            shared: Arc::new(SetShared {
-                ejector: Ejector::compile(ejection)?,
-                classifier,
-                max_ejected_percent: AtomicU8::new(100),
-                endpoints: Mutex::default(),
-                waiters: Mutex::default(),
-            }),
+            shared: Arc::new(SetShared::new(Ejector::compile(ejection)?, classifier)),
         })
     }
 
@@ -125,9 +103,7 @@ impl EndpointSet {
                 reason: "the share of endpoints that may be ejected is not 1 to 100 percent; use such as 50",
             });
         }
-        self.shared
-            .max_ejected_percent
-            .store(percent, Ordering::Relaxed);
+        self.shared.set_max_ejected_percent(percent);
         Ok(self)
     }
 
@@ -160,97 +136,7 @@ impl fmt::Debug for EndpointSet {
         f.debug_struct("EndpointSet")
             .field("endpoints", &endpoints)
             .field("ejected", &ejected)
-            .field(
-                "max_ejected_percent",
-                &self.shared.max_ejected_percent.load(Ordering::Relaxed),
-            )
+            .field("max_ejected_percent", &self.shared.max_ejected_percent())
             .finish_non_exhaustive()
-    }
-}
-
-/// The most guards' wakers kept at once.
-const MAX_WAITERS: usize = 64;
-
-impl SetShared {
-    pub(super) fn register(&self, endpoint: &Arc<EndpointState>) {
-        let mut endpoints = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        // Endpoints removed from the balancer's set are forgotten here.
-        endpoints.retain(|weak| weak.strong_count() > 0);
-        endpoints.push(Arc::downgrade(endpoint));
-    }
-
-    fn alive(&self) -> Vec<Arc<EndpointState>> {
-        let mut endpoints = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
-        endpoints.retain(|weak| weak.strong_count() > 0);
-        endpoints.iter().filter_map(Weak::upgrade).collect()
-    }
-
-    /// Whether `candidate` may be ejected now without taking more of the
-    /// set out than the cap allows (at least one endpoint always may).
-    pub(super) fn may_eject(&self, candidate: &EndpointState) -> bool {
-        let percent = self.max_ejected_percent.load(Ordering::Relaxed);
-        if percent >= 100 {
-            return true;
-        }
-        let endpoints = self.alive();
-        let allowed = (endpoints.len() * usize::from(percent) / 100).max(1);
-        let others = endpoints
-            .iter()
-            .filter(|e| !std::ptr::eq(&***e, candidate) && e.is_ejected())
-            .count();
-        others < allowed
-    }
-
-    /// The refusal for a request while no endpoint can be tried: every
-    /// one is ejected or being probed. `None` while one can be.
-    pub(super) fn all_out(&self, now: Instant) -> Option<UpstreamError> {
-        let endpoints = self.alive();
-        if endpoints.is_empty() {
-            return None;
-        }
-        let mut soonest: Option<Duration> = None;
-        for endpoint in &endpoints {
-            let wait = endpoint.out_for(now, self.ejector.duration)?;
-            soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
-        }
-        let left = soonest.unwrap_or_default();
-        Some(UpstreamError::new(
-            Ejector::REFUSED_AS,
-            Ejected {
-                left,
-                failures: self.ejector.after,
-            },
-        ))
-    }
-
-    /// Asks to be woken when an endpoint is ejected.
-    pub(super) fn wait(&self, waker: &Waker) {
-        let woken = {
-            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-            if waiters.iter().any(|w| w.will_wake(waker)) {
-                return;
-            }
-            // Guards above a `Buffer` wait from many tasks: past a bound,
-            // all are woken (they look again, and wait again if need be)
-            // rather than the list growing while the set stays healthy.
-            let woken = if waiters.len() >= MAX_WAITERS {
-                std::mem::take(&mut *waiters)
-            } else {
-                Vec::new()
-            };
-            waiters.push(waker.clone());
-            woken
-        };
-        for waker in woken {
-            waker.wake();
-        }
-    }
-
-    /// An endpoint was ejected: guards waiting may now find none left.
-    pub(super) fn wake_waiters(&self) {
-        let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|e| e.into_inner()));
-        for waker in waiters {
-            waker.wake();
-        }
     }
 }
