@@ -115,7 +115,7 @@ impl EndpointSet {
 
     /// The layer to put above the balancer: while no endpoint can be
     /// tried, it answers at once with the refusal of an ejected upstream
-    /// (`destination_unavailable`, whose cause is [`Ejected`], with the
+    /// (`destination_unavailable`, whose cause is [`Ejected`](super::Ejected), with the
     /// time of the soonest probe), instead of waiting for the balancer.
     pub fn all_ejected_layer(&self) -> AllEjectedLayer {
         AllEjectedLayer::new(self.shared.clone())
