@@ -1,5 +1,5 @@
 //! The fault matrix: every way a real upstream fails, end to end, through
-//! the `reverse_proxy` example's own code (`examples/common/proxy.rs` and
+//! the `reverse_proxy` example's own code (`examples/common/proxy/` and
 //! `examples/reverse_proxy/app.rs`) served on a real listener, called by a
 //! real hyper client, with each upstream a real listener over loopback.
 //!
@@ -17,7 +17,7 @@
 
 #[path = "../examples/reverse_proxy/app.rs"]
 mod app;
-#[path = "../examples/common/proxy.rs"]
+#[path = "../examples/common/proxy/mod.rs"]
 #[allow(dead_code)]
 mod proxy;
 mod support;
@@ -30,7 +30,6 @@ use bytes::Bytes;
 use clap::Parser;
 use http::{Method, StatusCode};
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
-use hyper_util::client::legacy::Client;
 use tower::Layer;
 use tower_gateway_error::GatewayErrorLayerBuilder;
 
@@ -56,15 +55,15 @@ async fn serve(router: axum::Router) -> SocketAddr {
 /// The reverse proxy as its `main` builds it, from these flags.
 async fn gateway(flags: &[&str]) -> SocketAddr {
     let args = args(flags);
-    serve(app::router(&args, args.client(), |layer| layer).unwrap()).await
+    serve(app::router(&args, args.connector(), |layer| layer).unwrap()).await
 }
 
-async fn gateway_with<C>(flags: &[&str], client: Client<C, Body>) -> SocketAddr
+async fn gateway_with<C>(flags: &[&str], connector: C) -> SocketAddr
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
     let args = args(flags);
-    serve(app::router(&args, client, |layer: GatewayErrorLayerBuilder| layer).unwrap()).await
+    serve(app::router(&args, connector, |layer: GatewayErrorLayerBuilder| layer).unwrap()).await
 }
 
 /// A row for the reverse proxy with default flags, in front of `upstream`.
@@ -269,10 +268,8 @@ async fn row_14_name_that_does_not_resolve() {
     );
     let mut connector = HttpConnector::new_with_resolver(resolver);
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    let client: Client<_, Body> =
-        Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.clone());
 
-    let gw = gateway_with(&["--upstream", "http://missing.test:80"], client.clone()).await;
+    let gw = gateway_with(&["--upstream", "http://missing.test:80"], connector.clone()).await;
     assert_row(gw, good, 502, "dns_error").await;
     let response = support::client()
         .request(get(
@@ -292,7 +289,7 @@ async fn row_14_name_that_does_not_resolve() {
     // The same resolver does resolve the name it knows.
     let gw = gateway_with(
         &["--upstream", &format!("http://known.test:{}", good.port())],
-        client,
+        connector,
     )
     .await;
     let response = support::client()
@@ -543,6 +540,8 @@ fn flags_that_cannot_work_are_refused_with_a_reason() {
         (&["--max-concurrency", "0"], "at least 1"),
         (&["--format", "xml"], "xml"),
         (&["--retry-after", "-1"], "-1"),
+        (&["--max-request-body", "10"], "--retries"),
+        (&["--retries", "-1"], "-1"),
     ] {
         let message = refused(flags);
         assert!(message.contains(says), "{flags:?}: {message}");
@@ -622,6 +621,96 @@ async fn several_upstreams_are_balanced_and_a_dead_one_is_ejected() {
     let refused = statuses.iter().filter(|&&s| s == 502).count();
     assert!(refused <= 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 40 - refused);
+}
+
+/// `--retries` with `--eject-after`: one of two upstreams refuses; the
+/// request that finds it out is sent again to the live one, a PUT's body
+/// included, and the dead one is ejected, so no client sees a failure
+/// (without `--retries` one does: the test above).
+#[tokio::test]
+async fn with_retries_a_dead_upstream_costs_clients_nothing() {
+    let live = raw_upstream(echo).await;
+    let dead = closed_port().await;
+    let (live, dead) = (format!("http://{live}"), format!("http://{dead}"));
+    let gw = gateway(&[
+        "--upstream",
+        &dead,
+        "--upstream",
+        &live,
+        "--retries",
+        "2",
+        "--eject-after",
+        "1",
+        "--eject-for",
+        "30",
+    ])
+    .await;
+    for n in 0..30 {
+        let request = http::Request::put(format!("http://{gw}/items/{n}"))
+            .body(http_body_util::Full::new(Bytes::from(format!("item {n}"))))
+            .unwrap();
+        let response = client().request(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "request {n}");
+        let echoed = String::from_utf8(body_bytes(response).await.to_vec()).unwrap();
+        assert!(echoed.starts_with(&format!("PUT /items/{n} ")), "{echoed}");
+        assert!(echoed.ends_with(&format!("\r\n\r\nitem {n}")), "{echoed}");
+    }
+}
+
+/// `--retries` reads request bodies in full first; one over
+/// `--max-request-body` is answered 413 and never reaches the upstream,
+/// whether its length is declared or it streams.
+#[tokio::test]
+async fn with_retries_a_body_over_the_limit_is_answered_413_unsent() {
+    let upstream = raw_upstream(echo).await;
+    let gw = gateway(&[
+        "--upstream",
+        &format!("http://{upstream}"),
+        "--retries",
+        "1",
+        "--max-request-body",
+        "16",
+    ])
+    .await;
+    let send = |body: http_body_util::StreamBody<_>| {
+        let request = http::Request::post(format!("http://{gw}/upload"))
+            .header("accept", "application/json")
+            .body(body)
+            .unwrap();
+        support::client_over::<_, _>(hyper_util::client::legacy::connect::HttpConnector::new())
+            .request(request)
+    };
+    type Frames = futures_util::stream::Iter<
+        std::vec::IntoIter<Result<http_body::Frame<Bytes>, std::convert::Infallible>>,
+    >;
+    let chunks = |parts: &[&'static [u8]]| -> http_body_util::StreamBody<Frames> {
+        let frames: Vec<_> = parts
+            .iter()
+            .map(|part| Ok(http_body::Frame::data(Bytes::from_static(part))))
+            .collect();
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+    };
+    // 16 bytes, in two chunks (no declared length): forwarded.
+    let response = send(chunks(&[b"12345678", b"abcdefgh"])).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body_bytes(response).await.ends_with(b"12345678abcdefgh"));
+    // 17 bytes streamed: refused once the 17th arrives.
+    let response = send(chunks(&[b"12345678", b"abcdefgh", b"!"]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        response.headers()["proxy-status"],
+        "gateway; error=http_request_denied"
+    );
+    let problem = json(&body_bytes(response).await);
+    assert_eq!(problem["status"], 413);
+    // A declared length over the limit: refused unread.
+    let request = http::Request::post(format!("http://{gw}/upload"))
+        .body(http_body_util::Full::new(Bytes::from_static(&[b'x'; 1000])))
+        .unwrap();
+    let response = client().request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 /// Answers every request on a kept-alive connection with a 200.

@@ -8,7 +8,7 @@
 
 #[path = "../examples/reverse_proxy/app.rs"]
 mod app;
-#[path = "../examples/common/proxy.rs"]
+#[path = "../examples/common/proxy/mod.rs"]
 #[allow(dead_code)]
 mod proxy;
 mod support;
@@ -38,7 +38,7 @@ async fn gateway_to(upstream: SocketAddr) -> SocketAddr {
     let args =
         proxy::Args::try_parse_from(["reverse_proxy", "--upstream", &format!("http://{upstream}")])
             .unwrap();
-    let router = app::router(&args, args.client(), |layer| layer).unwrap();
+    let router = app::router(&args, args.connector(), |layer| layer).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -8,7 +8,7 @@
 
 #[path = "../examples/reverse_proxy/app.rs"]
 mod app;
-#[path = "../examples/common/proxy.rs"]
+#[path = "../examples/common/proxy/mod.rs"]
 #[allow(dead_code)]
 mod proxy;
 mod support;
@@ -31,7 +31,7 @@ async fn gateway_to(upstream: std::net::SocketAddr, seen: Seen) -> std::net::Soc
     let args =
         proxy::Args::try_parse_from(["reverse_proxy", "--upstream", &format!("http://{upstream}")])
             .unwrap();
-    let router = app::router(&args, args.client(), move |layer| {
+    let router = app::router(&args, args.connector(), move |layer| {
         layer.on_error(
             move |error: &UpstreamError, _: http::StatusCode, request: &CapturedRequest| {
                 seen.lock().unwrap().push((

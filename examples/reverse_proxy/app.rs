@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::Router;
 use hyper_util::client::legacy::connect::Connect;
-use hyper_util::client::legacy::Client;
 use tower_gateway_error::{ConfigError, GatewayErrorLayerBuilder};
 
 use crate::proxy::{self, Args};
@@ -11,12 +10,12 @@ use crate::proxy::{self, Args};
 /// Every path goes to the upstream through the layer.
 pub fn router<C>(
     args: &Args,
-    client: Client<C, Body>,
+    connector: C,
     customize: impl FnOnce(GatewayErrorLayerBuilder) -> GatewayErrorLayerBuilder,
 ) -> Result<Router, ConfigError>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    let service = proxy::service(args, client, customize)?;
+    let service = proxy::service::<C, Body>(args, connector, customize)?;
     Ok(Router::new().fallback_service(service))
 }

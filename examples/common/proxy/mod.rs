@@ -1,0 +1,70 @@
+//! What the `reverse_proxy` and `hyper_proxy` examples share: their flags
+//! (`args.rs`), the forwarding service (`forward.rs`), and the stack
+//! `GatewayErrorLayer` wraps around it (`stack.rs`): one upstream, or
+//! several balanced (tower's p2c) with ejection per endpoint, and with
+//! `--retries` the crate's `RetryPolicy` above them, the request's body
+//! read first (`read_body.rs`). The fault-matrix tests drive this same
+//! code.
+
+mod args;
+mod forward;
+mod read_body;
+mod stack;
+
+// `Format` is named only by the fault matrix, among those including this.
+#[allow(unused_imports)]
+pub use args::{Args, Format};
+pub use forward::Forward;
+pub use stack::Upstreams;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::Connect;
+use tower::retry::Retry;
+use tower::util::BoxCloneSyncService;
+use tower::Layer;
+use tower_gateway_error::retry::RetryPolicy;
+use tower_gateway_error::{ConfigError, GatewayErrorLayerBuilder, GatewayErrorService};
+
+use read_body::ReadBody;
+use stack::{balanced, limited, one_or_balanced};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The whole proxy service: the upstreams as the flags describe them,
+/// reached through `connector`, wrapped by the layer. `customize` may
+/// change the layer's settings further (the tests add a hook there).
+pub fn service<C, B>(
+    args: &Args,
+    connector: C,
+    customize: impl FnOnce(GatewayErrorLayerBuilder) -> GatewayErrorLayerBuilder,
+) -> Result<GatewayErrorService<Upstreams<C, B>>, ConfigError>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
+    let upstreams = if args.retries > 0 {
+        let client = args.client::<C, Full<Bytes>>(connector);
+        let retrying = Retry::new(
+            RetryPolicy::builder().max_retries(args.retries).build()?,
+            one_or_balanced(args, client)?,
+        );
+        let read = ReadBody {
+            inner: retrying,
+            limit: args.max_request_body,
+        };
+        Upstreams::Composed(limited(BoxCloneSyncService::new(read), args))
+    } else if args.balances() {
+        Upstreams::Composed(limited(balanced(args, args.client(connector))?, args))
+    } else {
+        let forward = Forward::new(
+            args.client(connector),
+            &args.upstream[0],
+            args.upstream_http2,
+        );
+        Upstreams::Direct(limited(forward, args))
+    };
+    let layer = customize(args.layer_builder()).build()?;
+    Ok(layer.layer(upstreams))
+}
