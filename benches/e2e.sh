@@ -5,6 +5,7 @@
 #
 #   bash benches/e2e.sh                  # 5 rounds of 5 s runs, 64 connections
 #   ROUNDS=9 DURATION=10s CONNECTIONS=128 bash benches/e2e.sh
+#   bash benches/e2e.sh examples         # only the proxy examples against e2e's server
 #
 # Servers run on CPU 0 with one worker thread; wrk runs on CPU 1. The two
 # sides of each comparison alternate, round after round, and the medians
@@ -22,7 +23,12 @@ if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
     apt-get install -y -qq wrk nginx-light > /dev/null
 fi
 
+only=${1:-all}
+case $only in all|examples) ;; *) echo "usage: e2e.sh [examples]"; exit 2 ;; esac
+
 cargo bench --quiet --bench e2e --no-run 2> /dev/null
+cargo build --quiet --release --example hyper_proxy --example reverse_proxy
+examples="${CARGO_TARGET_DIR:-target}/release/examples"
 bin=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/e2e-* | grep -v '\.d$' | head -1)
 work=$(mktemp -d)
 pids=()
@@ -78,6 +84,14 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 echo "wrk: 1 thread, $connections connections, $duration per run, $rounds alternating rounds, medians"
 echo
 
+# A loopback port nothing serves: the dead upstream of sections 2 and 3.
+closed_port_out="$work/closed.port"
+"$bin" closed-port > "$closed_port_out" &
+pids+=($!)
+for _ in $(seq 1 50); do test -s "$closed_port_out" && break; sleep 0.05; done
+closed=$(cat "$closed_port_out")
+
+if [ "$only" = all ]; then
 # 1. The success path: hyper in front of an in-process upstream, with and
 #    without the layer.
 plain=$(free_port); start "$plain" "$bin" plain "127.0.0.1:$plain"
@@ -92,11 +106,6 @@ echo "  p99 ratio        (target <= 1.05): $(ratio "$layered_p99" "$plain_p99")"
 echo
 
 # 2. 502s for a refused upstream: this crate against nginx.
-closed_port_out="$work/closed.port"
-"$bin" closed-port > "$closed_port_out" &
-pids+=($!)
-for _ in $(seq 1 50); do test -s "$closed_port_out" && break; sleep 0.05; done
-closed=$(cat "$closed_port_out")
 
 gateway=$(free_port); start "$gateway" "$bin" refused "127.0.0.1:$gateway" "127.0.0.1:$closed"
 lean=$(free_port); start "$lean" "$bin" refused-lean "127.0.0.1:$lean" "127.0.0.1:$closed"
@@ -128,3 +137,22 @@ done
 echo "  (non-2xx: wrk's count of error responses in the last run: 502s, and"
 echo "  with the fast path 503s after the first five; nginx never ejects a"
 echo "  lone upstream server, whatever its max_fails)"
+echo
+fi
+
+# 3. The proxy examples as their users run them (a multi-threaded runtime,
+#    here with one worker), fast path on, against e2e's server with the same
+#    settings: what the examples trade for what they show.
+ejected=$(free_port); start "$ejected" "$bin" refused-ejected "127.0.0.1:$ejected" "127.0.0.1:$closed"
+flags=(--upstream "http://127.0.0.1:$closed" --eject-after 5 --eject-for 10)
+hyper_proxy=$(free_port)
+start "$hyper_proxy" env TOKIO_WORKER_THREADS=1 "$examples/hyper_proxy" --listen "127.0.0.1:$hyper_proxy" "${flags[@]}"
+reverse_proxy=$(free_port)
+start "$reverse_proxy" env TOKIO_WORKER_THREADS=1 "$examples/reverse_proxy" --listen "127.0.0.1:$reverse_proxy" "${flags[@]}"
+echo "a dead upstream, fast path on (eject after 5, for 10 s): the examples / e2e's server"
+for side in hyper_proxy reverse_proxy; do
+    compare "${!side}" "$ejected"
+    printf '  %-27s %8d req/s, p99 %6d us\n' "examples/$side:" "$a_rps" "$a_p99"
+    printf '  %-27s %8d req/s, p99 %6d us\n' "e2e refused-ejected:" "$b_rps" "$b_p99"
+    echo "    throughput ratio (target >= 0.9): $(ratio "$a_rps" "$b_rps")"
+done
