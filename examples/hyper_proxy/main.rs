@@ -6,11 +6,11 @@
 //! cargo run --example hyper_proxy -- --upstream http://127.0.0.1:8080
 //! ```
 //!
-//! Answering a dead upstream from the fast path, it runs at 0.96–0.97 of
-//! the rate of the bare hyper server in `benches/e2e.rs` (`bash
-//! benches/e2e.sh examples`). It trades the rest for a multi-threaded runtime and
-//! for hyper-util's automatic HTTP/1 and HTTP/2 (h2c) serving, which looks
-//! at each connection's first bytes.
+//! Answering a dead upstream from the fast path, it runs within 5% of the
+//! bare hyper server in `benches/e2e.rs` (`bash benches/e2e.sh examples`;
+//! BENCHMARKS.md has the figures). It trades that for a multi-threaded
+//! runtime and for hyper-util's automatic HTTP/1 and HTTP/2 (h2c)
+//! serving, which looks at each connection's first bytes.
 
 #[path = "../common/proxy/mod.rs"]
 mod proxy;

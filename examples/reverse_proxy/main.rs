@@ -11,10 +11,10 @@
 //! What axum costs: its `Router` boxes the route's service and its future
 //! for every request, and the request and response bodies, and adds its
 //! URI extensions. Answering a dead upstream from the fast path, where the
-//! layer's own work is small, this runs at 0.83–0.86 of the rate of a
-//! bare hyper server (`bash benches/e2e.sh examples`), where `hyper_proxy` runs at
-//! 0.96–0.97. In front of an upstream that answers, the difference is lost in
-//! the upstream call.
+//! layer's own work is small, that puts this about 15% below a bare hyper
+//! server, where `hyper_proxy` is within 5% (`bash benches/e2e.sh
+//! examples`; BENCHMARKS.md has the figures). In front of an upstream
+//! that answers, the difference is lost in the upstream call.
 
 mod app;
 #[path = "../common/proxy/mod.rs"]

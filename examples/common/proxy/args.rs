@@ -38,7 +38,9 @@ pub struct Args {
         action = clap::ArgAction::Append
     )]
     pub upstream: Vec<Uri>,
-    /// Seconds to wait for the upstream's response head before answering 504.
+    /// Seconds to wait for the upstream's response head before answering
+    /// 504, from when the request arrives: with --retries, reading the
+    /// request's body, every try and the pauses between them count too.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
     pub timeout: Duration,
     /// Seconds to wait for a connection to the upstream before answering 504.
@@ -76,9 +78,11 @@ pub struct Args {
     pub eject_for: Option<Duration>,
     /// Retry a failed upstream call up to N times, when that is safe (the
     /// crate's RetryPolicy): a request that never reached an upstream
-    /// (refused, connect timeout), on another one when there are several;
-    /// an idempotent one whose connection failed after sending. Request
-    /// bodies are then read in full before they are forwarded.
+    /// (refused, connect timeout); an idempotent one whose connection
+    /// failed after sending. With several upstreams the balancer picks
+    /// again, and with --eject-after a refusing one soon drops out of its
+    /// choice. Request bodies are then read in full before they are
+    /// forwarded, so not for streaming requests.
     #[arg(long, value_name = "N", default_value = "0")]
     pub retries: usize,
     /// With --retries: the largest request body read for sending again, in
@@ -178,7 +182,8 @@ impl Args {
         }
     }
 
-    /// The fast path's settings, when asked for.
+    /// The ejection settings, when asked for: the layer's fast path with
+    /// one upstream, an `EndpointSet` with several.
     pub(super) fn ejection(&self) -> Option<Ejection> {
         let (failures, duration) = self.eject_after.zip(self.eject_for)?;
         Some(Ejection::after(failures, duration))

@@ -27,7 +27,7 @@ use tower_gateway_error::retry::RetryPolicy;
 use tower_gateway_error::{ConfigError, GatewayErrorLayerBuilder, GatewayErrorService};
 
 use read_body::ReadBody;
-use stack::{balanced, limited, one_or_balanced};
+use stack::{balanced, guarded, one_or_balanced};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -54,16 +54,16 @@ where
             inner: retrying,
             limit: args.max_request_body,
         };
-        Upstreams::Composed(limited(BoxCloneSyncService::new(read), args))
+        Upstreams::Composed(guarded(BoxCloneSyncService::new(read), args))
     } else if args.balances() {
-        Upstreams::Composed(limited(balanced(args, args.client(connector))?, args))
+        Upstreams::Composed(guarded(balanced(args, args.client(connector))?, args))
     } else {
         let forward = Forward::new(
             args.client(connector),
             &args.upstream[0],
             args.upstream_http2,
         );
-        Upstreams::Direct(limited(forward, args))
+        Upstreams::Direct(guarded(forward, args))
     };
     let layer = customize(args.layer_builder()).build()?;
     Ok(layer.layer(upstreams))

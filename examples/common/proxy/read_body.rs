@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use tower::Service;
+use tower::{Service, ServiceExt};
 use tower_gateway_error::{UpstreamError, UpstreamErrorKind};
 
 use super::BoxError;
@@ -17,7 +17,13 @@ use super::BoxError;
 /// below can send it again (as nginx's `proxy_request_buffering`). A body
 /// over the limit is not forwarded: `http_request_denied`, which the
 /// layer answers 413 (`Args::layer_builder`); one the client breaks off is
-/// `http_request_error` (400).
+/// `http_request_error` (400). Request trailers are not kept, and a
+/// request that streams (gRPC client streaming, a long upload) waits for
+/// its end: a proxy for those should not buffer, nor retry after sending.
+///
+/// It is always ready, and readies the service below only once it has the
+/// body: a slow upload must not hold a place in the `Buffer` in front of
+/// the balancer, or a concurrency permit below, while it arrives.
 #[derive(Clone)]
 pub struct ReadBody<S> {
     pub(super) inner: S,
@@ -35,18 +41,15 @@ where
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The service that was made ready goes with the request; a clone
-        // stays for the next `poll_ready`.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = self.inner.clone();
         let limit = self.limit;
         Box::pin(async move {
-            let (parts, body) = request.into_parts();
+            let (mut parts, body) = request.into_parts();
             let too_large = || -> BoxError {
                 Box::new(UpstreamError::new(
                     UpstreamErrorKind::HttpRequestDenied,
@@ -67,8 +70,11 @@ where
                     )))
                 }
             };
+            // The body is here: the client's `100-continue` was answered by
+            // reading it, and the upstream has nothing to wait for.
+            parts.headers.remove(http::header::EXPECT);
             inner
-                .call(Request::from_parts(parts, Full::new(bytes)))
+                .oneshot(Request::from_parts(parts, Full::new(bytes)))
                 .await
         })
     }

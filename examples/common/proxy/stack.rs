@@ -30,15 +30,15 @@ use super::{Args, BoxError, Forward};
 /// limit at all, rather than one too high to matter: a `ConcurrencyLimit`
 /// takes a semaphore permit for every request and allocates when cloned,
 /// which a server does per request.
-pub type Limited<S> = Timeout<LoadShed<Either<ConcurrencyLimit<S>, S>>>;
+pub type Guarded<S> = Timeout<LoadShed<Either<ConcurrencyLimit<S>, S>>>;
 
-/// Anything more than one `Forward`: several upstreams balanced by tower's
-/// p2c (each in an `EndpointSet`'s endpoint layer with `--eject-after`,
-/// the set's guard above the balancer, a `Buffer` that shares them between
-/// connections), and with `--retries` tower's `Retry` with the crate's
-/// `RetryPolicy` above them and `ReadBody` above that. Boxed: the composed
-/// types are long, and a box per request costs little beside a balancer's
-/// or a retry's work.
+/// Anything but one `Forward` called directly: several upstreams balanced
+/// by tower's p2c (each in an `EndpointSet`'s endpoint layer with
+/// `--eject-after`, the set's guard above the balancer, a `Buffer` that
+/// shares them between connections), and with `--retries` tower's `Retry`
+/// with the crate's `RetryPolicy` above them (or above the one `Forward`)
+/// and `ReadBody` above that. Boxed: the composed types are long, and a
+/// box per request costs little beside a balancer's or a retry's work.
 pub type Composed<B> =
     BoxCloneSyncService<Request<B>, http::Response<hyper::body::Incoming>, BoxError>;
 
@@ -48,8 +48,8 @@ pub type Composed<B> =
 // pointer and a boxed future between it and every request.
 #[allow(clippy::large_enum_variant)]
 pub enum Upstreams<C, B> {
-    Direct(Limited<Forward<C, B>>),
-    Composed(Limited<Composed<B>>),
+    Direct(Guarded<Forward<C, B>>),
+    Composed(Guarded<Composed<B>>),
 }
 
 // By hand: deriving would demand `C: Clone, B: Clone`.
@@ -72,8 +72,8 @@ where
     type Response = http::Response<hyper::body::Incoming>;
     type Error = BoxError;
     type Future = UpstreamsFuture<
-        <Limited<Forward<C, B>> as Service<Request<B>>>::Future,
-        <Limited<Composed<B>> as Service<Request<B>>>::Future,
+        <Guarded<Forward<C, B>> as Service<Request<B>>>::Future,
+        <Guarded<Composed<B>> as Service<Request<B>>>::Future,
     >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -119,7 +119,7 @@ where
     }
 }
 
-pub(super) fn limited<S>(inner: S, args: &Args) -> Limited<S> {
+pub(super) fn guarded<S>(inner: S, args: &Args) -> Guarded<S> {
     let limited = match args.max_concurrency {
         Some(limit) => Either::Left(ConcurrencyLimit::new(inner, limit)),
         None => Either::Right(inner),
