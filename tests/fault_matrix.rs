@@ -540,7 +540,13 @@ fn flags_that_cannot_work_are_refused_with_a_reason() {
         (&["--max-concurrency", "0"], "at least 1"),
         (&["--format", "xml"], "xml"),
         (&["--retry-after", "-1"], "-1"),
-        (&["--max-request-body", "10"], "--retries"),
+    ] {
+        let message = refused(flags);
+        assert!(message.contains(says), "{flags:?}: {message}");
+    }
+    #[cfg(feature = "retry")]
+    for (flags, says) in [
+        (&["--max-request-body", "10"][..], "--retries"),
         (&["--retries", "-1"], "unexpected argument '-1'"),
     ] {
         let message = refused(flags);
@@ -629,6 +635,7 @@ async fn several_upstreams_are_balanced_and_a_dead_one_is_ejected() {
 /// (without `--retries` one does: the test above). p2c picks between the
 /// two at random until one is out, so 30 requests that never met the dead
 /// one would be a 1-in-2^30 chance.
+#[cfg(feature = "retry")]
 #[tokio::test]
 async fn with_retries_a_dead_upstream_costs_clients_nothing() {
     let live = raw_upstream(echo).await;
@@ -662,6 +669,7 @@ async fn with_retries_a_dead_upstream_costs_clients_nothing() {
 /// `--retries` reads request bodies in full first; one over
 /// `--max-request-body` is answered 413 and never reaches the upstream,
 /// whether it streams or declares its length (then it is not even read).
+#[cfg(feature = "retry")]
 #[tokio::test]
 async fn with_retries_a_body_over_the_limit_is_answered_413_unsent() {
     let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

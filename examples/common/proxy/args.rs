@@ -76,6 +76,7 @@ pub struct Args {
     #[arg(long = "eject-for", value_name = "SECS", requires = "eject_after",
           value_parser = parse_seconds)]
     pub eject_for: Option<Duration>,
+    // The crate's `retry` feature (on by default) brings `RetryPolicy`.
     /// Retry a failed upstream call up to N times, when that is safe (the
     /// crate's RetryPolicy): a request that never reached an upstream
     /// (refused, connect timeout); an idempotent one whose connection
@@ -83,10 +84,12 @@ pub struct Args {
     /// again, and with --eject-after a refusing one soon drops out of its
     /// choice. Request bodies are then read in full before they are
     /// forwarded, so not for streaming requests.
+    #[cfg(feature = "retry")]
     #[arg(long, value_name = "N", default_value = "0")]
     pub retries: usize,
     /// With --retries: the largest request body read for sending again, in
     /// bytes; a larger one is answered 413 and not forwarded.
+    #[cfg(feature = "retry")]
     #[arg(
         long = "max-request-body",
         value_name = "BYTES",
@@ -166,6 +169,7 @@ impl Args {
         if let (Some(ejection), false) = (self.ejection(), self.balances()) {
             builder = builder.eject(ejection);
         }
+        #[cfg(feature = "retry")]
         if self.retries > 0 {
             // Only `ReadBody` turns a request down by policy here: for a
             // body over `--max-request-body`, RFC 9110's answer.

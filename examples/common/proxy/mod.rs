@@ -8,6 +8,7 @@
 
 mod args;
 mod forward;
+#[cfg(feature = "retry")]
 mod read_body;
 mod stack;
 
@@ -44,27 +45,46 @@ where
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError>,
 {
-    let upstreams = if args.retries > 0 {
-        let client = args.client::<C, Full<Bytes>>(connector);
-        let retrying = Retry::new(
-            RetryPolicy::builder().max_retries(args.retries).build()?,
-            one_or_balanced(args, client)?,
-        );
-        let read = ReadBody {
-            inner: retrying,
-            limit: args.max_request_body,
-        };
-        Upstreams::Composed(guarded(BoxCloneSyncService::new(read), args))
-    } else if args.balances() {
-        Upstreams::Composed(guarded(balanced(args, args.client(connector))?, args))
-    } else {
-        let forward = Forward::new(
-            args.client(connector),
-            &args.upstream[0],
-            args.upstream_http2,
-        );
-        Upstreams::Direct(guarded(forward, args))
+    let upstreams = match () {
+        #[cfg(feature = "retry")]
+        () if args.retries > 0 => Upstreams::Composed(guarded(retrying(args, connector)?, args)),
+        () if args.balances() => {
+            Upstreams::Composed(guarded(balanced(args, args.client(connector))?, args))
+        }
+        () => {
+            let forward = Forward::new(
+                args.client(connector),
+                &args.upstream[0],
+                args.upstream_http2,
+            );
+            Upstreams::Direct(guarded(forward, args))
+        }
     };
     let layer = customize(args.layer_builder()).build()?;
     Ok(layer.layer(upstreams))
+}
+
+/// The upstreams, one or balanced, under tower's `Retry` with the crate's
+/// `RetryPolicy`, under `ReadBody`, which makes request bodies replayable.
+#[cfg(feature = "retry")]
+fn retrying<C, B>(args: &Args, connector: C) -> Result<Composed<B>, ConfigError>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
+    use http_body_util::Full;
+    use tower::retry::Retry;
+    use tower::util::BoxCloneSyncService;
+    use tower_gateway_error::retry::RetryPolicy;
+
+    let client = args.client::<C, Full<Bytes>>(connector);
+    let retrying = Retry::new(
+        RetryPolicy::builder().max_retries(args.retries).build()?,
+        stack::one_or_balanced(args, client)?,
+    );
+    Ok(BoxCloneSyncService::new(read_body::ReadBody {
+        inner: retrying,
+        limit: args.max_request_body,
+    }))
 }

@@ -128,6 +128,7 @@ pub(super) fn guarded<S>(inner: S, args: &Args) -> Guarded<S> {
 }
 
 /// The upstreams of `args`, one or balanced, as one service.
+#[cfg_attr(not(feature = "retry"), allow(dead_code))]
 pub(super) fn one_or_balanced<C, B>(
     args: &Args,
     client: Client<C, B>,
