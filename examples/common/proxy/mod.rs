@@ -19,16 +19,11 @@ pub use forward::Forward;
 pub use stack::Upstreams;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper_util::client::legacy::connect::Connect;
-use tower::retry::Retry;
-use tower::util::BoxCloneSyncService;
 use tower::Layer;
-use tower_gateway_error::retry::RetryPolicy;
 use tower_gateway_error::{ConfigError, GatewayErrorLayerBuilder, GatewayErrorService};
 
-use read_body::ReadBody;
-use stack::{balanced, guarded, one_or_balanced};
+use stack::{balanced, guarded};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -67,7 +62,7 @@ where
 /// The upstreams, one or balanced, under tower's `Retry` with the crate's
 /// `RetryPolicy`, under `ReadBody`, which makes request bodies replayable.
 #[cfg(feature = "retry")]
-fn retrying<C, B>(args: &Args, connector: C) -> Result<Composed<B>, ConfigError>
+fn retrying<C, B>(args: &Args, connector: C) -> Result<stack::Composed<B>, ConfigError>
 where
     C: Connect + Clone + Send + Sync + 'static,
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
