@@ -13,7 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use tower_gateway_error::eject::Ejection;
 use tower_gateway_error::render::BodyFormat;
 use tower_gateway_error::retry::RetryAfter;
-use tower_gateway_error::{GatewayErrorLayer, GatewayErrorLayerBuilder, UpstreamErrorKind};
+use tower_gateway_error::{GatewayErrorLayer, GatewayErrorLayerBuilder};
 
 /// A reverse proxy to one upstream or several, answering their failures
 /// with tower-gateway-error.
@@ -174,7 +174,7 @@ impl Args {
             // Only `ReadBody` turns a request down by policy here: for a
             // body over `--max-request-body`, RFC 9110's answer.
             builder = builder.status_for(
-                UpstreamErrorKind::HttpRequestDenied,
+                tower_gateway_error::UpstreamErrorKind::HttpRequestDenied,
                 http::StatusCode::PAYLOAD_TOO_LARGE,
             );
         }
