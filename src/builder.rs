@@ -184,11 +184,16 @@ impl GatewayErrorLayerBuilder {
     }
 
     /// Adds a header to every error response, replacing the layer's own
-    /// header of that name (`Cache-Control`, say). The headers the layer
-    /// writes from its other settings (`Content-Type`, `Content-Length`,
-    /// `Transfer-Encoding`, `Proxy-Status`, `Retry-After`, `Vary`,
-    /// `grpc-status`, `grpc-message`) are refused by [`build`](Self::build),
-    /// with the setting to use instead.
+    /// header of that name (`Cache-Control`, say), and on an intercepted
+    /// answer the upstream's; `Set-Cookie` is added instead, beside the
+    /// upstream's cookies. The headers the layer writes from its other
+    /// settings (`Content-Type`, `Content-Length`, `Transfer-Encoding`,
+    /// `Proxy-Status`, `Retry-After`, `Vary`, `grpc-status`,
+    /// `grpc-message`) are refused by [`build`](Self::build), with the
+    /// setting to use instead, as are hop-by-hop headers and those that
+    /// describe a representation (`Content-Encoding`, `Content-Range`,
+    /// `ETag`, `Last-Modified`): the layer's body is its own, written
+    /// whole and unencoded.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.settings.answer.headers.push((name, value));
         self
@@ -371,8 +376,13 @@ impl GatewayErrorLayerBuilder {
     /// The `grpc-status` code gRPC calls get for `kind`. Unless set:
     /// 4 (DEADLINE_EXCEEDED) for timeouts after the request was sent
     /// (`http_response_timeout`, `connection_read_timeout`,
-    /// `connection_write_timeout`), 13 (INTERNAL) for `http_request_error`,
-    /// 14 (UNAVAILABLE) for the rest, `dns_timeout` and `connection_timeout`
+    /// `connection_write_timeout`), 7 (PERMISSION_DENIED) for
+    /// `http_request_denied` and `destination_ip_prohibited`, 8
+    /// (RESOURCE_EXHAUSTED) for the five `http_response_*_size` kinds, 13
+    /// (INTERNAL) for `http_protocol_error`, `http_request_error` and the
+    /// gateway's own failures (`destination_not_found`,
+    /// `proxy_loop_detected`, `proxy_configuration_error`,
+    /// `proxy_internal_response`), 14 (UNAVAILABLE) for the rest, `dns_timeout` and `connection_timeout`
     /// included: the request never left, so a retry may succeed. Codes 1 to 16
     /// are accepted; 0 is OK, not an error.
     pub fn grpc_status_for(mut self, kind: UpstreamErrorKind, code: u8) -> Self {

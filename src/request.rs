@@ -118,43 +118,90 @@ impl CapturePlan {
     ) -> CapturedRequest {
         // One pass over the headers instead of a hashed look-up for each
         // header kept: a request has few headers, and comparing a standard
-        // name is comparing a number. The first value of each counts, as
-        // `HeaderMap::get` would take it.
+        // name is comparing a number. The request id and the content type
+        // are their first value, as `HeaderMap::get` would take it;
+        // `Accept` and `Accept-Language` are lists, whose field lines are
+        // one list (RFC 9110 §5.3): joined, only when there are several.
         // gRPC runs over HTTP/2 only, so HTTP/1 requests skip its header.
         let grpc = self.grpc && version == Version::HTTP_2;
-        let mut accept = None;
-        let mut accept_language = None;
+        let mut accept = Lines::NONE;
+        let mut accept_language = Lines::NONE;
         let mut request_id = None;
         let mut content_type = None;
         for (name, value) in headers {
             if request_id.is_none() && *name == self.request_id {
                 request_id = Some(value);
             }
-            let slot = if *name == header::ACCEPT {
-                self.accept.then_some(&mut accept)
+            if *name == header::ACCEPT {
+                if self.accept {
+                    accept.add(value);
+                }
             } else if *name == header::ACCEPT_LANGUAGE {
-                self.accept_language.then_some(&mut accept_language)
-            } else if *name == header::CONTENT_TYPE {
-                grpc.then_some(&mut content_type)
-            } else {
-                None
-            };
-            if let Some(slot) = slot {
-                slot.get_or_insert(value);
+                if self.accept_language {
+                    accept_language.add(value);
+                }
+            } else if *name == header::CONTENT_TYPE && grpc && content_type.is_none() {
+                content_type = Some(value);
             }
         }
         CapturedRequest {
             method: method.clone(),
             version,
             uri: keep_uri.then(|| uri.clone()),
-            accept: accept.cloned(),
-            accept_language: accept_language.cloned(),
+            accept: accept.value(headers, header::ACCEPT),
+            accept_language: accept_language.value(headers, header::ACCEPT_LANGUAGE),
             request_id: request_id.cloned(),
             grpc: content_type
                 .filter(|value| is_grpc(value.as_bytes()))
                 .cloned(),
         }
     }
+}
+
+/// The field lines of a list-valued header seen so far: the first, and
+/// whether there were more.
+struct Lines<'a> {
+    first: Option<&'a HeaderValue>,
+    more: bool,
+}
+
+impl<'a> Lines<'a> {
+    const NONE: Self = Self {
+        first: None,
+        more: false,
+    };
+
+    #[inline]
+    fn add(&mut self, value: &'a HeaderValue) {
+        if self.first.is_none() {
+            self.first = Some(value);
+        } else {
+            self.more = true;
+        }
+    }
+
+    /// The field's value: its one line, or all its lines joined with `, `
+    /// (which allocates, for the rare request that sends several).
+    #[inline]
+    fn value(self, headers: &HeaderMap, name: HeaderName) -> Option<HeaderValue> {
+        let first = self.first?;
+        if !self.more {
+            return Some(first.clone());
+        }
+        Some(join_lines(headers, name))
+    }
+}
+
+#[cold]
+fn join_lines(headers: &HeaderMap, name: HeaderName) -> HeaderValue {
+    let mut joined = Vec::new();
+    for line in headers.get_all(name) {
+        if !joined.is_empty() {
+            joined.extend_from_slice(b", ");
+        }
+        joined.extend_from_slice(line.as_bytes());
+    }
+    HeaderValue::from_bytes(&joined).expect("field values joined by `, ` are a field value")
 }
 
 /// Whether a failure event would be recorded by the current subscriber.
@@ -221,13 +268,14 @@ impl CapturedRequest {
         self.uri.as_ref().map(Uri::path)
     }
 
-    /// The `Accept` header, when the layer negotiates the body format.
+    /// The `Accept` header, when the layer negotiates the body format: its
+    /// field lines joined with `, ` when the request sent several.
     pub fn accept(&self) -> Option<&HeaderValue> {
         self.accept.as_ref()
     }
 
     /// The `Accept-Language` header, when the layer negotiates the page's
-    /// language.
+    /// language: its field lines joined with `, ` when there were several.
     pub fn accept_language(&self) -> Option<&HeaderValue> {
         self.accept_language.as_ref()
     }
@@ -293,7 +341,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_value_of_each_header_is_kept_as_a_look_up_would() {
+    fn the_first_value_of_each_header_is_kept_and_list_headers_joined() {
         let request = Request::get("/")
             .header("accept-language", "de")
             .header("x-request-id", "first")
@@ -304,8 +352,8 @@ mod tests {
             .body(())
             .unwrap();
         let kept = plan().capture(&request);
-        assert_eq!(kept.accept().unwrap(), "text/html");
-        assert_eq!(kept.accept_language().unwrap(), "de");
+        assert_eq!(kept.accept().unwrap(), "text/html, application/json");
+        assert_eq!(kept.accept_language().unwrap(), "de, fr");
         assert_eq!(kept.request_id().unwrap(), "first");
         let none = CapturePlan {
             accept: false,

@@ -193,3 +193,114 @@ async fn details_are_shown_only_when_allowed_and_escaped() {
     assert!(details.contains("tcp connect error"), "{details}");
     let _ = addr;
 }
+
+/// Titles are RFC 9110's reason phrases, where they differ from the older
+/// ones `http` still has: 413 "Content Too Large", 422 "Unprocessable
+/// Content"; in the problem's title and an intercepted answer's detail.
+#[tokio::test]
+async fn titles_are_rfc_9110_reason_phrases() {
+    for (status, title) in [
+        (StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large"),
+        (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Content"),
+    ] {
+        let (url, _) = refused_url().await;
+        let gateway = GatewayErrorLayer::builder()
+            .status_for(Kind::ConnectionRefused, status)
+            .build()
+            .unwrap()
+            .layer(client());
+        let response = gateway
+            .oneshot(get(&url, &[("accept", "application/json")]))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        assert_eq!(json(&body_bytes(response).await)["title"], title);
+
+        let upstream = raw_upstream(move |mut stream| async move {
+            use tokio::io::AsyncWriteExt;
+            read_head(&mut stream).await;
+            let head = format!(
+                "HTTP/1.1 {} X\r\ncontent-length: 0\r\n\r\n",
+                status.as_u16()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+        })
+        .await;
+        let intercepting = GatewayErrorLayer::builder()
+            .intercept([status])
+            .build()
+            .unwrap()
+            .layer(client());
+        let response = intercepting
+            .oneshot(get(
+                &format!("http://{upstream}/"),
+                &[("accept", "application/json")],
+            ))
+            .await
+            .unwrap();
+        let problem = json(&body_bytes(response).await);
+        assert_eq!(problem["title"], title);
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.ends_with(&format!("{} {title}.", status.as_u16())),
+            "{detail}"
+        );
+    }
+}
+
+/// `Accept` as RFC 9110 §12.5.1 reads it: parameters other than `q`
+/// narrow a range, quoted commas do not split it, a weight with a space
+/// around `=` is malformed (the range is skipped, not read as q=1), and a
+/// JSON template is negotiated as the `application/json` it is sent as.
+#[tokio::test]
+async fn accept_is_read_as_rfc_9110_reads_it() {
+    let (url, _) = refused_url().await;
+    let html_fallback = GatewayErrorLayer::builder()
+        .default_format(BodyFormat::Html)
+        .build()
+        .unwrap();
+    let custom_json = GatewayErrorLayer::builder()
+        .default_format(BodyFormat::Html)
+        .json_template(r#"{"code": {{status}}}"#)
+        .build()
+        .unwrap();
+    for (layer, accept, content_type) in [
+        (
+            &html_fallback,
+            "text/html;level=1, text/html;q=0, application/json;q=0.5",
+            "application/problem+json",
+        ),
+        (
+            &html_fallback,
+            r#"text/html;x="a,b";q=0, application/json;q=0.5"#,
+            "application/problem+json",
+        ),
+        (
+            &html_fallback,
+            "text/html;q =0, text/plain;q=0.5",
+            "text/plain; charset=utf-8",
+        ),
+        (
+            &html_fallback,
+            "application/json;q=0, application/problem+json, text/html;q=0.5",
+            "application/problem+json",
+        ),
+        (
+            &custom_json,
+            "application/json;q=0, application/problem+json, text/html;q=0.5",
+            "text/html; charset=utf-8",
+        ),
+        (
+            &custom_json,
+            "application/problem+json;q=0, application/json",
+            "application/json",
+        ),
+    ] {
+        let response = layer
+            .layer(client())
+            .oneshot(get(&url, &[("accept", accept)]))
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], content_type, "{accept}");
+    }
+}

@@ -176,7 +176,7 @@ const MATRIX: [Row; 7] = {
             "garbage instead of HTTP",
             "http_protocol_error",
             502,
-            Unavailable,
+            Internal,
             false,
         ),
         row(
@@ -260,6 +260,7 @@ fn grpc_name(code: tonic::Code) -> &'static str {
     match code {
         tonic::Code::Unavailable => "UNAVAILABLE",
         tonic::Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        tonic::Code::Internal => "INTERNAL",
         other => panic!("no README name for {other:?}"),
     }
 }

@@ -199,6 +199,12 @@ maintenance\n";
             "{digest} of the old body"
         );
     }
+    // A page that carries this visitor's request id is stored by no one:
+    // a shared cache would show it to the next visitor.
+    let (head, body) = fetch(caching, "GET", &[("x-request-id", "visitor-7")]).await;
+    assert!(String::from_utf8_lossy(&body).contains("visitor-7"));
+    let cache_control: Vec<_> = head.headers.get_all("cache-control").iter().collect();
+    assert_eq!(cache_control, ["no-store"]);
 
     const RANGE_416: &[u8] = b"HTTP/1.1 416 Range Not Satisfiable\r\n\
 content-type: text/plain\r\n\
@@ -214,4 +220,72 @@ range\n";
     assert_eq!(head.headers["content-range"], "bytes */1000");
     assert_eq!(head.headers["content-length"], body.len().to_string());
     assert_eq!(head.headers["cache-control"], "no-store");
+}
+
+/// `.header(set-cookie, …)` adds a cookie to an intercepted answer; the
+/// upstream's own cookies stay (cookies are never combined into one line).
+#[tokio::test]
+async fn a_cookie_of_the_layers_is_added_beside_the_upstreams() {
+    const WITH_COOKIE: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\n\
+content-type: text/plain\r\n\
+content-length: 4\r\nconnection: close\r\n\
+set-cookie: session=abc; HttpOnly\r\n\
+\r\n\
+down";
+    let upstream = raw_upstream(reply(WITH_COOKIE)).await;
+    let layer = GatewayErrorLayer::builder()
+        .intercept([StatusCode::BAD_GATEWAY])
+        .header(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_static("gateway_seen=1; Path=/"),
+        )
+        .build()
+        .unwrap();
+    let gateway = serve(layer.layer(proxy_to(upstream))).await;
+    let (head, _) = fetch(gateway, "GET", &[]).await;
+    let cookies: Vec<_> = head.headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies, ["session=abc; HttpOnly", "gateway_seen=1; Path=/"]);
+}
+
+/// The upstream's `Proxy-Status` lines are one list, joined as RFC 9651
+/// joins them: with an empty line among them, or a member that is neither
+/// a String nor a Token, it is invalid whole and dropped (the official
+/// structured-field test "empty item list (multiple field lines)"); a
+/// valid one is kept, ahead of this gateway's member.
+#[tokio::test]
+async fn the_upstreams_proxy_status_is_kept_only_when_valid_whole() {
+    for (lines, kept) in [
+        (&["lb-a", "lb-b"][..], Some("lb-a, lb-b")),
+        (
+            &[r#""lb a"; error=connection_refused"#][..],
+            Some(r#""lb a"; error=connection_refused"#),
+        ),
+        (&["lb-a", "", "lb-b"][..], None),
+        (&["lb-a, "][..], None),
+        (&["1, ?0"][..], None),
+        (&["lb-a", "(x y)"][..], None),
+    ] {
+        let mut raw =
+            String::from("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 4\r\nconnection: close\r\n");
+        for line in lines {
+            raw.push_str(&format!("proxy-status: {line}\r\n"));
+        }
+        raw.push_str("\r\ndown");
+        let raw: &'static [u8] = Box::leak(raw.into_bytes().into_boxed_slice());
+        let upstream = raw_upstream(reply(raw)).await;
+        let gateway = gateway(upstream, &[StatusCode::BAD_GATEWAY]).await;
+        let (head, _) = fetch(gateway, "GET", &[]).await;
+        let values: Vec<_> = head.headers.get_all("proxy-status").iter().collect();
+        assert_eq!(values.len(), 1, "{lines:?}: {values:?}");
+        let value = values[0].to_str().unwrap();
+        let ours = "edge; received-status=502";
+        match kept {
+            Some(kept) => assert_eq!(value, format!("{kept}, {ours}"), "{lines:?}"),
+            None => assert_eq!(value, ours, "{lines:?}"),
+        }
+        assert!(
+            sfv::Parser::new(value).parse::<sfv::List>().is_ok(),
+            "{value}"
+        );
+    }
 }

@@ -37,6 +37,18 @@ pub(crate) struct Fields<'a> {
     pub(crate) time: Option<&'a str>,
 }
 
+/// The status's reason phrase as RFC 9110 §15 names it: `http`'s
+/// `canonical_reason`, except where RFC 9110 renamed one (413 "Content Too
+/// Large", once "Payload Too Large"; 422 "Unprocessable Content", once
+/// "Unprocessable Entity"); "Error" for a status with no phrase.
+pub(crate) fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
 impl<'a> Fields<'a> {
     /// The fields of a failure of `kind` answered with `status`.
     pub(crate) fn for_failure(
@@ -48,7 +60,7 @@ impl<'a> Fields<'a> {
     ) -> Self {
         Self {
             status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
+            title: reason_phrase(status),
             detail: kind.description(),
             error: kind.as_str(),
             proxy,
@@ -68,7 +80,7 @@ impl<'a> Fields<'a> {
     ) -> Self {
         Self {
             status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
+            title: reason_phrase(status),
             detail,
             error: "",
             proxy,

@@ -28,8 +28,16 @@ use super::format::BodyFormat;
 /// `fallback` anyway: an error page the client did not ask for beats a 406
 /// that hides what went wrong.
 ///
+/// Media-range parameters other than `q` are matched as RFC 9110 §12.5.1
+/// matches them: `charset=utf-8` fits every format (each is UTF-8), any
+/// other parameter (`text/html;level=1`) fits none, so
+/// `text/html;level=1, text/html;q=0, application/json;q=0.5` gets JSON.
+/// Commas and semicolons inside a quoted parameter value do not split. The
+/// header's field lines count as one list: the layer joins them.
+///
 /// The parser works on bytes, never fails, and is linear in the header's
-/// length; malformed media ranges and malformed q-values are skipped.
+/// length; malformed media ranges and malformed parameters are skipped,
+/// a weight included (`q =0`, with a space the grammar does not allow).
 ///
 /// ```
 /// use http::HeaderValue;
@@ -41,17 +49,27 @@ use super::format::BodyFormat;
 /// ```
 pub fn negotiate(accept: Option<&HeaderValue>, fallback: BodyFormat) -> BodyFormat {
     match accept {
-        Some(accept) => negotiate_bytes(accept.as_bytes(), fallback),
+        Some(accept) => negotiate_bytes(accept.as_bytes(), fallback, JsonType::Problem),
         None => fallback,
     }
 }
 
-fn negotiate_bytes(accept: &[u8], fallback: BodyFormat) -> BodyFormat {
+/// The media type the JSON body is sent as, which a range naming it
+/// matches most specifically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonType {
+    /// The built-in RFC 9457 body: `application/problem+json`.
+    Problem,
+    /// A `json_template` of the user's: plain `application/json`.
+    Plain,
+}
+
+fn negotiate_bytes(accept: &[u8], fallback: BodyFormat, json: JsonType) -> BodyFormat {
     // Per format, from the most specific range that matches it: its q (in
     // thousandths), its specificity, and its position in the header.
     let mut best = [Match::NONE; BodyFormat::COUNT];
-    for (position, range) in accept.split(|&b| b == b',').enumerate() {
-        let Some((specificities, q)) = parse_range(range) else {
+    for (position, range) in split_outside_quotes(accept, b',').enumerate() {
+        let Some((specificities, q)) = parse_range(range, json) else {
             continue;
         };
         for format in BodyFormat::ALL {
@@ -153,19 +171,21 @@ const COMMON_ACCEPTS: [&[u8]; 9] = [
     b"application/json, text/plain, */*",
 ];
 
-/// [`negotiate`] with one fallback, answering the [`COMMON_ACCEPTS`] from a
-/// table made up front.
+/// [`negotiate`] with one fallback and the JSON body's type, answering the
+/// [`COMMON_ACCEPTS`] from a table made up front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Negotiator {
     fallback: BodyFormat,
+    json: JsonType,
     common: [BodyFormat; COMMON_ACCEPTS.len()],
 }
 
 impl Negotiator {
-    pub(crate) fn new(fallback: BodyFormat) -> Self {
+    pub(crate) fn new(fallback: BodyFormat, json: JsonType) -> Self {
         Self {
             fallback,
-            common: COMMON_ACCEPTS.map(|accept| negotiate_bytes(accept, fallback)),
+            json,
+            common: COMMON_ACCEPTS.map(|accept| negotiate_bytes(accept, fallback, json)),
         }
     }
 
@@ -176,7 +196,7 @@ impl Negotiator {
         let bytes = accept.as_bytes();
         match COMMON_ACCEPTS.iter().position(|&common| common == bytes) {
             Some(i) => self.common[i],
-            None => negotiate_bytes(bytes, self.fallback),
+            None => negotiate_bytes(bytes, self.fallback, self.json),
         }
     }
 }
@@ -204,11 +224,10 @@ const NAMED: u8 = 3;
 
 /// Parses one media range: for each format, the specificity with which the
 /// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = a named
-/// type, 4 = `application/problem+json` for JSON, the type its body is
-/// sent as), and the range's q-value in thousandths. `None` for a
-/// malformed range.
-fn parse_range(range: &[u8]) -> Option<([u8; BodyFormat::COUNT], u16)> {
-    let mut parts = range.split(|&b| b == b';');
+/// type, 4 = the type the JSON body is sent as), and the range's q-value
+/// in thousandths. `None` for a malformed range.
+fn parse_range(range: &[u8], json: JsonType) -> Option<([u8; BodyFormat::COUNT], u16)> {
+    let mut parts = split_outside_quotes(range, b';');
     let media = trim(parts.next()?);
     let slash = media.iter().position(|&b| b == b'/')?;
     let (kind, subtype) = (trim(&media[..slash]), trim(&media[slash + 1..]));
@@ -217,11 +236,35 @@ fn parse_range(range: &[u8]) -> Option<([u8; BodyFormat::COUNT], u16)> {
     }
 
     let mut q = 1000;
+    // A parameter none of the bodies has narrows the range to types that
+    // are not ours.
+    let mut foreign = false;
     for param in parts {
         let param = trim(param);
-        if param.len() >= 2 && param[0].eq_ignore_ascii_case(&b'q') && param[1] == b'=' {
-            q = parse_q(trim(&param[2..]))?;
+        if param.is_empty() {
+            continue;
         }
+        // `name=value`, no space around `=` (RFC 9110 §5.6.6).
+        let equals = param.iter().position(|&b| b == b'=')?;
+        let (name, value) = (&param[..equals], &param[equals + 1..]);
+        if name.is_empty() || value.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return None;
+        }
+        if name.eq_ignore_ascii_case(b"q") {
+            q = parse_q(value)?;
+            // The weight ends the media range's own parameters.
+            break;
+        }
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(value);
+        if !(name.eq_ignore_ascii_case(b"charset") && value.eq_ignore_ascii_case(b"utf-8")) {
+            foreign = true;
+        }
+    }
+    if foreign {
+        return Some(([0; BodyFormat::COUNT], q));
     }
 
     let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
@@ -244,8 +287,16 @@ fn parse_range(range: &[u8]) -> Option<([u8; BodyFormat::COUNT], u16)> {
         if is(subtype, "*") {
             matches[BodyFormat::Json.index()] = 2;
         } else if is(subtype, "problem+json") {
-            matches[BodyFormat::Json.index()] = NAMED + 1;
-        } else if is(subtype, "json") || ends_with_ignore_case(subtype, b"+json") {
+            matches[BodyFormat::Json.index()] = match json {
+                JsonType::Problem => NAMED + 1,
+                JsonType::Plain => NAMED,
+            };
+        } else if is(subtype, "json") {
+            matches[BodyFormat::Json.index()] = match json {
+                JsonType::Problem => NAMED,
+                JsonType::Plain => NAMED + 1,
+            };
+        } else if ends_with_ignore_case(subtype, b"+json") {
             matches[BodyFormat::Json.index()] = NAMED;
         }
     }
@@ -278,6 +329,35 @@ pub(super) fn parse_q(value: &[u8]) -> Option<u16> {
         return None;
     }
     Some(whole * 1000 + thousandths)
+}
+
+/// `bytes` split at each `separator` that is not inside a quoted string
+/// (RFC 9110 §5.6.4, with its `\` escapes).
+fn split_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let input = rest?;
+        let mut quoted = false;
+        let mut escaped = false;
+        for (i, &b) in input.iter().enumerate() {
+            if escaped {
+                escaped = false;
+            } else if quoted && b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                quoted = !quoted;
+            } else if b == separator && !quoted {
+                rest = Some(&input[i + 1..]);
+                return Some(&input[..i]);
+            }
+        }
+        rest = None;
+        Some(input)
+    })
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn ends_with_ignore_case(bytes: &[u8], suffix: &[u8]) -> bool {
@@ -396,6 +476,81 @@ mod tests {
     }
 
     #[test]
+    fn a_weight_with_spaces_around_its_equals_sign_is_malformed() {
+        // `q =0` is not the grammar's weight: the range is skipped, not
+        // read as q=1.
+        assert_eq!(pick("text/html;q =0, text/plain;q=0.5", Json), Text);
+        assert_eq!(pick("text/html;q= 0, text/plain;q=0.5", Json), Text);
+        assert_eq!(pick("text/html; q=0.1, text/plain;q=0.5", Json), Text);
+    }
+
+    #[test]
+    fn parameters_other_than_q_narrow_the_range() {
+        // `text/html;level=1` is not the HTML body: only `text/html;q=0`
+        // speaks of it.
+        assert_eq!(
+            pick(
+                "text/html;level=1, text/html;q=0, application/json;q=0.5",
+                Html
+            ),
+            Json
+        );
+        assert_eq!(pick("text/html;level=1, text/plain;q=0.1", Json), Text);
+        // Every body is UTF-8.
+        assert_eq!(
+            pick("text/html;charset=utf-8, text/plain;q=0.5", Json),
+            Html
+        );
+        assert_eq!(
+            pick("text/html;charset=\"UTF-8\", text/plain;q=0.5", Json),
+            Html
+        );
+        assert_eq!(
+            pick("text/html;charset=iso-8859-1, text/plain;q=0.5", Json),
+            Text
+        );
+    }
+
+    #[test]
+    fn quoted_commas_and_semicolons_do_not_split() {
+        assert_eq!(
+            pick("text/html;x=\"a,b\";q=0, application/json;q=0.5", Html),
+            Json
+        );
+        assert_eq!(
+            pick(
+                "text/html;x=\"a;q=1\\\";q=1,\";q=0, application/json;q=0.5",
+                Html
+            ),
+            Json
+        );
+    }
+
+    #[test]
+    fn a_json_template_is_negotiated_as_the_application_json_it_is_sent_as() {
+        let value = HeaderValue::from_static(
+            "application/json;q=0, application/problem+json, text/html;q=0.5",
+        );
+        assert_eq!(
+            Negotiator::new(Html, JsonType::Problem).choose(Some(&value)),
+            Json
+        );
+        assert_eq!(
+            Negotiator::new(Html, JsonType::Plain).choose(Some(&value)),
+            Html
+        );
+        let value = HeaderValue::from_static("application/problem+json;q=0, application/json");
+        assert_eq!(
+            Negotiator::new(Html, JsonType::Plain).choose(Some(&value)),
+            Json
+        );
+        assert_eq!(
+            Negotiator::new(Html, JsonType::Problem).choose(Some(&value)),
+            Html
+        );
+    }
+
+    #[test]
     fn q_parsing() {
         assert_eq!(parse_q(b"1"), Some(1000));
         assert_eq!(parse_q(b"1.000"), Some(1000));
@@ -409,7 +564,7 @@ mod tests {
     #[test]
     fn common_accepts_get_what_parsing_them_gives() {
         for fallback in BodyFormat::ALL {
-            let negotiator = Negotiator::new(fallback);
+            let negotiator = Negotiator::new(fallback, JsonType::Problem);
             for accept in COMMON_ACCEPTS {
                 let value = HeaderValue::from_bytes(accept).unwrap();
                 assert_eq!(
@@ -424,13 +579,16 @@ mod tests {
         let browsers = &COMMON_ACCEPTS[5..8];
         for accept in browsers {
             let value = HeaderValue::from_bytes(accept).unwrap();
-            assert_eq!(Negotiator::new(Json).choose(Some(&value)), Html);
+            assert_eq!(
+                Negotiator::new(Json, JsonType::Problem).choose(Some(&value)),
+                Html
+            );
         }
     }
 
     #[test]
     fn values_near_a_common_one_are_parsed() {
-        let negotiator = Negotiator::new(Html);
+        let negotiator = Negotiator::new(Html, JsonType::Problem);
         let choose =
             |accept: &str| negotiator.choose(Some(&HeaderValue::from_str(accept).unwrap()));
         assert_eq!(choose("application/json"), Json);

@@ -37,22 +37,33 @@ const DEADLINE_EXCEEDED: u8 = 4;
 const INTERNAL: u8 = 13;
 /// gRPC's PERMISSION_DENIED.
 const PERMISSION_DENIED: u8 = 7;
+/// gRPC's RESOURCE_EXHAUSTED: a size limit, which a retry meets again.
+const RESOURCE_EXHAUSTED: u8 = 8;
 
 /// The gRPC code a kind maps to unless configured, by meaning (gRPC's
 /// statuscodes.md): DEADLINE_EXCEEDED when the upstream did not answer in
 /// time and may have run the call; PERMISSION_DENIED when the gateway's
-/// policy refused it; INTERNAL for a request body that failed (the
-/// caller's side) and for the gateway's own failures (no destination, a
-/// loop, its configuration), which a retry will not mend; UNAVAILABLE for
-/// everything else, timeouts before the request was sent (DNS, connect)
-/// included: those are the transient failures a client should retry with
-/// backoff.
+/// policy refused it; RESOURCE_EXHAUSTED when the upstream's response
+/// went over a size limit (asking again meets the same limit); INTERNAL
+/// for what the upstream sent that is not valid HTTP (the same code
+/// whether the call had started or not), for a request body that failed
+/// (the caller's side) and for the gateway's own failures (no
+/// destination, a loop, its configuration), which a retry will not mend;
+/// UNAVAILABLE for everything else, timeouts before the request was sent
+/// (DNS, connect) included: those are the transient failures a client
+/// should retry with backoff.
 fn default_code(kind: UpstreamErrorKind) -> u8 {
     use UpstreamErrorKind::*;
     match kind {
         _ if kind.is_timeout() && !kind.is_retry_safe() => DEADLINE_EXCEEDED,
         HttpRequestDenied | DestinationIpProhibited => PERMISSION_DENIED,
-        HttpRequestError
+        HttpResponseHeaderSectionSize
+        | HttpResponseHeaderSize
+        | HttpResponseBodySize
+        | HttpResponseTrailerSectionSize
+        | HttpResponseTrailerSize => RESOURCE_EXHAUSTED,
+        HttpProtocolError
+        | HttpRequestError
         | DestinationNotFound
         | ProxyLoopDetected
         | ProxyConfigurationError
@@ -67,8 +78,8 @@ fn default_code(kind: UpstreamErrorKind) -> u8 {
 pub(super) struct GrpcAnswers {
     answers: PerKind<HeaderMap>,
     /// The trailers of a stream broken by something the upstream sent
-    /// that is not valid, and by anything else.
-    broken: [HeaderMap; 2],
+    /// that is not valid, by a size limit, and by anything else.
+    broken: [HeaderMap; 3],
 }
 
 impl GrpcAnswers {
@@ -104,13 +115,14 @@ impl GrpcAnswers {
             headers
         });
         // A broken stream ends with the code set for
-        // `http_response_incomplete`, else INTERNAL when the upstream sent
-        // something that is not valid, UNAVAILABLE when the connection was
-        // lost or timed out.
+        // `http_response_incomplete`, else as a trailers-only answer would
+        // for its cause: INTERNAL when the upstream sent something that is
+        // not valid, RESOURCE_EXHAUSTED past a size limit, UNAVAILABLE when
+        // the connection was lost or timed out.
         let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
         let broken = match codes[incomplete] {
-            (code, true) => [code, code],
-            _ => [INTERNAL, UNAVAILABLE],
+            (code, true) => [code, code, code],
+            _ => [INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE],
         }
         .map(|code| status_and_message(code, incomplete));
         Ok(Some(Self { answers, broken }))
@@ -151,8 +163,12 @@ impl GrpcAnswers {
     /// The trailers that end a gRPC stream whose body broke after its head
     /// was sent, by `cause`.
     fn trailers(&self, cause: UpstreamErrorKind) -> HeaderMap {
-        let invalid = cause == UpstreamErrorKind::HttpProtocolError;
-        self.broken[usize::from(!invalid)].clone()
+        let index = match default_code(cause) {
+            INTERNAL if cause == UpstreamErrorKind::HttpProtocolError => 0,
+            RESOURCE_EXHAUSTED => 1,
+            _ => 2,
+        };
+        self.broken[index].clone()
     }
 }
 
@@ -224,6 +240,18 @@ mod tests {
         assert_eq!(default_code(DnsTimeout), UNAVAILABLE);
         assert_eq!(default_code(ConnectionRefused), UNAVAILABLE);
         assert_eq!(default_code(HttpRequestError), INTERNAL);
+        // Invalid HTTP is INTERNAL, as it is when a stream breaks on it.
+        assert_eq!(default_code(HttpProtocolError), INTERNAL);
+        // Size limits: RESOURCE_EXHAUSTED, not a retry's UNAVAILABLE.
+        for kind in [
+            HttpResponseHeaderSectionSize,
+            HttpResponseHeaderSize,
+            HttpResponseBodySize,
+            HttpResponseTrailerSectionSize,
+            HttpResponseTrailerSize,
+        ] {
+            assert_eq!(default_code(kind), RESOURCE_EXHAUSTED, "{kind:?}");
+        }
     }
 
     fn grpc_call() -> CapturedRequest {
@@ -307,6 +335,8 @@ mod tests {
         );
         let reset = default.grpc_trailers(UpstreamErrorKind::ConnectionTerminated);
         assert_eq!(reset.unwrap()["grpc-status"], "14");
+        let too_large = default.grpc_trailers(UpstreamErrorKind::HttpResponseBodySize);
+        assert_eq!(too_large.unwrap()["grpc-status"], "8");
         let set = responder(with_codes(vec![(
             UpstreamErrorKind::HttpResponseIncomplete,
             10,

@@ -87,8 +87,20 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
         || name == "proxy-connection"
 }
 
+/// Whether `name` describes one representation of a resource (RFC 9110
+/// §8): a fixed value would mislabel the layer's body, which it writes
+/// whole, unencoded, new each time.
+fn is_representation_metadata(name: &HeaderName) -> bool {
+    name == header::CONTENT_ENCODING
+        || name == header::CONTENT_RANGE
+        || name == header::ETAG
+        || name == header::LAST_MODIFIED
+}
+
 /// Headers the user adds to every error response, set last so they win
-/// over the layer's own `Cache-Control` and `X-Content-Type-Options`.
+/// over the layer's own `Cache-Control` and `X-Content-Type-Options`;
+/// `Set-Cookie` is added to any the answer has (an intercepted upstream
+/// answer's cookies stay), since cookies are never combined.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ExtraHeaders(Vec<(HeaderName, HeaderValue)>);
 
@@ -113,6 +125,9 @@ impl ExtraHeaders {
                 "grpc_status_for sets the code"
             } else if name == GRPC_RETRY_PUSHBACK_MS {
                 "retry_after and retry_after_for set it"
+            } else if is_representation_metadata(name) {
+                "it describes a representation, and the layer's body is a new one, \
+                 written whole and unencoded"
             } else if is_hop_by_hop(name) {
                 "it describes one connection, not the answer (RFC 9110 §7.6.1), and \
                  HTTP/2 and gRPC forbid it"
@@ -129,7 +144,11 @@ impl ExtraHeaders {
 
     pub(crate) fn insert_into(&self, headers: &mut HeaderMap) {
         for (name, value) in &self.0 {
-            headers.insert(name.clone(), value.clone());
+            if name == header::SET_COOKIE {
+                headers.append(name.clone(), value.clone());
+            } else {
+                headers.insert(name.clone(), value.clone());
+            }
         }
     }
 
@@ -168,6 +187,33 @@ mod tests {
         headers.insert(header::CACHE_CONTROL, NO_STORE);
         extra.insert_into(&mut headers);
         assert_eq!(headers[header::CACHE_CONTROL], "max-age=5");
+    }
+
+    #[test]
+    fn representation_headers_are_refused_with_why() {
+        for name in ["content-encoding", "content-range", "etag", "last-modified"] {
+            let error = ExtraHeaders::compile(vec![(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("x"),
+            )])
+            .unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+            assert!(error.to_string().contains("unencoded"), "{error}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_added_to_the_answers_own() {
+        let extra = ExtraHeaders::compile(vec![
+            (header::SET_COOKIE, HeaderValue::from_static("a=1")),
+            (header::SET_COOKIE, HeaderValue::from_static("b=2")),
+        ])
+        .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::SET_COOKIE, HeaderValue::from_static("upstream=0"));
+        extra.insert_into(&mut headers);
+        let cookies: Vec<_> = headers.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(cookies, ["upstream=0", "a=1", "b=2"]);
     }
 
     #[test]

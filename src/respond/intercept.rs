@@ -10,7 +10,7 @@ use http::{response, Response, StatusCode};
 use super::headers::{add_vary, insert_body_headers};
 use super::prepared::Chunks;
 use super::Responder;
-use crate::render::Fields;
+use crate::render::{reason_phrase, Fields};
 use crate::request::CapturedRequest;
 use crate::ConfigError;
 
@@ -62,7 +62,7 @@ impl Interception {
                     detail: format!(
                         "The upstream server answered {} {}.",
                         status.as_u16(),
-                        status.canonical_reason().unwrap_or("with an error")
+                        reason_phrase(status)
                     ),
                 });
             }
@@ -121,12 +121,17 @@ impl Responder {
         let headers = &mut head.headers;
         remove_body_headers(headers);
         // The upstream's caching advice still holds for its answer (a CDN
-        // may micro-cache a 503); `no-store` only where it gave none.
-        let cache_control: Vec<HeaderValue> = headers
-            .get_all(header::CACHE_CONTROL)
-            .iter()
-            .cloned()
-            .collect();
+        // may micro-cache a 503); `no-store` where it gave none, and where
+        // the page carries this visitor's request id, which a shared cache
+        // would show to others.
+        let cache_control: Vec<HeaderValue> = match request.request_id() {
+            Some(_) => Vec::new(),
+            None => headers
+                .get_all(header::CACHE_CONTROL)
+                .iter()
+                .cloned()
+                .collect(),
+        };
         insert_body_headers(
             headers,
             HeaderValue::from_static(self.pages.content_type(format)),

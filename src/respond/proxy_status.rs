@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::headers::PROXY_STATUS;
-use super::structured_field::{is_list, is_token, push_string};
+use super::structured_field::{is_proxy_status, is_token, push_string};
 use crate::error::{Params, PerKind};
 use crate::{ConfigError, UpstreamErrorKind};
 
@@ -143,21 +143,21 @@ impl ProxyStatus {
             status.as_u16(),
             self.topology
         );
-        // Several field lines are one list (RFC 9110 §5.3).
+        // Several field lines are one list, joined as RFC 9651 §4.2 joins
+        // them, empty lines included: `lb-a`, ``, `lb-b` is a list with an
+        // empty member, invalid whole, not `lb-a, lb-b`.
         let mut upstream = Vec::new();
+        let mut lines = 0;
         for line in headers.get_all(&PROXY_STATUS) {
-            let line = line.as_bytes().trim_ascii();
-            if line.is_empty() {
-                continue;
-            }
-            if !upstream.is_empty() {
+            if lines > 0 {
                 upstream.extend_from_slice(b", ");
             }
-            upstream.extend_from_slice(line);
+            upstream.extend_from_slice(line.as_bytes().trim_ascii());
+            lines += 1;
         }
-        let value = if upstream.is_empty() {
+        let value = if lines == 0 || (lines == 1 && upstream.is_empty()) {
             member
-        } else if is_list(&upstream) {
+        } else if is_proxy_status(&upstream) {
             let mut value = String::from_utf8(upstream).expect("a valid structured field is ASCII");
             value.push_str(", ");
             value.push_str(&member);
@@ -166,7 +166,7 @@ impl ProxyStatus {
             #[cfg(feature = "tracing")]
             tracing::warn!(
                 proxy_status = %String::from_utf8_lossy(&upstream),
-                "dropped the upstream's Proxy-Status: it is not a valid structured field list",
+                "dropped the upstream's Proxy-Status: it is not a valid list of strings and tokens",
             );
             member
         };
@@ -262,7 +262,7 @@ mod tests {
             value,
             r#"edge; error=dns_error; rcode="NXDOMAIN"; info-code=3; next-hop="10.0.0.7:8080"; next-protocol=h2"#
         );
-        assert!(is_list(value.as_bytes()));
+        assert!(is_proxy_status(value.as_bytes()));
         let tls = Params {
             alert: Some((40, Some("handshake_failure"))),
             ..Params::default()

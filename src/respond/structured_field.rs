@@ -1,12 +1,29 @@
 //! Structured field syntax (RFC 8941, and the date and display string of
 //! RFC 9651), as much as `Proxy-Status` needs: a check that a field value
-//! is a valid List, so an upstream's invalid value is not combined with
-//! ours; and writing strings and tokens.
+//! is a valid `Proxy-Status` List, so an upstream's invalid value is not
+//! combined with ours; and writing strings and tokens.
 
 /// Whether `value` (the field lines, joined with `", "`) is a valid
 /// Structured Field List (RFC 8941 §4.2.1, §4.2.3 with RFC 9651's dates and
-/// display strings). An empty value is an empty list.
+/// display strings). An empty value is an empty list. The answers need
+/// only [`is_proxy_status`]; the tests check the parser with this.
+#[cfg(test)]
 pub(crate) fn is_list(value: &[u8]) -> bool {
+    is_list_of(value, |_| true)
+}
+
+/// Whether `value` is a valid `Proxy-Status`: a List whose members are
+/// each a String or a Token, with parameters (RFC 9209 §2). A field that
+/// breaks the constraints of its definition is invalid whole (RFC 9651
+/// §2).
+pub(crate) fn is_proxy_status(value: &[u8]) -> bool {
+    is_list_of(value, |first| {
+        first == b'"' || first.is_ascii_alphabetic() || first == b'*'
+    })
+}
+
+/// [`is_list`], with each member's first byte also passing `member_ok`.
+fn is_list_of(value: &[u8], member_ok: impl Fn(u8) -> bool) -> bool {
     let mut parser = Parser {
         input: value,
         at: 0,
@@ -16,7 +33,7 @@ pub(crate) fn is_list(value: &[u8]) -> bool {
         return true;
     }
     loop {
-        if parser.member().is_none() {
+        if !parser.peek().is_some_and(&member_ok) || parser.member().is_none() {
             return false;
         }
         parser.skip_ows();
@@ -324,6 +341,22 @@ mod tests {
             "caf\u{e9}",
         ] {
             assert!(!is_list(value.as_bytes()), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn proxy_status_members_are_strings_or_tokens() {
+        for value in [
+            "",
+            "lb-a",
+            r#"lb-a; error=http_protocol_error, "edge 2"; received-status=502"#,
+            "*cdn",
+        ] {
+            assert!(is_proxy_status(value.as_bytes()), "{value:?}");
+        }
+        for value in ["1", "lb-a, ?0", "(lb-a lb-b)", "lb-a, :aGk=:", "lb-a, @1"] {
+            assert!(is_list(value.as_bytes()), "{value:?}");
+            assert!(!is_proxy_status(value.as_bytes()), "{value:?}");
         }
     }
 
