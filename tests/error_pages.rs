@@ -62,7 +62,7 @@ async fn the_page_is_in_the_visitors_language() {
         (Some("ja"), "ja", "このサイトはサーバーに接続できません"),
         (
             Some("pt-BR"),
-            "pt",
+            "pt-BR",
             "Este site não consegue se conectar ao servidor",
         ),
         (
@@ -81,6 +81,36 @@ async fn the_page_is_in_the_visitors_language() {
             "This site can’t reach its server",
         ),
         (Some("de;q=0"), "en", "This site can’t reach its server"),
+        // A refused language, by no route: not by truncating `de-CH`, not
+        // by prefix.
+        (
+            Some("de-CH, de;q=0"),
+            "en",
+            "This site can’t reach its server",
+        ),
+        (
+            Some("zh, zh-Hans;q=0"),
+            "en",
+            "This site can’t reach its server",
+        ),
+        // Chrome's default in Taiwan: Traditional, not offered, and a `zh`
+        // that means it too: English, never Simplified.
+        (
+            Some("zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7"),
+            "en",
+            "This site can’t reach its server",
+        ),
+        (
+            Some("zh-HK, zh;q=0.5"),
+            "en",
+            "This site can’t reach its server",
+        ),
+        // The Brazilian pages, truthfully labelled, for any Portuguese.
+        (
+            Some("pt-PT"),
+            "pt-BR",
+            "Este site não consegue se conectar ao servidor",
+        ),
     ] {
         let mut headers = vec![("accept", HTML)];
         headers.extend(accept_language.map(|value| ("accept-language", value)));
@@ -99,6 +129,35 @@ async fn the_page_is_in_the_visitors_language() {
         );
         assert_eq!(head.headers()["content-length"], page.len().to_string());
     }
+}
+
+/// `Accept` and `Accept-Language` sent as several field lines are one list
+/// each (RFC 9110 §5.3), not their first line.
+#[tokio::test]
+async fn several_field_lines_are_one_list() {
+    let layer = GatewayErrorLayer::new();
+    let (head, page) = refused_through(
+        &layer,
+        &[
+            ("accept", "text/html;q=0.1"),
+            ("accept", "application/json"),
+            ("accept-language", "nl;q=0.9"),
+            ("accept-language", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(head.headers()["content-type"], "application/problem+json");
+    assert!(page.starts_with('{'), "{page}");
+    let (head, _) = refused_through(
+        &layer,
+        &[
+            ("accept", "text/html"),
+            ("accept-language", "nl;q=0.9"),
+            ("accept-language", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(head.headers()["content-language"], "fr");
 }
 
 #[tokio::test]
@@ -214,7 +273,9 @@ async fn the_advice_follows_retry_after() {
         (Some(30), "de", "Versuchen Sie es in 30 Sekunden erneut."),
         (Some(600), "fr", "Réessayez dans 10 minutes."),
         (Some(125), "en", "Try again in 3 minutes."),
-        (Some(1), "en", "Try again in a moment."),
+        (Some(1), "en", "Try again in 1 second."),
+        (Some(1), "fr", "Réessayez dans 1 seconde."),
+        (Some(0), "en", "Try again in a moment."),
     ] {
         let mut builder = GatewayErrorLayer::builder();
         if let Some(seconds) = retry_after {
@@ -238,6 +299,106 @@ async fn the_advice_follows_retry_after() {
             assert!(page.contains(advice), "{case}: {page}");
         }
     }
+}
+
+/// A language whose numbers take several forms, built from the public
+/// API: Polish, with its CLDR rule (one; few for 2–4, 22–24, …; many for
+/// the rest of the whole numbers).
+#[tokio::test]
+async fn a_translation_gives_each_plural_form_its_numbers() {
+    use tower_gateway_error::render::PluralCategory::{self, Few, Many, One};
+    fn polish(n: u64) -> PluralCategory {
+        if n == 1 {
+            One
+        } else if (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)) {
+            Few
+        } else {
+            Many
+        }
+    }
+    let mut pl = Translation::new("pl").plural_rule(polish);
+    for key in [
+        "error",
+        "what_you_can_do",
+        "where_it_failed",
+        "you",
+        "this_site",
+        "server",
+        "hop_visitor",
+        "hop_upstream",
+        "working",
+        "failed",
+        "not_tried",
+        "answered_with_error",
+        "details",
+        "error_type",
+        "request_id",
+        "quote_request_id",
+        "time",
+        "support_link",
+        "retry_soon",
+        "check_before_resending",
+    ] {
+        pl = pl.text(key, format!("pl {key}"));
+    }
+    for situation in [
+        "unreachable",
+        "timeout",
+        "broken",
+        "invalid",
+        "secure",
+        "busy",
+        "refused",
+        "upstream_error",
+        "failed",
+    ] {
+        for part in ["heading", "what", "advice"] {
+            let key = format!("{situation}_{part}");
+            pl = pl.text(key.clone(), format!("pl {key}"));
+        }
+    }
+    let pl = pl
+        .text("retry_in_seconds", "Spróbuj ponownie za {n} sekund.")
+        .plural("retry_in_seconds", One, "Spróbuj ponownie za {n} sekundę.")
+        .plural("retry_in_seconds", Few, "Spróbuj ponownie za {n} sekundy.")
+        .plural("retry_in_seconds", Many, "Spróbuj ponownie za {n} sekund.")
+        .text("retry_in_minutes", "Spróbuj ponownie za {n} minut.")
+        .plural("retry_in_minutes", Few, "Spróbuj ponownie za {n} minuty.");
+    for (seconds, advice) in [
+        (1, "za 1 sekundę."),
+        (2, "za 2 sekundy."),
+        (5, "za 5 sekund."),
+        (22, "za 22 sekundy."),
+        (25, "za 25 sekund."),
+        (12, "za 12 sekund."),
+        (180, "za 3 minuty."),
+        (300, "za 5 minut."),
+    ] {
+        let layer = GatewayErrorLayer::builder()
+            .translation(pl.clone())
+            .retry_after(RetryAfter::seconds(seconds))
+            .build()
+            .unwrap();
+        let (head, page) = refused_through(
+            &layer,
+            &[("accept", "text/plain"), ("accept-language", "pl")],
+        )
+        .await;
+        assert_eq!(head.headers()["content-language"], "pl");
+        assert!(page.contains(advice), "{seconds}: {page}");
+    }
+    // Forms without a rule to pick them, or for a string with no number,
+    // are refused with what to do.
+    let error = GatewayErrorLayer::builder()
+        .translation(Translation::new("xx").plural("retry_in_seconds", Few, "{n} x"))
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("plural_rule"), "{error}");
+    let error = GatewayErrorLayer::builder()
+        .translation(Translation::new("en").plural("error", Few, "{n} x"))
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("shows no number"), "{error}");
 }
 
 #[tokio::test]
@@ -389,7 +550,7 @@ async fn every_page_fits_in_3_kb() {
         let failing = layer.layer(service_fn(move |_: Request<Full<Bytes>>| async move {
             Err::<Response<Full<Bytes>>, _>(UpstreamError::from_kind(kind))
         }));
-        for language in ["en", "de", "es", "fr", "ja", "pt", "zh-Hans"] {
+        for language in ["en", "de", "es", "fr", "ja", "pt-BR", "zh-Hans"] {
             for accept in [HTML, "text/plain"] {
                 let request = get(
                     "http://gateway.test/",

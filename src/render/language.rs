@@ -7,16 +7,17 @@ use std::borrow::Cow;
 use http::HeaderValue;
 
 use super::negotiate::parse_q;
-use super::texts::{Text, Texts};
-use super::translations::BUILT_IN;
+use super::texts::{PluralCategory, PluralRule, Text, Texts};
+use super::translations::{BUILT_IN, PLURALS};
 
 /// The words of the built-in pages in one language: a new language, or
 /// changes to a built-in one. Give it to
 /// [`translation`](crate::GatewayErrorLayerBuilder::translation).
 ///
 /// The built-in languages are English (`en`, the fallback), German (`de`),
-/// Spanish (`es`), French (`fr`), Japanese (`ja`), Portuguese (`pt`) and
-/// simplified Chinese (`zh-Hans`). A translation for one of them changes
+/// Spanish (`es`), French (`fr`), Japanese (`ja`), Brazilian Portuguese
+/// (`pt-BR`, which readers asking for `pt` or `pt-PT` get too, truthfully
+/// labelled) and simplified Chinese (`zh-Hans`). A translation for one of them changes
 /// only the strings it sets; a new language must set every string, and
 /// the layer refuses to build, naming the first one missing, when it does
 /// not. The keys are listed in the [module docs](crate::render#languages).
@@ -39,10 +40,42 @@ use super::translations::BUILT_IN;
 ///     .unwrap_err();
 /// assert!(error.to_string().contains("`what_you_can_do`"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// # Numbers
+///
+/// `retry_in_seconds` and `retry_in_minutes` show a number, and the words
+/// around it change with it by the language's CLDR plural rule: give the
+/// rule with [`plural_rule`](Self::plural_rule), the `other` form with
+/// [`text`](Self::text) and each other form the rule can pick with
+/// [`plural`](Self::plural). Polish, say:
+///
+/// ```
+/// use tower_gateway_error::render::{PluralCategory, Translation};
+///
+/// fn polish(n: u64) -> PluralCategory {
+///     match (n % 10, n % 100) {
+///         _ if n == 1 => PluralCategory::One,
+///         (2..=4, d) if !(12..=14).contains(&d) => PluralCategory::Few,
+///         _ => PluralCategory::Many,
+///     }
+/// }
+///
+/// let polish = Translation::new("pl")
+///     .plural_rule(polish)
+///     .text("retry_in_seconds", "Spróbuj ponownie za {n} sekund.")
+///     .plural("retry_in_seconds", PluralCategory::One, "Spróbuj ponownie za {n} sekundę.")
+///     .plural("retry_in_seconds", PluralCategory::Few, "Spróbuj ponownie za {n} sekundy.")
+///     .plural("retry_in_seconds", PluralCategory::Many, "Spróbuj ponownie za {n} sekund.");
+/// # let _ = polish;
+/// ```
+///
+/// The built-in languages come with their rules and forms.
+#[derive(Debug, Clone)]
 pub struct Translation {
     tag: String,
     texts: Vec<(String, String)>,
+    rule: Option<PluralRule>,
+    forms: Vec<(String, PluralCategory, String)>,
 }
 
 impl Translation {
@@ -51,14 +84,39 @@ impl Translation {
         Self {
             tag: tag.into(),
             texts: Vec::new(),
+            rule: None,
+            forms: Vec::new(),
         }
     }
 
     /// Sets the string with `key` to `value`. Strings are plain text,
     /// escaped for each format; `retry_in_seconds` and `retry_in_minutes`
-    /// must contain `{n}`, where the number goes.
+    /// must contain `{n}`, where the number goes, and this is their
+    /// `other` form (see [Numbers](#numbers)).
     pub fn text(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.texts.push((key.into(), value.into()));
+        self
+    }
+
+    /// The language's plural rule, which picks the form of a
+    /// number-taking string for a number. A new language without one has
+    /// a single form, `other`.
+    pub fn plural_rule(mut self, rule: PluralRule) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
+    /// Sets the form of the number-taking string `key` (`retry_in_seconds`,
+    /// `retry_in_minutes`) for the numbers the plural rule puts in
+    /// `category`; it must contain `{n}`. A category without a form of its
+    /// own gets the `other` form.
+    pub fn plural(
+        mut self,
+        key: impl Into<String>,
+        category: PluralCategory,
+        value: impl Into<String>,
+    ) -> Self {
+        self.forms.push((key.into(), category, value.into()));
         self
     }
 }
@@ -89,6 +147,20 @@ pub enum TranslationError {
         tag: String,
         /// The key.
         key: String,
+    },
+    /// A plural form given for a string that shows no number.
+    #[error("the {tag} translation gives a plural form of `{key}`, which shows no number; only retry_in_seconds and retry_in_minutes have plural forms")]
+    NotANumberText {
+        /// The language.
+        tag: String,
+        /// The key.
+        key: String,
+    },
+    /// Plural forms for a new language, but no rule to choose between them.
+    #[error("the new language {tag} has plural forms but no plural_rule to choose between them; add .plural_rule(..) with its CLDR rule")]
+    PluralFormsWithoutRule {
+        /// The language.
+        tag: String,
     },
     /// A new language leaves a string out.
     #[error("the new language {tag} has no `{key}`; a new language must set every string (the keys are listed in the docs of tower_gateway_error::render)")]
@@ -174,7 +246,7 @@ impl Languages {
         } = settings;
         let mut languages: Vec<Language> = BUILT_IN
             .iter()
-            .map(|(tag, strings)| Language::new(Cow::Borrowed(tag), built_in(strings)))
+            .map(|(tag, strings)| Language::new(Cow::Borrowed(tag), built_in(tag, strings)))
             .collect();
         for translation in translations {
             apply(&mut languages, translation)?;
@@ -202,20 +274,25 @@ impl Languages {
         self.0.len() > 1
     }
 
-    /// The index of the language that best fits `accept_language`: the
-    /// range with the highest q-value (the first of equals) that one of
-    /// them matches, exactly, as a prefix of the range (`de-CH` is served
-    /// `de`) or with the range as its prefix (`zh` is served `zh-Hans`);
-    /// `*` is the first language offered that no range refuses, the
-    /// fallback first. Ranges with `q=0` are refused. When nothing matches,
-    /// or the header is absent or unreadable, the fallback.
+    /// The index of the language that best fits `accept_language` (its
+    /// field lines joined): the range with the highest q-value (the first
+    /// of equals) that one of them matches, exactly, as a prefix of the
+    /// range (`de-CH` is served `de`) or with the range as its prefix
+    /// (`pt` is served `pt-BR`); `*` is the first language offered that no
+    /// range refuses, the fallback first. A language a range with `q=0`
+    /// matches (`de;q=0` refuses `de` and `de-CH`) is never served, by no
+    /// route. Chinese goes by script ([`chinese_script`]): a range is
+    /// served only a language of its script, and a bare `zh` takes the
+    /// script of the Chinese range ranked above it, else Simplified. When
+    /// nothing matches, or the header is absent or unreadable, the
+    /// fallback.
     pub(crate) fn choose(&self, accept_language: Option<&HeaderValue>) -> usize {
         let Some(value) = accept_language.and_then(|value| value.to_str().ok()) else {
             return 0;
         };
         // (q in thousandths, index) of the best so far.
         let mut best: Option<(u16, usize)> = None;
-        for (range, q) in ranges(value) {
+        for (position, (range, q)) in ranges(value).enumerate() {
             let Some(q) = q.filter(|&q| q > 0) else {
                 continue;
             };
@@ -225,7 +302,13 @@ impl Languages {
             let index = if range == "*" {
                 (0..self.0.len()).find(|&index| !refuses(value, &self.0[index].tag))
             } else {
-                self.matching(range)
+                let script = match chinese_script(range) {
+                    Some(Script::Unspecified) => {
+                        Some(script_ranked_above(value, q, position).unwrap_or(Script::Simplified))
+                    }
+                    script => script,
+                };
+                self.matching(range, script, value)
             };
             if let Some(index) = index {
                 best = Some((q, index));
@@ -234,39 +317,108 @@ impl Languages {
         best.map_or(0, |(_, index)| index)
     }
 
-    /// The language `range` asks for: its exact tag, else the longest
-    /// prefix of it on subtag boundaries that is offered, else one whose
-    /// tag starts with it. Traditional Chinese is never served simplified.
-    fn matching(&self, range: &str) -> Option<usize> {
-        if let Some(index) = find(&self.0, range) {
+    /// The language `range` asks for, among those `accept_language` does
+    /// not refuse and, for a Chinese range, those of its `script`: its
+    /// exact tag, else the longest prefix of it on subtag boundaries that
+    /// is offered, else one whose tag starts with that prefix.
+    fn matching(
+        &self,
+        range: &str,
+        script: Option<Script>,
+        accept_language: &str,
+    ) -> Option<usize> {
+        let allowed = |index: usize| {
+            let tag = &self.0[index].tag;
+            !refuses(accept_language, tag)
+                // A Chinese tag that names no script (a user's `zh`) fits
+                // either.
+                && script.is_none_or(|script| {
+                    matches!(chinese_script(tag), Some(of_tag) if of_tag == script || of_tag == Script::Unspecified)
+                })
+        };
+        let offered = |tag: &str| find(&self.0, tag).filter(|&index| allowed(index));
+        if let Some(index) = offered(range) {
             return Some(index);
         }
-        let traditional = ["zh-hant", "zh-tw", "zh-hk", "zh-mo"]
-            .iter()
-            .any(|prefix| starts_with_tag(range, prefix));
         let mut prefix = range;
         while let Some((shorter, _)) = prefix.rsplit_once('-') {
             prefix = shorter;
-            if let Some(index) = find(&self.0, prefix) {
+            if let Some(index) = offered(prefix) {
                 return Some(index);
             }
         }
-        self.0.iter().position(|language| {
-            starts_with_tag(&language.tag, prefix)
-                && !(traditional && starts_with_tag(&language.tag, "zh-hans"))
-        })
+        (0..self.0.len())
+            .find(|&index| starts_with_tag(&self.0[index].tag, prefix) && allowed(index))
     }
+}
+
+/// The script a Chinese tag or range stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// `zh-Hans…`, `zh-CN`, `zh-SG`.
+    Simplified,
+    /// `zh-Hant…`, `zh-TW`, `zh-HK`, `zh-MO`.
+    Traditional,
+    /// A bare `zh`, or a region that does not say.
+    Unspecified,
+}
+
+/// The script of a Chinese tag (`None` for another language): by its
+/// script subtag, else by its region.
+fn chinese_script(tag: &str) -> Option<Script> {
+    let mut subtags = tag.split('-');
+    if !subtags.next()?.eq_ignore_ascii_case("zh") {
+        return None;
+    }
+    for subtag in subtags {
+        let is = |name: &str| subtag.eq_ignore_ascii_case(name);
+        if is("hans") || is("cn") || is("sg") {
+            return Some(Script::Simplified);
+        }
+        if is("hant") || is("tw") || is("hk") || is("mo") {
+            return Some(Script::Traditional);
+        }
+    }
+    Some(Script::Unspecified)
+}
+
+/// The script of the Chinese range that says one and ranks above the range
+/// at `position` with `q`: a higher q, or the same q earlier.
+fn script_ranked_above(accept_language: &str, q: u16, position: usize) -> Option<Script> {
+    let mut best: Option<(u16, Script)> = None;
+    for (other, (range, other_q)) in ranges(accept_language).enumerate() {
+        let Some(other_q) = other_q.filter(|&other_q| other_q > 0) else {
+            continue;
+        };
+        let above = other_q > q || (other_q == q && other < position);
+        let script = match chinese_script(range) {
+            Some(Script::Unspecified) | None => continue,
+            Some(script) => script,
+        };
+        if above && best.is_none_or(|(best_q, _)| other_q > best_q) {
+            best = Some((other_q, script));
+        }
+    }
+    best.map(|(_, script)| script)
 }
 
 /// The built-in English strings.
 pub(crate) fn english() -> &'static Texts {
     static ENGLISH: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
-    ENGLISH.get_or_init(|| built_in(BUILT_IN[0].1))
+    ENGLISH.get_or_init(|| built_in(BUILT_IN[0].0, BUILT_IN[0].1))
 }
 
-/// One built-in language's strings.
-fn built_in(strings: &'static [(&'static str, &'static str)]) -> Texts {
-    Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect())
+/// One built-in language's strings, with its plural rule and forms.
+fn built_in(tag: &str, strings: &'static [(&'static str, &'static str)]) -> Texts {
+    let mut texts = Texts::new(strings.iter().map(|(_, s)| Cow::Borrowed(*s)).collect());
+    if let Some((_, rule, forms)) = PLURALS.iter().find(|(t, ..)| *t == tag) {
+        texts.set_rule(*rule);
+        for (key, category, form) in forms.iter() {
+            let text = Text::from_key(key).expect("a built-in plural form names a string");
+            texts.set_form(text, *category, Cow::Borrowed(*form));
+        }
+    }
+    texts
 }
 
 /// Whether `accept_language` has a range with `q=0` that matches `tag`
@@ -284,10 +436,14 @@ fn ranges(accept_language: &str) -> impl Iterator<Item = (&str, Option<u16>)> {
         let range = parts.next().unwrap_or("").trim();
         let q = parts
             .find_map(|param| {
-                let (name, value) = param.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("q")
-                    .then(|| parse_q(value.trim().as_bytes()))
+                let (name, value) = param.trim().split_once('=')?;
+                // The weight has no space around `=` (RFC 9110 §12.4.2):
+                // `q =0` is malformed, not q=1.
+                name.trim_end().eq_ignore_ascii_case("q").then(|| {
+                    (name.len() == 1 && !value.starts_with([' ', '\t']))
+                        .then(|| parse_q(value.as_bytes()))
+                        .flatten()
+                })
             })
             .unwrap_or(Some(1000));
         (!range.is_empty()).then_some((range, q))
@@ -325,9 +481,34 @@ fn unknown(tag: &str, languages: &[Language]) -> TranslationError {
 /// Adds `translation` as a new language, or changes the strings it sets of
 /// the language with its tag.
 fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), TranslationError> {
-    let Translation { tag, texts } = translation;
+    let Translation {
+        tag,
+        texts,
+        rule,
+        forms,
+    } = translation;
     if !is_language_tag(&tag) {
         return Err(TranslationError::InvalidLanguageTag { tag });
+    }
+    let mut plural_forms = Vec::with_capacity(forms.len());
+    for (key, category, value) in forms {
+        let text = Text::from_key(&key).ok_or_else(|| TranslationError::UnknownText {
+            tag: tag.clone(),
+            key: key.clone(),
+        })?;
+        if !text.takes_number() {
+            return Err(TranslationError::NotANumberText {
+                tag: tag.clone(),
+                key,
+            });
+        }
+        if !value.contains("{n}") {
+            return Err(TranslationError::TextWithoutNumber {
+                tag: tag.clone(),
+                key,
+            });
+        }
+        plural_forms.push((text, category, value));
     }
     let existing = find(languages, &tag);
     let mut strings: Vec<Option<String>> = vec![None; Text::ALL.len()];
@@ -344,16 +525,28 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
         }
         strings[text.index()] = Some(value);
     }
-    match existing {
+    // The `other` form is the string itself.
+    plural_forms.retain(|(text, category, value)| {
+        let other = *category == PluralCategory::Other;
+        if other {
+            strings[text.index()] = Some(value.clone());
+        }
+        !other
+    });
+    let texts = match existing {
         Some(index) => {
-            let language = &mut languages[index];
+            let texts = &mut languages[index].texts;
             for (text, value) in Text::ALL.iter().zip(strings) {
                 if let Some(value) = value {
-                    language.texts.set(*text, Cow::Owned(value));
+                    texts.set(*text, Cow::Owned(value));
                 }
             }
+            texts
         }
         None => {
+            if rule.is_none() && !plural_forms.is_empty() {
+                return Err(TranslationError::PluralFormsWithoutRule { tag });
+            }
             let mut complete = Vec::with_capacity(strings.len());
             for (text, value) in Text::ALL.iter().zip(strings) {
                 let value = value.ok_or_else(|| TranslationError::MissingText {
@@ -363,7 +556,14 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
                 complete.push(Cow::Owned(value));
             }
             languages.push(Language::new(Cow::Owned(tag), Texts::new(complete)));
+            &mut languages.last_mut().expect("just pushed").texts
         }
+    };
+    if let Some(rule) = rule {
+        texts.set_rule(rule);
+    }
+    for (text, category, value) in plural_forms {
+        texts.set_form(text, category, Cow::Owned(value));
     }
     Ok(())
 }
@@ -441,7 +641,9 @@ mod tests {
         assert_eq!(chosen(&languages, "de-CH, fr;q=0.9"), "de");
         assert_eq!(chosen(&languages, "nl, fr;q=0.5, de;q=0.4"), "fr");
         assert_eq!(chosen(&languages, "fr;q=0.5, ja;q=0.8"), "ja");
-        assert_eq!(chosen(&languages, "pt-BR,pt;q=0.9,en-US;q=0.8"), "pt");
+        assert_eq!(chosen(&languages, "pt-BR,pt;q=0.9,en-US;q=0.8"), "pt-BR");
+        assert_eq!(chosen(&languages, "pt-PT"), "pt-BR");
+        assert_eq!(chosen(&languages, "pt"), "pt-BR");
         assert_eq!(chosen(&languages, "zh-CN,zh;q=0.9"), "zh-Hans");
         assert_eq!(chosen(&languages, "zh"), "zh-Hans");
         assert_eq!(chosen(&languages, "ZH-hans-cn"), "zh-Hans");
@@ -462,6 +664,56 @@ mod tests {
         );
         assert_eq!(chosen(&languages, ""), "en");
         assert_eq!(languages.choose(None), 0);
+    }
+
+    #[test]
+    fn a_refused_language_is_served_by_no_route() {
+        let languages = builtin();
+        // Not by truncating `de-CH`, not by `*`.
+        assert_eq!(chosen(&languages, "de-CH, de;q=0"), "en");
+        assert_eq!(chosen(&languages, "de-CH, de;q=0, fr;q=0.5"), "fr");
+        // Not by prefix.
+        assert_eq!(chosen(&languages, "zh, zh-Hans;q=0"), "en");
+        assert_eq!(chosen(&languages, "pt, pt-BR;q=0, es;q=0.2"), "es");
+        // A refused region does not refuse its language.
+        assert_eq!(chosen(&languages, "de-CH;q=0, de"), "de");
+        // `q =0` is malformed, so that range is skipped, not read as q=1.
+        assert_eq!(chosen(&languages, "fr;q =0, es;q=0.5"), "es");
+        assert_eq!(chosen(&languages, "fr; q=0.9, es;q=0.5"), "fr");
+    }
+
+    #[test]
+    fn chinese_goes_by_script() {
+        let languages = builtin();
+        assert_eq!(chosen(&languages, "zh-CN,zh;q=0.9"), "zh-Hans");
+        assert_eq!(chosen(&languages, "zh-SG"), "zh-Hans");
+        assert_eq!(chosen(&languages, "zh"), "zh-Hans");
+        // Chrome in Taiwan: Traditional, which is not offered, and a `zh`
+        // that means Traditional too: English, not Simplified.
+        let taiwan = "zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7";
+        assert_eq!(chosen(&languages, taiwan), "en");
+        assert_eq!(chosen(&languages, "zh-Hant, zh;q=0.8"), "en");
+        assert_eq!(chosen(&languages, "zh-HK, zh;q=0.5"), "en");
+        assert_eq!(chosen(&languages, "zh-MO, ja;q=0.1"), "ja");
+        // A `zh` ranked above the Traditional range is Simplified.
+        assert_eq!(chosen(&languages, "zh, zh-TW;q=0.5"), "zh-Hans");
+
+        let mut traditional = Translation::new("zh-Hant");
+        for text in Text::ALL {
+            let value = if text.takes_number() {
+                "{n} 秒"
+            } else {
+                "繁"
+            };
+            traditional = traditional.text(text.key(), value);
+        }
+        let both = Languages::compile(settings(vec![traditional], None, None)).unwrap();
+        assert_eq!(chosen(&both, taiwan), "zh-Hant");
+        assert_eq!(chosen(&both, "zh-HK, zh;q=0.5"), "zh-Hant");
+        assert_eq!(chosen(&both, "zh-CN"), "zh-Hans");
+        assert_eq!(chosen(&both, "zh-CN,zh;q=0.9"), "zh-Hans");
+        assert_eq!(chosen(&both, "zh"), "zh-Hans");
+        assert_eq!(chosen(&both, "zh-TW;q=0.5, zh"), "zh-Hans");
     }
 
     #[test]
@@ -517,7 +769,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("en, de, es, fr, ja, pt, zh-Hans"),
+                .contains("en, de, es, fr, ja, pt-BR, zh-Hans"),
             "{error}"
         );
         let only = Languages::compile(settings(vec![], Some(vec!["de".into(), "en".into()]), None))

@@ -6,7 +6,8 @@
 //!
 //! [`html_template`](crate::GatewayErrorLayerBuilder::html_template) and
 //! [`json_template`](crate::GatewayErrorLayerBuilder::json_template) take a
-//! page in the same small language as the built-in ones:
+//! page in the same small language as the built-in ones, a subset of
+//! Mustache:
 //!
 //! - `{{field}}` is replaced by the field's value, escaped for the format:
 //!   HTML-escaped in an HTML template; in a JSON template a complete JSON
@@ -14,6 +15,17 @@
 //!   so placeholders go where values go, unquoted.
 //! - `{{#field}}…{{/field}}` is shown only when the field has a value,
 //!   `{{^field}}…{{/field}}` only when it has none. Sections nest.
+//! - `{{! a comment }}` leaves nothing.
+//!
+//! Where it differs from Mustache: there is no unescaped output
+//! (`{{{field}}}`, `{{&field}}`; every value is escaped for its format, so
+//! nothing an upstream or a visitor sent can become markup), no partials
+//! (`{{>name}}`), no new delimiters (`{{=<% %>=}}`), and no lists: a
+//! section shows once or not at all. Those tags, and any field name not
+//! listed below, are refused when the layer is built, with their line and
+//! column. A JSON value always replaces the whole placeholder (hence no
+//! quotes around it), and lines holding only a section tag keep their
+//! line break.
 //!
 //! The fields:
 //!
@@ -82,7 +94,8 @@
 //! body of a custom [`RenderBody`].
 //!
 //! Built in: English (`en`), German (`de`), Spanish (`es`), French (`fr`),
-//! Japanese (`ja`), Portuguese (`pt`) and simplified Chinese (`zh-Hans`).
+//! Japanese (`ja`), Brazilian Portuguese (`pt-BR`, served to `pt` and
+//! `pt-PT` readers too) and simplified Chinese (`zh-Hans`).
 //! [`Translation`] adds a language or changes strings of one;
 //! [`languages`](crate::GatewayErrorLayerBuilder::languages) narrows the
 //! set offered.
@@ -102,8 +115,10 @@
 //! | `upstream_error_*` | an [intercepted](crate::GatewayErrorLayerBuilder::intercept) error answer of the upstream |
 //! | `failed_*` | `proxy_internal_error` (unclassified) |
 //!
-//! With a `Retry-After` delay, the advice is `retry_in_seconds` (2 to 119
-//! seconds), `retry_in_minutes` (rounded up) or `retry_soon` instead; for
+//! With a `Retry-After` delay, the advice is `retry_in_seconds` (1 to 119
+//! seconds), `retry_in_minutes` (rounded up) or `retry_soon` (0) instead,
+//! the number in the form the language's plural rule picks for it (see
+//! [`Translation`]'s numbers); for
 //! `timeout_*` and `broken_*`, where the request may have arrived,
 //! `check_before_resending` follows. A `Retry-After` date leaves the advice
 //! as it is. The strings, with their English text:
@@ -189,12 +204,13 @@ mod translations;
 pub(crate) use self::custom::Renderer;
 pub use self::custom::{CustomBody, ErrorContext, RenderBody};
 pub(crate) use self::escape::{is_plain, push_time, push_value, string_quote};
-pub(crate) use self::fields::{request_id_text, Fields, MAX_REQUEST_ID_LEN};
+pub(crate) use self::fields::{reason_phrase, request_id_text, Fields, MAX_REQUEST_ID_LEN};
 pub use self::format::BodyFormat;
 pub(crate) use self::language::{Language, LanguageSettings, Languages};
 pub use self::language::{Translation, TranslationError};
 pub use self::negotiate::negotiate;
-pub(crate) use self::negotiate::Negotiator;
+pub(crate) use self::negotiate::{JsonType, Negotiator};
 pub(crate) use self::pages::{Pages, Templates};
 pub use self::template::TemplateError;
 pub(crate) use self::template::{Piece, Template};
+pub use self::texts::{PluralCategory, PluralRule};

@@ -53,11 +53,11 @@ texts! {
     QuoteRequestId => "quote_request_id",
     Time => "time",
     SupportLink => "support_link",
-    /// With `{n}`, a `Retry-After` of 2 to 119 seconds.
+    /// With `{n}`, a `Retry-After` of 1 to 119 seconds.
     RetryInSeconds => "retry_in_seconds",
     /// With `{n}`, a `Retry-After` of 2 minutes or more, rounded up.
     RetryInMinutes => "retry_in_minutes",
-    /// A `Retry-After` of 0 or 1 second.
+    /// A `Retry-After` of 0 seconds.
     RetrySoon => "retry_soon",
     /// Added to the advice where the request may have reached the server.
     CheckBeforeResending => "check_before_resending",
@@ -107,23 +107,118 @@ impl Text {
     }
 }
 
-/// One language's strings, indexed by [`Text`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Texts(Box<[Cow<'static, str>]>);
+/// A plural category of the Unicode CLDR: which form of a word a number
+/// takes in a language (English: 1 second, 2 seconds; Polish: 1 sekundę,
+/// 2 sekundy, 5 sekund). A language's [`PluralRule`] picks one for a
+/// number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluralCategory {
+    /// `zero` (Arabic, Latvian, Welsh).
+    Zero,
+    /// `one`: 1 in English, German, Spanish; 0 and 1 in French and
+    /// Portuguese.
+    One,
+    /// `two` (Arabic, Hebrew, Slovenian, Welsh).
+    Two,
+    /// `few`: 2 to 4 in Polish, Czech, Russian, and more.
+    Few,
+    /// `many`: 5 to 21 in Polish and Russian, and more.
+    Many,
+    /// `other`: every number the rule puts nowhere else; the only category
+    /// of Japanese and Chinese. The form [`text`](super::Translation::text)
+    /// sets.
+    Other,
+}
+
+/// A language's plural rule: the CLDR category of a whole number, as
+/// written at <https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html>
+/// for integers. A plain function, so a rule costs no dependency.
+pub type PluralRule = fn(u64) -> PluralCategory;
+
+/// The rule of languages with one form: Japanese, Chinese, and a new
+/// language that gives none.
+pub(crate) fn only_other(_: u64) -> PluralCategory {
+    PluralCategory::Other
+}
+
+/// English, German, Spanish and others: `one` for 1.
+pub(crate) fn one_for_1(n: u64) -> PluralCategory {
+    if n == 1 {
+        PluralCategory::One
+    } else {
+        PluralCategory::Other
+    }
+}
+
+/// French and Portuguese: `one` for 0 and 1.
+pub(crate) fn one_for_0_and_1(n: u64) -> PluralCategory {
+    if n <= 1 {
+        PluralCategory::One
+    } else {
+        PluralCategory::Other
+    }
+}
+
+/// One language's strings, indexed by [`Text`], with the forms its
+/// number-taking strings have for categories other than `other`, and the
+/// rule that picks one.
+#[derive(Debug, Clone)]
+pub(crate) struct Texts {
+    strings: Box<[Cow<'static, str>]>,
+    rule: PluralRule,
+    forms: Vec<(Text, PluralCategory, Cow<'static, str>)>,
+}
 
 impl Texts {
-    /// `strings` must hold one string per [`Text`], in order.
+    /// `strings` must hold one string per [`Text`], in order; their
+    /// number-taking ones are the `other` forms, the only ones so far.
     pub(crate) fn new(strings: Vec<Cow<'static, str>>) -> Self {
         debug_assert_eq!(strings.len(), Text::ALL.len());
-        Self(strings.into_boxed_slice())
+        Self {
+            strings: strings.into_boxed_slice(),
+            rule: only_other,
+            forms: Vec::new(),
+        }
     }
 
     pub(crate) fn get(&self, text: Text) -> &str {
-        &self.0[text.index()]
+        &self.strings[text.index()]
     }
 
     pub(crate) fn set(&mut self, text: Text, value: Cow<'static, str>) {
-        self.0[text.index()] = value;
+        self.strings[text.index()] = value;
+    }
+
+    pub(crate) fn set_rule(&mut self, rule: PluralRule) {
+        self.rule = rule;
+    }
+
+    /// Sets the form of a number-taking `text` for `category`; `other` is
+    /// the string itself.
+    pub(crate) fn set_form(
+        &mut self,
+        text: Text,
+        category: PluralCategory,
+        value: Cow<'static, str>,
+    ) {
+        if category == PluralCategory::Other {
+            return self.set(text, value);
+        }
+        self.forms
+            .retain(|(t, c, _)| !(*t == text && *c == category));
+        self.forms.push((text, category, value));
+    }
+
+    /// `text` with `{n}` replaced by `n`, in the form the rule picks for
+    /// it; the `other` form when there is none for that category.
+    pub(crate) fn with_number(&self, text: Text, n: u64) -> String {
+        let category = (self.rule)(n);
+        let form = self
+            .forms
+            .iter()
+            .find(|(t, c, _)| *t == text && *c == category)
+            .map_or_else(|| self.get(text), |(_, _, form)| form);
+        form.replace("{n}", &n.to_string())
     }
 
     /// The advice for `situation`: a `Retry-After` of `retry_after`
@@ -131,15 +226,11 @@ impl Texts {
     /// caution about sending again, where the request may have arrived.
     pub(crate) fn advice(&self, situation: Situation, retry_after: Option<u64>) -> Cow<'_, str> {
         let mut advice = match retry_after {
-            Some(0 | 1) => Cow::Borrowed(self.get(Text::RetrySoon)),
-            Some(seconds @ 2..=119) => Cow::Owned(
-                self.get(Text::RetryInSeconds)
-                    .replace("{n}", &seconds.to_string()),
-            ),
-            Some(seconds) => Cow::Owned(
-                self.get(Text::RetryInMinutes)
-                    .replace("{n}", &seconds.div_ceil(60).to_string()),
-            ),
+            Some(0) => Cow::Borrowed(self.get(Text::RetrySoon)),
+            Some(seconds @ 1..=119) => Cow::Owned(self.with_number(Text::RetryInSeconds, seconds)),
+            Some(seconds) => {
+                Cow::Owned(self.with_number(Text::RetryInMinutes, seconds.div_ceil(60)))
+            }
             None => Cow::Borrowed(self.get(situation.texts()[2])),
         };
         if situation.may_have_arrived() {

@@ -2,9 +2,78 @@
 //! lists every key of [`Text`](super::texts::Text), in its order; a unit
 //! test checks that.
 //!
-//! The wording avoids plurals that change with the number (`{n}` is always
-//! 2 or more) and speaks of "this site" and "its server", the two hops a
-//! visitor can picture.
+//! The number-taking strings are their `other` form; [`PLURALS`] gives each
+//! language's plural rule and its other forms. The wording speaks of "this
+//! site" and "its server", the two hops a visitor can picture.
+
+use super::texts::{one_for_0_and_1, one_for_1, only_other, PluralCategory, PluralRule};
+
+/// Each built-in language's plural rule (CLDR's, for whole numbers) and
+/// the forms of its number-taking strings besides `other`.
+#[allow(clippy::type_complexity)]
+pub(crate) const PLURALS: &[(&str, PluralRule, &[(&str, PluralCategory, &str)])] = {
+    use PluralCategory::One;
+    &[
+        (
+            "en",
+            one_for_1,
+            &[
+                ("retry_in_seconds", One, "Try again in {n} second."),
+                ("retry_in_minutes", One, "Try again in {n} minute."),
+            ],
+        ),
+        (
+            "de",
+            one_for_1,
+            &[
+                (
+                    "retry_in_seconds",
+                    One,
+                    "Versuchen Sie es in {n} Sekunde erneut.",
+                ),
+                (
+                    "retry_in_minutes",
+                    One,
+                    "Versuchen Sie es in {n} Minute erneut.",
+                ),
+            ],
+        ),
+        (
+            "es",
+            one_for_1,
+            &[
+                (
+                    "retry_in_seconds",
+                    One,
+                    "Vuelva a intentarlo dentro de {n} segundo.",
+                ),
+                (
+                    "retry_in_minutes",
+                    One,
+                    "Vuelva a intentarlo dentro de {n} minuto.",
+                ),
+            ],
+        ),
+        (
+            "fr",
+            one_for_0_and_1,
+            &[
+                ("retry_in_seconds", One, "Réessayez dans {n} seconde."),
+                ("retry_in_minutes", One, "Réessayez dans {n} minute."),
+            ],
+        ),
+        ("ja", only_other, &[]),
+        (
+            "pt-BR",
+            one_for_0_and_1,
+            &[
+                ("retry_in_seconds", One, "Tente novamente em {n} segundo."),
+                ("retry_in_minutes", One, "Tente novamente em {n} minuto."),
+            ],
+        ),
+        ("zh-Hans", only_other, &[]),
+    ]
+};
 
 /// Every built-in language, English first: it is the fallback.
 pub(crate) const BUILT_IN: &[(&str, &[(&str, &str)])] = &[
@@ -13,7 +82,7 @@ pub(crate) const BUILT_IN: &[(&str, &[(&str, &str)])] = &[
     ("es", ES),
     ("fr", FR),
     ("ja", JA),
-    ("pt", PT),
+    ("pt-BR", PT_BR),
     ("zh-Hans", ZH_HANS),
 ];
 
@@ -278,7 +347,7 @@ const JA: &[(&str, &str)] = &[
 ];
 
 /// Brazilian Portuguese, the variety most visitors read.
-const PT: &[(&str, &str)] = &[
+const PT_BR: &[(&str, &str)] = &[
     ("error", "Erro"),
     ("what_you_can_do", "O que você pode fazer"),
     ("where_it_failed", "Onde falhou"),

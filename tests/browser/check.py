@@ -128,7 +128,7 @@ def kinds():
 def main():
     all_kinds = kinds()
     assert len(all_kinds) > 30, all_kinds
-    languages = ["en", "de", "es", "fr", "ja", "pt", "zh-Hans"]
+    languages = ["en", "de", "es", "fr", "ja", "pt-BR", "zh-Hans"]
     headings = {}
     # Every kind, each in one of the languages in turn, so every language
     # is seen several times.
@@ -141,7 +141,9 @@ def main():
     # `Accept-Language` with descending q-values of its own.
     for accept, expected in [("de-CH,de,en", "de"),
                              ("zh-CN,zh", "zh-Hans"),
-                             ("pt-BR", "pt"),
+                             ("pt-BR", "pt-BR"),
+                             ("pt-PT,pt", "pt-BR"),
+                             ("zh-TW,zh,en-US,en", "en"),
                              ("nl,fr", "fr"),
                              ("nl", "en")]:
         check("connection_refused", accept, expected)
