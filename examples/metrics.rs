@@ -13,7 +13,7 @@
 //! `/metrics` (the exporter writes the labels' dots as `_`):
 //!
 //! ```text
-//! gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="502"} 1
+//! gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="502",proxy="gateway"} 1
 //! ```
 
 use std::net::SocketAddr;

@@ -31,10 +31,20 @@
 //! With feature `metrics`, each failure adds one to the counter named
 //! [`FAILURES_METRIC`] (`gateway_upstream_failures_total`) through the
 //! [`metrics`](https://docs.rs/metrics) facade, with labels `error.type`
-//! (as above) and `http.response.status_code`. Install any recorder (a
+//! (as above), `http.response.status_code` (the status the client got)
+//! and `proxy` (the layer's
+//! [`proxy_name`](crate::GatewayErrorLayerBuilder::proxy_name), which
+//! tells two layers in one process apart). Install any recorder (a
 //! Prometheus exporter, say; it turns the dots into `_`): the layer does
 //! not, and without one the count costs nothing. `examples/metrics.rs`
 //! shows it.
+//!
+//! A body that breaks after the upstream's head was sent is counted with
+//! `error.type="http_response_incomplete"` under the status of that head,
+//! usually 200: the status the client got, which the layer could not
+//! change any more. Building a layer describes the counter to the
+//! recorder installed then (Prometheus's `# HELP` line); one installed
+//! later gets the description from [`describe_failures_metric`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -46,6 +56,20 @@ use crate::UpstreamError;
 
 /// The name of the counter of failures (feature `metrics`).
 pub const FAILURES_METRIC: &str = "gateway_upstream_failures_total";
+
+/// Describes [`FAILURES_METRIC`] to the installed `metrics` recorder: its
+/// unit and what it counts (Prometheus's `# HELP`). Building a layer does
+/// this; call it yourself when the recorder is installed after the layer
+/// is built.
+#[cfg(feature = "metrics")]
+pub fn describe_failures_metric() {
+    metrics::describe_counter!(
+        FAILURES_METRIC,
+        metrics::Unit::Count,
+        "Upstream calls the gateway answered as failures, by Proxy-Status error type, \
+         the status sent (a body broken after its head: that head's status) and the proxy"
+    );
+}
 
 /// Called once for every failure: for each error response the layer writes,
 /// just before it is returned, and for each upstream body that breaks after

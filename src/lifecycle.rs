@@ -150,7 +150,11 @@ impl Lifecycle {
             grpc: responder.answers_grpc(),
             request_id: request_id_header.unwrap_or(CapturePlan::REQUEST_ID),
         };
-        let reporter = Reporter::compile(report, |kind| responder.status(kind));
+        let reporter = Reporter::compile(
+            report,
+            |kind| responder.status(kind),
+            responder.proxy_name(),
+        );
         Ok(Self {
             capture,
             recognizes: classifier.recognizes(),

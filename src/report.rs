@@ -33,13 +33,17 @@ pub(crate) struct Reporter {
 
 impl Reporter {
     /// Reports as `settings` say; each kind is answered with `status(kind)`
-    /// (a body that breaks keeps the upstream's).
+    /// (a body that breaks keeps the upstream's), by the gateway named
+    /// `proxy`.
     pub(crate) fn compile(
         settings: Settings,
         status: impl Fn(crate::UpstreamErrorKind) -> StatusCode,
+        proxy: &str,
     ) -> Self {
         #[cfg(not(feature = "metrics"))]
-        let _ = status;
+        let _ = (status, proxy);
+        #[cfg(feature = "metrics")]
+        crate::hook::describe_failures_metric();
         Self {
             #[cfg(feature = "tracing")]
             log_path: settings.log_path(),
@@ -47,7 +51,7 @@ impl Reporter {
             #[cfg(feature = "metrics")]
             keys: crate::error::PerKind::from_fn(|kind| {
                 let status = status(kind);
-                (status, failure_key(kind, status))
+                (status, failure_key(kind, status, proxy))
             }),
         }
     }
@@ -126,21 +130,27 @@ impl Reporter {
         let key = if *usual == status {
             key
         } else {
-            other = failure_key(error.kind(), status);
+            let proxy = key
+                .labels()
+                .find(|label| label.key() == "proxy")
+                .map_or("", metrics::Label::value);
+            other = failure_key(error.kind(), status, proxy);
             &other
         };
         metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
     }
 }
 
-/// The counter's key for failures of `kind` answered with `status`.
+/// The counter's key for failures of `kind` answered with `status` by the
+/// gateway named `proxy`.
 #[cfg(feature = "metrics")]
-fn failure_key(kind: crate::UpstreamErrorKind, status: StatusCode) -> metrics::Key {
+fn failure_key(kind: crate::UpstreamErrorKind, status: StatusCode, proxy: &str) -> metrics::Key {
     metrics::Key::from_parts(
         crate::hook::FAILURES_METRIC,
         vec![
             metrics::Label::new("error.type", kind.as_str()),
             metrics::Label::new("http.response.status_code", status.as_str().to_owned()),
+            metrics::Label::new("proxy", proxy.to_owned()),
         ],
     )
 }

@@ -27,7 +27,9 @@ async fn failures_are_counted_by_type_and_the_status_sent() {
         assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     }
     // The status sent, after the user's own mapping.
+    // A second layer, told apart by its name.
     let mapped = GatewayErrorLayer::builder()
+        .proxy_name("edge-2")
         .status_for(
             UpstreamErrorKind::ConnectionRefused,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -66,10 +68,18 @@ async fn failures_are_counted_by_type_and_the_status_sent() {
     assert_eq!(
         counted,
         [
-            r#"gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="502"} 2"#,
-            r#"gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="503"} 1"#,
-            r#"gateway_upstream_failures_total{error_type="http_response_incomplete",http_response_status_code="200"} 1"#,
+            r#"gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="502",proxy="gateway"} 2"#,
+            r#"gateway_upstream_failures_total{error_type="connection_refused",http_response_status_code="503",proxy="edge-2"} 1"#,
+            r#"gateway_upstream_failures_total{error_type="http_response_incomplete",http_response_status_code="200",proxy="gateway"} 1"#,
         ],
+        "{text}"
+    );
+    // Described, for Prometheus's `# HELP`.
+    assert!(
+        text.lines().any(
+            |line| line.starts_with("# HELP gateway_upstream_failures_total ")
+                && line.contains("Proxy-Status error type")
+        ),
         "{text}"
     );
 }

@@ -216,6 +216,11 @@ impl Responder {
         self.choice.negotiates_language()
     }
 
+    /// This gateway's name, as in `Proxy-Status`.
+    pub(crate) fn proxy_name(&self) -> &str {
+        self.proxy_status.name()
+    }
+
     /// Whether gRPC calls get gRPC answers, so they must be told apart.
     pub(crate) fn answers_grpc(&self) -> bool {
         self.grpc.is_some()

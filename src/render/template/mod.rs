@@ -37,6 +37,18 @@ pub enum TemplateError {
         /// The column of the `{{`.
         column: usize,
     },
+    /// A Mustache tag this language leaves out: unescaped output
+    /// (`{{{field}}}`, `{{&field}}`), a partial (`{{>name}}`) or new
+    /// delimiters (`{{=<% %>=}}`).
+    #[error("`{{{{{tag}` at line {line}, column {column} is Mustache's {what}, which templates here leave out; {instead}", what = unsupported(*tag).0, instead = unsupported(*tag).1)]
+    Unsupported {
+        /// The character after `{{`.
+        tag: char,
+        /// The line of the `{{`.
+        line: usize,
+        /// The column of the `{{`.
+        column: usize,
+    },
     /// A `{{` has no matching `}}`.
     #[error("`{{{{` at line {line}, column {column} has no closing `}}}}`")]
     Unclosed {
@@ -80,6 +92,22 @@ pub enum TemplateError {
         /// template, the usual cause: fields expand to complete values.
         placeholder_in_string: bool,
     },
+}
+
+/// What an unsupported Mustache tag is, and what to write instead.
+fn unsupported(tag: char) -> (&'static str, &'static str) {
+    match tag {
+        '{' | '&' => (
+            "unescaped output",
+            "every field is escaped for the body's format (that is what keeps \
+             an upstream's text from becoming markup), so write `{{field}}`",
+        ),
+        '>' => (
+            "partials",
+            "a template is one string: put the shared part in it",
+        ),
+        _ => ("set delimiters", "the delimiters are always `{{` and `}}`"),
+    }
 }
 
 fn quoting_hint(placeholder_in_string: bool) -> &'static str {

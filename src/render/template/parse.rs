@@ -25,6 +25,24 @@ pub(super) fn nodes(source: &str) -> Result<Vec<Node>, TemplateError> {
             TemplateError::Unclosed { line, column }
         })?;
         let inner = source[inner_start..inner_start + close].trim();
+        match inner.as_bytes().first() {
+            // A comment, as in Mustache: nothing comes out.
+            Some(b'!') => {
+                offset = inner_start + close + 2;
+                continue;
+            }
+            // Mustache's unescaped output, partials and delimiters, which
+            // this language leaves out on purpose.
+            Some(&marker @ (b'{' | b'&' | b'>' | b'=')) => {
+                let (line, column) = position(source, open);
+                return Err(TemplateError::Unsupported {
+                    tag: char::from(marker),
+                    line,
+                    column,
+                });
+            }
+            _ => {}
+        }
         let (marker, name) = match inner.as_bytes().first() {
             Some(b'#' | b'^' | b'/') => (inner.as_bytes()[0], inner[1..].trim()),
             _ => (0, inner),
@@ -116,6 +134,31 @@ mod tests {
         assert!(err.to_string().contains("`{{stauts}}`"), "{err}");
         assert!(err.to_string().contains("line 2, column 4"), "{err}");
         assert!(err.to_string().contains("request_id"), "{err}");
+    }
+
+    #[test]
+    fn comments_leave_nothing() {
+        let template =
+            Template::parse(BodyFormat::Text, "a{{! a note,\nover lines }}b{{!}}c").unwrap();
+        let fields = crate::render::Fields::sample();
+        assert_eq!(template.render(&fields), "abc");
+    }
+
+    #[test]
+    fn mustache_features_left_out_are_named() {
+        for (source, tag, says) in [
+            ("<p>{{{detail}}}</p>", '{', "escaped"),
+            ("<p>{{&detail}}</p>", '&', "escaped"),
+            ("{{> footer}}", '>', "partials"),
+            ("{{=<% %>=}}", '=', "delimiters"),
+        ] {
+            let err = Template::parse(BodyFormat::Html, source).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::Unsupported { tag: t, .. } if t == tag),
+                "{source}: {err}"
+            );
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]
