@@ -31,7 +31,8 @@
 //! With feature `metrics`, each failure adds one to the counter named
 //! [`FAILURES_METRIC`] (`gateway_upstream_failures_total`) through the
 //! [`metrics`](https://docs.rs/metrics) facade, with labels `error.type`
-//! (as above), `http.response.status_code` (the status the client got)
+//! (as above), `http.response.status_code` (the status the answer has,
+//! or for a gRPC call, which gets HTTP 200, the status its kind maps to)
 //! and `proxy` (the layer's
 //! [`proxy_name`](crate::GatewayErrorLayerBuilder::proxy_name), which
 //! tells two layers in one process apart). Install any recorder (a

@@ -358,7 +358,9 @@ async fn a_translation_gives_each_plural_form_its_numbers() {
         }
     }
     let pl = pl
-        .text("retry_in_seconds", "Spróbuj ponownie za {n} sekund.")
+        // `other` is for fractions in Polish: never a whole number of
+        // seconds, so it must never show here.
+        .text("retry_in_seconds", "Spróbuj ponownie za {n} s (other).")
         .plural("retry_in_seconds", One, "Spróbuj ponownie za {n} sekundę.")
         .plural("retry_in_seconds", Few, "Spróbuj ponownie za {n} sekundy.")
         .plural("retry_in_seconds", Many, "Spróbuj ponownie za {n} sekund.")

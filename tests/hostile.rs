@@ -59,6 +59,28 @@ async fn ten_thousand_media_ranges_are_answered() {
     assert_eq!(head.headers["content-length"], body.len().to_string());
 }
 
+/// 20,000 language ranges, each of which the choice would otherwise check
+/// against the whole header again: answered at once, from the first 32.
+#[tokio::test]
+async fn twenty_thousand_language_ranges_are_answered() {
+    let gateway = refused_gateway(GatewayErrorLayer::new()).await;
+    let mut accept_language = String::from("de;q=0, ");
+    accept_language.push_str(&"de-CH, ".repeat(20_000));
+    let request = support::get(
+        &format!("http://{gateway}/"),
+        &[
+            ("accept", "text/html"),
+            ("accept-language", &accept_language),
+        ],
+    );
+    let response = tokio::time::timeout(Duration::from_secs(10), client().request(request))
+        .await
+        .expect("answered within 10 s")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(response.headers()["content-language"], "en");
+}
+
 #[test]
 fn invalid_q_values_are_skipped() {
     for (accept, expected) in [

@@ -62,7 +62,7 @@ use super::translations::{BUILT_IN, PLURALS};
 ///
 /// let polish = Translation::new("pl")
 ///     .plural_rule(polish)
-///     .text("retry_in_seconds", "Spróbuj ponownie za {n} sekund.")
+///     .text("retry_in_seconds", "Spróbuj ponownie za {n} sekundy.")
 ///     .plural("retry_in_seconds", PluralCategory::One, "Spróbuj ponownie za {n} sekundę.")
 ///     .plural("retry_in_seconds", PluralCategory::Few, "Spróbuj ponownie za {n} sekundy.")
 ///     .plural("retry_in_seconds", PluralCategory::Many, "Spróbuj ponownie za {n} sekund.");
@@ -421,33 +421,52 @@ fn built_in(tag: &str, strings: &'static [(&'static str, &'static str)]) -> Text
     texts
 }
 
-/// Whether `accept_language` has a range with `q=0` that matches `tag`
-/// (the tag itself or a prefix of it).
+/// Whether `accept_language` refuses `tag`: the longest range that
+/// matches it (the tag itself or a prefix of it) has `q=0`. So `de;q=0`
+/// refuses `de-CH`, and `pt;q=0, pt-BR` still takes `pt-BR`.
 fn refuses(accept_language: &str, tag: &str) -> bool {
-    ranges(accept_language)
-        .any(|(range, q)| q == Some(0) && range != "*" && starts_with_tag(tag, range))
+    let mut longest: Option<(usize, Option<u16>)> = None;
+    for (range, q) in ranges(accept_language) {
+        if range != "*"
+            && starts_with_tag(tag, range)
+            && longest.is_none_or(|(length, _)| range.len() > length)
+        {
+            longest = Some((range.len(), q));
+        }
+    }
+    longest.is_some_and(|(_, q)| q == Some(0))
 }
 
+/// How many ranges of an `Accept-Language` value are read: a browser
+/// sends a handful, and choosing looks at the ranges again for each range
+/// (refusals, a bare `zh`'s script), which a longer list must not turn
+/// into much work.
+const MAX_RANGES: usize = 32;
+
 /// The language ranges of an `Accept-Language` value with their q-values
-/// in thousandths (1000 when none is given; `None` when it is malformed).
+/// in thousandths (1000 when none is given; `None` when it is malformed),
+/// the first [`MAX_RANGES`] of them.
 fn ranges(accept_language: &str) -> impl Iterator<Item = (&str, Option<u16>)> {
-    accept_language.split(',').filter_map(|item| {
-        let mut parts = item.split(';');
-        let range = parts.next().unwrap_or("").trim();
-        let q = parts
-            .find_map(|param| {
-                let (name, value) = param.trim().split_once('=')?;
-                // The weight has no space around `=` (RFC 9110 §12.4.2):
-                // `q =0` is malformed, not q=1.
-                name.trim_end().eq_ignore_ascii_case("q").then(|| {
-                    (name.len() == 1 && !value.starts_with([' ', '\t']))
-                        .then(|| parse_q(value.as_bytes()))
-                        .flatten()
+    accept_language
+        .split(',')
+        .take(MAX_RANGES)
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let range = parts.next().unwrap_or("").trim();
+            let q = parts
+                .find_map(|param| {
+                    let (name, value) = param.trim().split_once('=')?;
+                    // The weight has no space around `=` (RFC 9110 §12.4.2):
+                    // `q =0` is malformed, not q=1.
+                    name.trim_end().eq_ignore_ascii_case("q").then(|| {
+                        (name.len() == 1 && !value.starts_with([' ', '\t']))
+                            .then(|| parse_q(value.as_bytes()))
+                            .flatten()
+                    })
                 })
-            })
-            .unwrap_or(Some(1000));
-        (!range.is_empty()).then_some((range, q))
-    })
+                .unwrap_or(Some(1000));
+            (!range.is_empty()).then_some((range, q))
+        })
 }
 
 fn same_tag(a: &str, b: &str) -> bool {
@@ -538,6 +557,11 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
             let texts = &mut languages[index].texts;
             for (text, value) in Text::ALL.iter().zip(strings) {
                 if let Some(value) = value {
+                    // New words for a number: the built-in forms of the
+                    // old ones no longer fit them.
+                    if text.takes_number() {
+                        texts.clear_forms(*text);
+                    }
                     texts.set(*text, Cow::Owned(value));
                 }
             }
@@ -675,10 +699,17 @@ mod tests {
         // Not by prefix.
         assert_eq!(chosen(&languages, "zh, zh-Hans;q=0"), "en");
         assert_eq!(chosen(&languages, "pt, pt-BR;q=0, es;q=0.2"), "es");
-        // A refused region does not refuse its language.
+        // A refused region does not refuse its language, nor a refused
+        // language a region asked for by name.
         assert_eq!(chosen(&languages, "de-CH;q=0, de"), "de");
-        // `q =0` is malformed, so that range is skipped, not read as q=1.
+        assert_eq!(chosen(&languages, "pt;q=0, pt-BR"), "pt-BR");
+        // Only the first 32 ranges are read.
+        let long = format!("{}fr", "xx, ".repeat(40));
+        assert_eq!(chosen(&languages, &long), "en");
+        // `q =0` is malformed, so that range is skipped: not read as q=1,
+        // nor as the q=0 that would refuse `en` to `*`.
         assert_eq!(chosen(&languages, "fr;q =0, es;q=0.5"), "es");
+        assert_eq!(chosen(&languages, "en;q =0, *"), "en");
         assert_eq!(chosen(&languages, "fr; q=0.9, es;q=0.5"), "fr");
     }
 
@@ -794,5 +825,21 @@ mod tests {
         let german = &languages.all()[1];
         assert_eq!(german.texts().get(Text::SupportLink), "Hilfe");
         assert_eq!(german.texts().get(Text::Error), "Fehler");
+        assert_eq!(
+            german.texts().with_number(Text::RetryInSeconds, 1),
+            "Versuchen Sie es in 1 Sekunde erneut."
+        );
+        // New words for a number drop the built-in forms of the old ones.
+        let languages = Languages::compile(settings(
+            vec![Translation::new("de").text("retry_in_seconds", "In {n} Sek. erneut.")],
+            None,
+            None,
+        ))
+        .unwrap();
+        let german = &languages.all()[1];
+        assert_eq!(
+            german.texts().with_number(Text::RetryInSeconds, 1),
+            "In 1 Sek. erneut."
+        );
     }
 }

@@ -24,8 +24,8 @@
 //! section shows once or not at all. Those tags, and any field name not
 //! listed below, are refused when the layer is built, with their line and
 //! column. A JSON value always replaces the whole placeholder (hence no
-//! quotes around it), and lines holding only a section tag keep their
-//! line break.
+//! quotes around it), and lines holding only a section tag or a comment
+//! keep their line break.
 //!
 //! The fields:
 //!

@@ -10,9 +10,13 @@ use super::format::BodyFormat;
 ///
 /// It is the choice the layer makes for every request, with its
 /// [`default_format`](crate::GatewayErrorLayerBuilder::default_format) as
-/// `fallback`: use it where you write a body of your own outside the layer
-/// (an error of a handler of yours, say), so your answers come in the
-/// format the layer's would.
+/// `fallback` and the built-in JSON body (with a `json_template`, sent as
+/// `application/json`, the layer ranks that type first instead): use it
+/// where you write a body of your own outside the layer (an error of a
+/// handler of yours, say), so your answers come in the format the layer's
+/// would. Give it the whole field: a request's `Accept` lines joined with
+/// `, `, as RFC 9110 §5.3 combines them (`HeaderMap::get` returns only the
+/// first).
 ///
 /// `application/json`, `application/problem+json` and any `+json` type select
 /// [`BodyFormat::Json`]. Between formats the client rates equally, a type it
@@ -480,6 +484,8 @@ mod tests {
         // `q =0` is not the grammar's weight: the range is skipped, not
         // read as q=1.
         assert_eq!(pick("text/html;q =0, text/plain;q=0.5", Json), Text);
+        // Skipped, not read as q=0, which would refuse HTML.
+        assert_eq!(pick("text/html;q =0", Html), Html);
         assert_eq!(pick("text/html;q= 0, text/plain;q=0.5", Json), Text);
         assert_eq!(pick("text/html; q=0.1, text/plain;q=0.5", Json), Text);
     }

@@ -193,6 +193,11 @@ impl Texts {
         self.rule = rule;
     }
 
+    /// Drops the forms of `text` besides `other`.
+    pub(crate) fn clear_forms(&mut self, text: Text) {
+        self.forms.retain(|(t, _, _)| *t != text);
+    }
+
     /// Sets the form of a number-taking `text` for `category`; `other` is
     /// the string itself.
     pub(crate) fn set_form(

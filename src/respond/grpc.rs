@@ -77,9 +77,8 @@ fn default_code(kind: UpstreamErrorKind) -> u8 {
 #[derive(Debug)]
 pub(super) struct GrpcAnswers {
     answers: PerKind<HeaderMap>,
-    /// The trailers of a stream broken by something the upstream sent
-    /// that is not valid, by a size limit, and by anything else.
-    broken: [HeaderMap; 3],
+    /// The trailers of a stream broken by each kind of failure.
+    broken: PerKind<HeaderMap>,
 }
 
 impl GrpcAnswers {
@@ -115,16 +114,18 @@ impl GrpcAnswers {
             headers
         });
         // A broken stream ends with the code set for
-        // `http_response_incomplete`, else as a trailers-only answer would
-        // for its cause: INTERNAL when the upstream sent something that is
-        // not valid, RESOURCE_EXHAUSTED past a size limit, UNAVAILABLE when
-        // the connection was lost or timed out.
+        // `http_response_incomplete`, else with the code a trailers-only
+        // answer to its cause gets (set or default): INTERNAL when the
+        // upstream sent something that is not valid, RESOURCE_EXHAUSTED
+        // past a size limit, UNAVAILABLE when the connection was lost.
         let incomplete = UpstreamErrorKind::HttpResponseIncomplete;
-        let broken = match codes[incomplete] {
-            (code, true) => [code, code, code],
-            _ => [INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE],
-        }
-        .map(|code| status_and_message(code, incomplete));
+        let broken = PerKind::from_fn(|cause| {
+            let code = match codes[incomplete] {
+                (code, true) => code,
+                _ => codes[cause].0,
+            };
+            status_and_message(code, incomplete)
+        });
         Ok(Some(Self { answers, broken }))
     }
 
@@ -163,12 +164,7 @@ impl GrpcAnswers {
     /// The trailers that end a gRPC stream whose body broke after its head
     /// was sent, by `cause`.
     fn trailers(&self, cause: UpstreamErrorKind) -> HeaderMap {
-        let index = match default_code(cause) {
-            INTERNAL if cause == UpstreamErrorKind::HttpProtocolError => 0,
-            RESOURCE_EXHAUSTED => 1,
-            _ => 2,
-        };
-        self.broken[index].clone()
+        self.broken[cause].clone()
     }
 }
 
@@ -343,5 +339,9 @@ mod tests {
         )]));
         let trailers = set.grpc_trailers(UpstreamErrorKind::HttpProtocolError);
         assert_eq!(trailers.unwrap()["grpc-status"], "10");
+        // A code set for the cause holds mid-stream too.
+        let set = responder(with_codes(vec![(UpstreamErrorKind::HttpProtocolError, 2)]));
+        let trailers = set.grpc_trailers(UpstreamErrorKind::HttpProtocolError);
+        assert_eq!(trailers.unwrap()["grpc-status"], "2");
     }
 }
