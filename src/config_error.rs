@@ -90,8 +90,10 @@ pub enum ConfigError {
         /// What is wrong with it.
         error: TemplateError,
     },
-    /// An extra header the layer sets itself, from its own settings.
-    #[error("the extra header `{name}` is one the layer sets itself; remove it: {instead}")]
+    /// An extra header the layer sets itself from its own settings, or one
+    /// that would be wrong on its answers (hop-by-hop, or describing a
+    /// representation).
+    #[error("the extra header `{name}` cannot go on the layer's answers; remove it: {instead}")]
     ReservedHeader {
         /// The rejected header.
         name: HeaderName,

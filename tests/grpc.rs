@@ -107,11 +107,17 @@ async fn an_upstream_that_is_not_grpc_is_internal() {
     let upstream = raw_upstream(support::reply(support::GARBAGE)).await;
     let gateway = gateway(upstream, GatewayErrorLayer::new()).await;
     let status = get_order(gateway, 7).await.unwrap_err();
-    assert_eq!(status.code(), Code::Internal, "{status:?}");
-    assert_eq!(
-        proxy_status(&status),
-        Some("gateway; error=http_protocol_error")
-    );
+    let value = proxy_status(&status).unwrap();
+    let kind = value.strip_prefix("gateway; error=").unwrap();
+    // Without hyper's and h2's rules the garbage is unclassified.
+    if cfg!(all(feature = "hyper", feature = "h2")) {
+        assert_eq!(kind, "http_protocol_error");
+    }
+    let expected = match kind {
+        "http_protocol_error" => Code::Internal,
+        _ => Code::Unavailable,
+    };
+    assert_eq!(status.code(), expected, "{status:?}");
 }
 
 #[tokio::test]

@@ -249,6 +249,18 @@ fn settings_that_cannot_work_are_refused_with_what_to_change() {
             "remove it: it is part of the framing",
         ),
         (
+            GatewayErrorLayer::builder().header(
+                http::header::CONTENT_ENCODING,
+                HeaderValue::from_static("gzip"),
+            ),
+            "written whole and unencoded",
+        ),
+        (
+            GatewayErrorLayer::builder()
+                .header(http::header::ETAG, HeaderValue::from_static("\"x\"")),
+            "it describes a representation",
+        ),
+        (
             GatewayErrorLayer::builder().intercept([StatusCode::OK]),
             "use 4xx or 5xx codes",
         ),
