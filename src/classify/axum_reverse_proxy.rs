@@ -39,15 +39,8 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
             walk.dns_phase = true;
             return Step::Fallback(UpstreamErrorKind::DnsError);
         }
-        if has("invalid peer certificate") || has("no certificates presented") {
-            return Step::Decided(UpstreamErrorKind::TlsCertificateError);
-        }
-        if has("received fatal alert") {
-            return Step::Decided(UpstreamErrorKind::TlsAlertReceived);
-        }
-        // hyper-util's connect timeout is tokio's `Elapsed`.
-        if has("deadline has elapsed") {
-            return Step::Decided(UpstreamErrorKind::ConnectionTimeout);
+        if let Some(kind) = phrase_kind(message, WHILE_CONNECTING) {
+            return Step::Decided(kind);
         }
         // An error number below decides; anything else failed while
         // connecting, which a TLS handshake is part of.
@@ -60,21 +53,54 @@ pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     // The request may have gone: a lost route below is a terminated
     // connection, never the retry-safe "unroutable" of a connect.
     walk.send_phase = true;
+    match phrase_kind(message, ON_AN_OPEN_CONNECTION) {
+        Some(kind) => Step::Decided(kind),
+        None => Step::Continue,
+    }
+}
+
+/// The phrases that decide a failure while connecting.
+const WHILE_CONNECTING: &[(&str, UpstreamErrorKind)] = &[
+    (
+        "invalid peer certificate",
+        UpstreamErrorKind::TlsCertificateError,
+    ),
+    (
+        "no certificates presented",
+        UpstreamErrorKind::TlsCertificateError,
+    ),
+    ("received fatal alert", UpstreamErrorKind::TlsAlertReceived),
+    // hyper-util's connect timeout is tokio's `Elapsed`.
+    ("deadline has elapsed", UpstreamErrorKind::ConnectionTimeout),
+];
+
+/// The phrases that decide a failure once the connection was open.
+const ON_AN_OPEN_CONNECTION: &[(&str, UpstreamErrorKind)] = &[
     // The client's side, not the upstream's: its body failed (it stopped
     // mid-upload), or was over the proxy's limit.
-    if has("error from user's Body stream") || has("length limit exceeded") {
-        return Step::Decided(UpstreamErrorKind::HttpRequestError);
-    }
+    (
+        "error from user's Body stream",
+        UpstreamErrorKind::HttpRequestError,
+    ),
+    ("length limit exceeded", UpstreamErrorKind::HttpRequestError),
     // hyper's errors on an open connection.
-    if has("connection closed before message completed") {
-        return Step::Decided(UpstreamErrorKind::ConnectionTerminated);
-    }
-    if has("message head is too large") {
-        return Step::Decided(UpstreamErrorKind::HttpResponseHeaderSectionSize);
-    }
-    if has("parsed") || has("invalid URI") {
-        // "invalid HTTP version parsed", "invalid HTTP header parsed", …
-        return Step::Decided(UpstreamErrorKind::HttpProtocolError);
-    }
-    Step::Continue
+    (
+        "connection closed before message completed",
+        UpstreamErrorKind::ConnectionTerminated,
+    ),
+    (
+        "message head is too large",
+        UpstreamErrorKind::HttpResponseHeaderSectionSize,
+    ),
+    // "invalid HTTP version parsed", "invalid HTTP header parsed", …
+    ("parsed", UpstreamErrorKind::HttpProtocolError),
+    ("invalid URI", UpstreamErrorKind::HttpProtocolError),
+];
+
+/// The kind of the first phrase of `table` that `message` contains.
+fn phrase_kind(message: &str, table: &[(&str, UpstreamErrorKind)]) -> Option<UpstreamErrorKind> {
+    table
+        .iter()
+        .find(|(phrase, _)| message.contains(phrase))
+        .map(|&(_, kind)| kind)
 }

@@ -7,10 +7,13 @@
 //!
 //! The default rules walk the whole cause chain
 //! ([`error_chain`]) and decide by types and
-//! predicates, never by message text — with one exception, documented in
-//! `connect.rs`, where hyper-util offers nothing else. One file per library;
-//! the library-specific rules sit behind the `hyper`, `h2`, `rustls`,
-//! `reqwest-0-12`, `reqwest-0-13`, `tonic` and `pingora` features. When a
+//! predicates, never by message text — with two exceptions where the
+//! library offers nothing else: hyper-util's connect errors (`connect.rs`)
+//! and axum-reverse-proxy's `ProxyError`, which keeps only a message
+//! (`axum_reverse_proxy.rs`). One file per library; the library-specific
+//! rules sit behind the `hyper`, `h2`, `rustls`, `reqwest-0-12`,
+//! `reqwest-0-13`, `reqwest-middleware-0-4`, `reqwest-middleware-0-5`,
+//! `tonic`, `pingora` and `axum-reverse-proxy` features. When a
 //! downcast fails (a feature is off, or the error came from another major
 //! version of the library) the walk goes on and the `io::ErrorKind` rules
 //! still decide.
@@ -19,6 +22,7 @@
 mod axum_reverse_proxy;
 mod connect;
 mod connect_error;
+mod from;
 #[cfg(feature = "h2")]
 mod h2;
 #[cfg(any(feature = "hyper", feature = "reqwest-0-12", feature = "reqwest-0-13"))]
@@ -293,95 +297,6 @@ impl fmt::Debug for Classifier {
             .field("recognize_rules", &self.recognizer.len())
             .field("default_rules", &self.default_rules)
             .finish()
-    }
-}
-
-impl UpstreamError {
-    /// Classifies `error` with the default rules, keeping it as the cause
-    /// (see [`UpstreamErrorKind::of`] for its kind alone).
-    ///
-    /// An `error` that already is an `UpstreamError` is returned as it is.
-    pub fn classify(error: impl Into<BoxError>) -> Self {
-        Classifier::defaults().upstream_error(error.into())
-    }
-}
-
-/// Classified with the default rules, so `?` works on an upstream call in
-/// code that returns `Result<_, UpstreamError>` (an axum handler, with the
-/// `axum` feature).
-impl From<std::io::Error> for UpstreamError {
-    fn from(error: std::io::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works; see the `io::Error` impl.
-#[cfg(feature = "hyper")]
-impl From<::hyper::Error> for UpstreamError {
-    fn from(error: ::hyper::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a hyper-util `Client`
-/// call; see the `io::Error` impl.
-#[cfg(feature = "hyper")]
-impl From<hyper_util::client::legacy::Error> for UpstreamError {
-    fn from(error: hyper_util::client::legacy::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a reqwest 0.12 call;
-/// see the `io::Error` impl.
-#[cfg(feature = "reqwest-0-12")]
-impl From<reqwest_0_12::Error> for UpstreamError {
-    fn from(error: reqwest_0_12::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a reqwest 0.13 call;
-/// see the `io::Error` impl.
-#[cfg(feature = "reqwest-0-13")]
-impl From<reqwest_0_13::Error> for UpstreamError {
-    fn from(error: reqwest_0_13::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a call that fails
-/// with pingora's `Box<Error>`; see the `io::Error` impl.
-#[cfg(feature = "pingora")]
-impl From<pingora_error::BError> for UpstreamError {
-    fn from(error: pingora_error::BError) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified with the default rules, so `?` works on a call through
-/// reqwest-middleware 0.4 (reqwest's error inside, or a middleware's);
-/// see the `io::Error` impl.
-#[cfg(feature = "reqwest-middleware-0-4")]
-impl From<reqwest_middleware_0_4::Error> for UpstreamError {
-    fn from(error: reqwest_middleware_0_4::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// The same for reqwest-middleware 0.5; see the `io::Error` impl.
-#[cfg(feature = "reqwest-middleware-0-5")]
-impl From<reqwest_middleware_0_5::Error> for UpstreamError {
-    fn from(error: reqwest_middleware_0_5::Error) -> Self {
-        Self::classify(error)
-    }
-}
-
-/// Classified as a response timeout, so `?` works on a call under tower's
-/// `Timeout`; see the `io::Error` impl.
-impl From<::tower::timeout::error::Elapsed> for UpstreamError {
-    fn from(error: ::tower::timeout::error::Elapsed) -> Self {
-        Self::classify(error)
     }
 }
 

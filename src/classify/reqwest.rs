@@ -26,38 +26,32 @@ struct Facts {
     upgrade: bool,
 }
 
+/// The [`Facts`] of a reqwest error, `dns` given since only 0.13 has
+/// `is_dns`.
+macro_rules! facts {
+    ($error:expr, dns: $dns:expr) => {
+        Facts {
+            builder: $error.is_builder(),
+            connect: $error.is_connect(),
+            timeout: $error.is_timeout(),
+            dns: $dns,
+            body: $error.is_body(),
+            decode: $error.is_decode(),
+            upgrade: $error.is_upgrade(),
+        }
+    };
+}
+
 pub(super) fn classify(level: &(dyn Error + 'static), walk: &mut Walk) -> Step {
     #[cfg(feature = "reqwest-0-12")]
     if let Some(error) = level.downcast_ref::<reqwest_0_12::Error>() {
-        return decide(
-            Facts {
-                builder: error.is_builder(),
-                connect: error.is_connect(),
-                timeout: error.is_timeout(),
-                // reqwest 0.12 has no `is_dns`; its resolver failures come
-                // through hyper-util's connect error, see `connect.rs`.
-                dns: false,
-                body: error.is_body(),
-                decode: error.is_decode(),
-                upgrade: error.is_upgrade(),
-            },
-            walk,
-        );
+        // reqwest 0.12 has no `is_dns`; its resolver failures come through
+        // hyper-util's connect error, see `connect.rs`.
+        return decide(facts!(error, dns: false), walk);
     }
     #[cfg(feature = "reqwest-0-13")]
     if let Some(error) = level.downcast_ref::<reqwest_0_13::Error>() {
-        return decide(
-            Facts {
-                builder: error.is_builder(),
-                connect: error.is_connect(),
-                timeout: error.is_timeout(),
-                dns: error.is_dns(),
-                body: error.is_body(),
-                decode: error.is_decode(),
-                upgrade: error.is_upgrade(),
-            },
-            walk,
-        );
+        return decide(facts!(error, dns: error.is_dns()), walk);
     }
     Step::Continue
 }

@@ -28,6 +28,7 @@ use crate::BoxError;
 ///
 /// Its `Display` is the proxy's message, which may name the upstream's
 /// address: like every cause, it goes to logs, not to clients.
+#[derive(Debug)]
 pub struct ReverseProxyFailure {
     error: ProxyError,
     status: StatusCode,
@@ -63,16 +64,6 @@ impl ReverseProxyFailure {
     /// The proxy's message.
     pub fn message(&self) -> &str {
         self.error.message()
-    }
-}
-
-impl fmt::Debug for ReverseProxyFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReverseProxyFailure")
-            .field("message", &self.error.message())
-            .field("is_connect", &self.error.is_connect())
-            .field("status", &self.status)
-            .finish()
     }
 }
 

@@ -60,10 +60,7 @@ impl Parser<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Result {
-        self.at += 1;
-        self.whitespace();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
+        if self.opened_empty(b'}') {
             return Ok(());
         }
         loop {
@@ -78,36 +75,50 @@ impl Parser<'_> {
             }
             self.at += 1;
             self.value(depth + 1)?;
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(());
-                }
-                _ => return self.fail("expected `,` or `}`"),
+            if !self.more(b'}', "expected `,` or `}`")? {
+                return Ok(());
             }
         }
     }
 
     fn array(&mut self, depth: usize) -> Result {
-        self.at += 1;
-        self.whitespace();
-        if self.peek() == Some(b']') {
-            self.at += 1;
+        if self.opened_empty(b']') {
             return Ok(());
         }
         loop {
             self.value(depth + 1)?;
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(());
-                }
-                _ => return self.fail("expected `,` or `]`"),
+            if !self.more(b']', "expected `,` or `]`")? {
+                return Ok(());
             }
+        }
+    }
+
+    /// Steps over an opening `{` or `[`, and over `close` when it follows
+    /// at once: whether it did.
+    fn opened_empty(&mut self, close: u8) -> bool {
+        self.at += 1;
+        self.whitespace();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.at += 1;
+        }
+        empty
+    }
+
+    /// After a member or an element: steps over `,` (another follows,
+    /// `true`) or `close` (the end, `false`).
+    fn more(&mut self, close: u8, expected: &'static str) -> Result<bool> {
+        self.whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => self.fail(expected),
         }
     }
 

@@ -360,7 +360,9 @@ fn split_outside_quotes(bytes: &[u8], separator: u8) -> impl Iterator<Item = &[u
     })
 }
 
-fn is_tchar(b: u8) -> bool {
+/// Whether `b` may stand in a token (RFC 9110 §5.6.2), the grammar of
+/// media types, parameter names and `Proxy-Status` tokens alike.
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

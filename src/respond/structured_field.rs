@@ -3,6 +3,8 @@
 //! is a valid `Proxy-Status` List, so an upstream's invalid value is not
 //! combined with ours; and writing strings and tokens.
 
+use crate::render::is_tchar;
+
 /// Whether `value` (the field lines, joined with `", "`) is a valid
 /// Structured Field List (RFC 8941 §4.2.1, §4.2.3 with RFC 9651's dates and
 /// display strings). An empty value is an empty list. The answers need
@@ -73,10 +75,6 @@ pub(crate) fn push_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 struct Parser<'a> {
