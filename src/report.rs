@@ -29,6 +29,9 @@ pub(crate) struct Reporter {
     /// once so that counting a failure allocates nothing.
     #[cfg(feature = "metrics")]
     keys: crate::error::PerKind<(StatusCode, metrics::Key)>,
+    /// The gateway's name, for a key of a status other than the usual.
+    #[cfg(feature = "metrics")]
+    proxy: std::sync::Arc<str>,
 }
 
 impl Reporter {
@@ -53,6 +56,8 @@ impl Reporter {
                 let status = status(kind);
                 (status, failure_key(kind, status, proxy))
             }),
+            #[cfg(feature = "metrics")]
+            proxy: proxy.into(),
         }
     }
 
@@ -130,11 +135,7 @@ impl Reporter {
         let key = if *usual == status {
             key
         } else {
-            let proxy = key
-                .labels()
-                .find(|label| label.key() == "proxy")
-                .map_or("", metrics::Label::value);
-            other = failure_key(error.kind(), status, proxy);
+            other = failure_key(error.kind(), status, &self.proxy);
             &other
         };
         metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));

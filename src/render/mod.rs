@@ -210,7 +210,7 @@ pub use self::format::BodyFormat;
 pub(crate) use self::language::{Language, LanguageSettings, Languages};
 pub use self::language::{Translation, TranslationError};
 pub use self::negotiate::negotiate;
-pub(crate) use self::negotiate::{is_tchar, JsonType, Negotiator};
+pub(crate) use self::negotiate::{is_tchar, Negotiator};
 pub(crate) use self::pages::{Pages, Templates};
 pub use self::template::TemplateError;
 pub(crate) use self::template::{Piece, Template};

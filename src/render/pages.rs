@@ -3,6 +3,7 @@
 
 use super::fields::Fields;
 use super::format::BodyFormat;
+use super::negotiate::JsonType;
 use super::template::{Template, TemplateError};
 
 /// The page a visitor sees: what happened, what to do, which hop failed
@@ -133,6 +134,16 @@ impl Pages {
     /// of the pages or the language tag.
     pub(crate) fn is_localized(&self, format: BodyFormat) -> bool {
         self.localized[format.index()]
+    }
+
+    /// Which media type the JSON body is sent as: a `json_template` is
+    /// plain JSON, the built-in body RFC 9457's.
+    pub(crate) fn json_type(&self) -> JsonType {
+        if self.custom_json {
+            JsonType::Plain
+        } else {
+            JsonType::Problem
+        }
     }
 
     /// The `Content-Type` a body in `format` is sent with.

@@ -5,7 +5,7 @@
 use http::HeaderValue;
 
 use super::headers::{VARY_ACCEPT, VARY_ACCEPT_AND_LANGUAGE, VARY_ACCEPT_LANGUAGE};
-use crate::render::{BodyFormat, JsonType, Language, Languages, Negotiator, Pages};
+use crate::render::{BodyFormat, Language, Languages, Negotiator, Pages};
 use crate::request::CapturedRequest;
 
 /// The builder's format settings.
@@ -41,10 +41,7 @@ impl BodyChoice {
             Some(format) => FormatChoice::Fixed(format),
             None => FormatChoice::Negotiate(Negotiator::new(
                 settings.fallback.unwrap_or(BodyFormat::Text),
-                match pages.content_type(BodyFormat::Json) {
-                    "application/problem+json" => JsonType::Problem,
-                    _ => JsonType::Plain,
-                },
+                pages.json_type(),
             )),
         };
         Self {
