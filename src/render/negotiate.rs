@@ -110,7 +110,7 @@ fn negotiate_bytes(accept: &[u8], fallback: BodyFormat, json: JsonType) -> BodyF
     let at_top = |f: &BodyFormat| best[f.index()].q == top_q;
     // Between formats, a named type is a named type: `problem+json` is
     // more specific than `application/json` only within JSON.
-    let class = |f: &BodyFormat| best[f.index()].specificity.min(NAMED);
+    let class = |f: &BodyFormat| level(best[f.index()].specificity).min(NAMED);
     let specificity = BodyFormat::ALL
         .iter()
         .filter(|f| at_top(f))
@@ -220,16 +220,24 @@ impl Match {
     };
 }
 
-/// The specificity of `*/*`.
+/// The level of a specificity (see [`parse_range`]).
+fn level(specificity: u8) -> u8 {
+    specificity / 2
+}
+
+/// The level of `*/*`.
 const WILDCARD: u8 = 1;
-/// The specificity of a named type (`text/html`); `application/problem+json`,
+/// The level of a named type (`text/html`); `application/problem+json`,
 /// the type of the built-in JSON body, is one more within JSON.
 const NAMED: u8 = 3;
 
 /// Parses one media range: for each format, the specificity with which the
-/// range matches it (0 = no match, 1 = `*/*`, 2 = `type/*`, 3 = a named
-/// type, 4 = the type the JSON body is sent as), and the range's q-value
-/// in thousandths. `None` for a malformed range.
+/// range matches it, and the range's q-value in thousandths. `None` for a
+/// malformed range. The specificity is a level (0 = no match, 1 = `*/*`,
+/// 2 = `type/*`, 3 = a named type, 4 = the type the JSON body is sent as)
+/// times two, plus one when the range names the bodies' `charset=utf-8`:
+/// `text/html;charset=utf-8` is more specific than `text/html` (RFC 9110
+/// §12.5.1), so `text/html;charset=utf-8;q=0, text/html` refuses HTML.
 fn parse_range(range: &[u8], json: JsonType) -> Option<([u8; BodyFormat::COUNT], u16)> {
     let mut parts = split_outside_quotes(range, b';');
     let media = trim(parts.next()?);
@@ -243,6 +251,7 @@ fn parse_range(range: &[u8], json: JsonType) -> Option<([u8; BodyFormat::COUNT],
     // A parameter none of the bodies has narrows the range to types that
     // are not ours.
     let mut foreign = false;
+    let mut charset = false;
     for param in parts {
         let param = trim(param);
         if param.is_empty() {
@@ -263,7 +272,9 @@ fn parse_range(range: &[u8], json: JsonType) -> Option<([u8; BodyFormat::COUNT],
             .strip_prefix(b"\"")
             .and_then(|v| v.strip_suffix(b"\""))
             .unwrap_or(value);
-        if !(name.eq_ignore_ascii_case(b"charset") && value.eq_ignore_ascii_case(b"utf-8")) {
+        if name.eq_ignore_ascii_case(b"charset") && value.eq_ignore_ascii_case(b"utf-8") {
+            charset = true;
+        } else {
             foreign = true;
         }
     }
@@ -304,7 +315,11 @@ fn parse_range(range: &[u8], json: JsonType) -> Option<([u8; BodyFormat::COUNT],
             matches[BodyFormat::Json.index()] = NAMED;
         }
     }
-    Some((matches, q))
+    let specificities = matches.map(|level| match level {
+        0 => 0,
+        level => level * 2 + u8::from(charset),
+    });
+    Some((specificities, q))
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
@@ -516,6 +531,39 @@ mod tests {
         assert_eq!(
             pick("text/html;charset=iso-8859-1, text/plain;q=0.5", Json),
             Text
+        );
+        // The range naming the bodies' charset is the more specific one,
+        // wherever it stands.
+        assert_eq!(
+            pick(
+                "text/html;charset=utf-8;q=0, text/html, text/plain;q=0.5",
+                Html
+            ),
+            Text
+        );
+        assert_eq!(
+            pick(
+                "text/html;q=0, text/html;charset=utf-8, text/plain;q=0.5",
+                Json
+            ),
+            Html
+        );
+        assert_eq!(
+            pick(
+                "application/json;charset=utf-8;q=0, application/*, text/plain;q=0.1",
+                Json
+            ),
+            Text
+        );
+        // Still one named type among others: it does not outrank `text/html`
+        // against `application/json` at the same q.
+        assert_eq!(
+            pick("application/json;charset=utf-8, text/html", Html),
+            Json
+        );
+        assert_eq!(
+            pick("text/html, application/json;charset=utf-8", Json),
+            Html
         );
     }
 
