@@ -381,3 +381,28 @@ async fn a_stream_that_dies_ends_with_a_grpc_status() {
     );
     assert_eq!(told.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// A response head larger than the gateway's client takes is RESOURCE_EXHAUSTED
+/// (the gRPC code for a size limit), over the wire to a tonic client: the
+/// call goes to the gateway over HTTP/2 and on over HTTP/1, whose size
+/// limit hyper reports.
+#[tokio::test]
+async fn a_head_too_large_is_resource_exhausted() {
+    let upstream = raw_upstream(support::reply(support::huge_head())).await;
+    let client: Client<_, Incoming> = Client::builder(TokioExecutor::new()).build_http();
+    let forward = tower::service_fn(move |mut request: Request<Incoming>| {
+        let client = client.clone();
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        *request.uri_mut() = format!("http://{upstream}{path}").parse().unwrap();
+        *request.version_mut() = http::Version::HTTP_11;
+        async move { client.request(request).await }
+    });
+    let gateway = serve(GatewayErrorLayer::new().layer(forward)).await;
+    let status = get_order(gateway, 7).await.unwrap_err();
+    let value = proxy_status(&status).unwrap();
+    // Without hyper's rules the size is not told apart from other garbage.
+    if cfg!(feature = "hyper") {
+        assert_eq!(value, "gateway; error=http_response_header_section_size");
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    }
+}
