@@ -245,7 +245,8 @@ impl Lifecycle {
         // still says the time left.
         let wait = wait.or_else(|| Ejected::wait_of(&error));
         let status = self.responder.status(error.kind());
-        self.reporter.report(&error, status, request);
+        self.reporter
+            .report(&error, status, request, wait.is_some());
         self.responder.answer(error, status, request, wait)
     }
 
@@ -258,7 +259,7 @@ impl Lifecycle {
         status: StatusCode,
         request: &CapturedRequest,
     ) {
-        self.reporter.report(error, status, request);
+        self.reporter.report(error, status, request, false);
     }
 
     /// The answer to `error`, without telling anyone: for an error a
@@ -384,7 +385,7 @@ impl BodyWatch {
         let error = UpstreamError::new(UpstreamErrorKind::HttpResponseIncomplete, error);
         lifecycle
             .reporter
-            .report(&error, self.status, &self.request);
+            .report(&error, self.status, &self.request, false);
         // A gRPC caller gets the call's status in trailers, instead of a
         // reset stream it would take for its own transport failure.
         if let Some(trailers) = cause.and_then(|cause| lifecycle.responder.grpc_trailers(cause)) {

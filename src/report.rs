@@ -62,15 +62,19 @@ impl Reporter {
     }
 
     /// Tells the log, the metrics and the hook about `error`, answered
-    /// with `status`.
+    /// with `status`; `refused_while_ejected` when the request was refused
+    /// because its upstream is ejected (the lifecycle knows, not the error).
     pub(crate) fn report(
         &self,
         error: &UpstreamError,
         status: StatusCode,
         request: &CapturedRequest,
+        refused_while_ejected: bool,
     ) {
         #[cfg(feature = "tracing")]
-        log_failure(error, status, request, self.log_path);
+        log_failure(error, status, request, self.log_path, refused_while_ejected);
+        #[cfg(not(feature = "tracing"))]
+        let _ = refused_while_ejected;
         #[cfg(feature = "metrics")]
         self.count_failure(error, status);
         if let Some(hook) = &self.hook {
@@ -92,7 +96,13 @@ impl Settings {
 /// designed and can come in floods, so they are logged at debug rather
 /// than warn.
 #[cfg(feature = "tracing")]
-fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequest, path: bool) {
+fn log_failure(
+    error: &UpstreamError,
+    status: StatusCode,
+    request: &CapturedRequest,
+    path: bool,
+    refused_while_ejected: bool,
+) {
     let request_id = request.request_id().and_then(|id| id.to_str().ok());
     let path = path.then(|| request.kept_path()).flatten();
     macro_rules! event {
@@ -114,8 +124,6 @@ fn log_failure(error: &UpstreamError, status: StatusCode, request: &CapturedRequ
     // A request refused while its upstream is ejected: one per request,
     // so a flood exactly when the log matters; the fast path logs its
     // changes of state once each instead (`eject/report.rs`).
-    let refused_while_ejected = error.kind() == crate::UpstreamErrorKind::DestinationUnavailable
-        && crate::eject::Ejected::wait_of(error).is_some();
     if error.kind() == crate::UpstreamErrorKind::ConnectionLimitReached || refused_while_ejected {
         event!(tracing::Level::DEBUG);
     } else {
