@@ -3,9 +3,13 @@
 //!
 //! Each cell serves a gateway on loopback (hyper-util's HTTP/1 + HTTP/2
 //! server, as a gateway binary would): the layer around a real client —
-//! hyper-util's legacy `Client`, reqwest 0.12, reqwest 0.13, a tonic
-//! `Channel`, or a hand-rolled client on hyper's `client::conn` — in front
-//! of a real upstream that misbehaves over a real socket. A real caller
+//! hyper-util's legacy `Client`, reqwest 0.12, reqwest 0.13,
+//! reqwest-middleware 0.5 with reqwest-retry, a tonic `Channel`, a
+//! hand-rolled client on hyper's `client::conn`, or axum-reverse-proxy's
+//! `ReverseProxy` — in front of a real upstream that misbehaves over a
+//! real socket; and a real pingora-proxy server whose `fail_to_proxy`
+//! answers through the crate (built without TLS, so its certificate cell
+//! is not run; see the README). A real caller
 //! then asserts the status, the `Proxy-Status` error type and, for gRPC,
 //! the `grpc-status` a tonic client sees; the layer's hook asserts the kind
 //! and whether the failure is retry-safe.
@@ -18,9 +22,10 @@
 //! that did not sign the upstream's certificate.
 //!
 //! `MATRIX` is what the cells assert, and the README's table is checked
-//! against it, so the two cannot drift. The reqwest and tonic cells need
-//! their features (`cargo test --all-features`); without them those
-//! clients' timeouts are not recognised, which is what the features fix.
+//! against it, so the two cannot drift. The reqwest, reqwest-middleware,
+//! tonic, axum-reverse-proxy and pingora cells need their features
+//! (`cargo test --all-features`); without them those clients' failures are
+//! not recognised, which is what the features fix.
 #![cfg(all(feature = "hyper", feature = "h2", feature = "rustls"))]
 
 mod support;
@@ -967,6 +972,7 @@ mod through_pingora_hook {
         cell(HOOK, Fault::Stall).await;
     }
 
+    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn connect_cannot_complete() {
         cell(HOOK, Fault::ConnectStalls).await;
