@@ -389,14 +389,13 @@ async fn a_stream_that_dies_ends_with_a_grpc_status() {
 #[tokio::test]
 async fn a_head_too_large_is_resource_exhausted() {
     let upstream = raw_upstream(support::reply(support::huge_head())).await;
-    let client: Client<_, Incoming> = Client::builder(TokioExecutor::new()).build_http();
-    let forward = tower::service_fn(move |mut request: Request<Incoming>| {
-        let client = client.clone();
-        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        *request.uri_mut() = format!("http://{upstream}{path}").parse().unwrap();
-        *request.version_mut() = http::Version::HTTP_11;
-        async move { client.request(request).await }
-    });
+    let forward = tower::ServiceExt::map_request(
+        support::proxy_to(upstream),
+        |mut request: Request<Incoming>| {
+            *request.version_mut() = http::Version::HTTP_11;
+            request
+        },
+    );
     let gateway = serve(GatewayErrorLayer::new().layer(forward)).await;
     let status = get_order(gateway, 7).await.unwrap_err();
     let value = proxy_status(&status).unwrap();

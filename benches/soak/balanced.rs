@@ -87,7 +87,6 @@ async fn soak(proxy: &str, seconds: u64, rate: u64) {
         .pool_idle_timeout(Duration::from_secs(5))
         .build_http::<Full<Bytes>>();
     let failures = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
-    let failed = Arc::new(AtomicU64::new(0));
     let in_flight = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
@@ -123,7 +122,7 @@ async fn soak(proxy: &str, seconds: u64, rate: u64) {
                 rss,
                 fds,
                 sent,
-                failed.load(Ordering::Relaxed),
+                total(&failures),
                 if victim_up { "up" } else { "down" },
                 per_upstream.join("/"),
                 failures.lock().unwrap()
@@ -134,12 +133,11 @@ async fn soak(proxy: &str, seconds: u64, rate: u64) {
         let request = request(&example.addr, sent);
         sent += 1;
         let client = client.clone();
-        let (failures, failed, in_flight) = (failures.clone(), failed.clone(), in_flight.clone());
+        let (failures, in_flight) = (failures.clone(), in_flight.clone());
         in_flight.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             let expected = expected_body(&request);
             if let Err(failure) = check(client.request(request).await, expected).await {
-                failed.fetch_add(1, Ordering::Relaxed);
                 *failures.lock().unwrap().entry(failure).or_default() += 1;
             }
             in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -166,10 +164,15 @@ async fn soak(proxy: &str, seconds: u64, rate: u64) {
     println!("the proxy's log of the endpoints' changes of state: {log:?}");
     println!(
         "client-visible failures: {} {:?}",
-        failed.load(Ordering::Relaxed),
+        total(&failures),
         failures.lock().unwrap()
     );
     process::summarize(&samples, seconds);
+}
+
+/// How many failures `failures` counts, of every kind.
+fn total(failures: &Mutex<BTreeMap<String, u64>>) -> u64 {
+    failures.lock().unwrap().values().sum()
 }
 
 /// Three GETs, then a PUT with a body of 1 to 4 KiB (which the proxy must

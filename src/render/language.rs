@@ -328,10 +328,7 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
     }
     let mut plural_forms = Vec::with_capacity(forms.len());
     for (key, category, value) in forms {
-        let text = Text::from_key(&key).ok_or_else(|| TranslationError::UnknownText {
-            tag: tag.clone(),
-            key: key.clone(),
-        })?;
+        let text = text_of(&tag, &key)?;
         if !text.takes_number() {
             return Err(TranslationError::NotANumberText {
                 tag: tag.clone(),
@@ -349,10 +346,7 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
     let existing = find(languages, &tag);
     let mut strings: Vec<Option<String>> = vec![None; Text::ALL.len()];
     for (key, value) in texts {
-        let text = Text::from_key(&key).ok_or_else(|| TranslationError::UnknownText {
-            tag: tag.clone(),
-            key: key.clone(),
-        })?;
+        let text = text_of(&tag, &key)?;
         if text.takes_number() && !value.contains("{n}") {
             return Err(TranslationError::TextWithoutNumber {
                 tag: tag.clone(),
@@ -407,6 +401,14 @@ fn apply(languages: &mut Vec<Language>, translation: Translation) -> Result<(), 
         texts.set_form(text, category, Cow::Owned(value));
     }
     Ok(())
+}
+
+/// The string of the pages `key` names, in `tag`'s translation.
+fn text_of(tag: &str, key: &str) -> Result<Text, TranslationError> {
+    Text::from_key(key).ok_or_else(|| TranslationError::UnknownText {
+        tag: tag.to_owned(),
+        key: key.to_owned(),
+    })
 }
 
 /// A well-formed BCP 47 tag, loosely: subtags of 1 to 8 ASCII letters or

@@ -21,11 +21,9 @@ pub use stack::Upstreams;
 use bytes::Bytes;
 use hyper_util::client::legacy::connect::Connect;
 use tower::Layer;
-use tower_gateway_error::{ConfigError, GatewayErrorLayerBuilder, GatewayErrorService};
+use tower_gateway_error::{BoxError, ConfigError, GatewayErrorLayerBuilder, GatewayErrorService};
 
 use stack::{balanced, guarded};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The whole proxy service: the upstreams as the flags describe them,
 /// reached through `connector`, wrapped by the layer. `customize` may

@@ -45,7 +45,10 @@ pub type Composed<B> =
 /// What the layer wraps: one upstream forwarded to directly, or a composed
 /// stack.
 // Made once and cloned per request; boxing the direct variant would put a
-// pointer and a boxed future between it and every request.
+// pointer and a boxed future between it and every request. Not tower's
+// `Either`: with it, the connection task's future is no longer seen as
+// `Send` for every lifetime of the boxed error, and `tokio::spawn` refuses
+// it ("one type is more general than the other").
 #[allow(clippy::large_enum_variant)]
 pub enum Upstreams<C, B> {
     Direct(Guarded<Forward<C, B>>),

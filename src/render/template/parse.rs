@@ -25,7 +25,7 @@ pub(super) fn nodes(source: &str) -> Result<Vec<Node>, TemplateError> {
             TemplateError::Unclosed { line, column }
         })?;
         let inner = source[inner_start..inner_start + close].trim();
-        match inner.as_bytes().first() {
+        let (marker, name) = match inner.as_bytes().first() {
             // A comment, as in Mustache: nothing comes out.
             Some(b'!') => {
                 offset = inner_start + close + 2;
@@ -41,10 +41,7 @@ pub(super) fn nodes(source: &str) -> Result<Vec<Node>, TemplateError> {
                     column,
                 });
             }
-            _ => {}
-        }
-        let (marker, name) = match inner.as_bytes().first() {
-            Some(b'#' | b'^' | b'/') => (inner.as_bytes()[0], inner[1..].trim()),
+            Some(&marker @ (b'#' | b'^' | b'/')) => (marker, inner[1..].trim()),
             _ => (0, inner),
         };
         let field = Field::from_name(name).ok_or_else(|| {
